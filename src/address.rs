@@ -1,0 +1,239 @@
+//! The addresses a request asks for: parsing, the public-address check, and what to echo.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// An address to set, with the text to echo back (clients such as ddclient compare the echo
+/// byte for byte with what they sent, so it is never re-formatted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target<A> {
+    /// The parsed address.
+    pub addr: A,
+    /// What the client sent (trimmed), or the canonical form of the source address.
+    pub echo: String,
+}
+
+/// At most one address per family; a family not named is left untouched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// The A record's new value.
+    pub v4: Option<Target<Ipv4Addr>>,
+    /// The AAAA record's new value.
+    pub v6: Option<Target<Ipv6Addr>>,
+}
+
+impl Targets {
+    /// `good`/`nochg` echo: IPv4 first, then IPv6, comma separated (as No-IP does).
+    pub fn echo(&self) -> String {
+        match (&self.v4, &self.v6) {
+            (Some(a), Some(b)) => format!("{},{}", a.echo, b.echo),
+            (Some(a), None) => a.echo.clone(),
+            (None, Some(b)) => b.echo.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// For log lines: `A 1.2.3.4 AAAA 2001:…`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = &self.v4 {
+            parts.push(format!("A {}", t.addr));
+        }
+        if let Some(t) = &self.v6 {
+            parts.push(format!("AAAA {}", t.addr));
+        }
+        parts.join(" ")
+    }
+}
+
+/// Why an address cannot be set; every variant is answered `badip`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressError {
+    /// Not an IPv4 or IPv6 address at all.
+    Unparsable,
+    /// A router placeholder that was never filled in (`<ipaddr>`, `[IP]`, `__MYIP__`).
+    Placeholder,
+    /// Two addresses of one family, or two different IPv6 in `myip` and `myipv6`.
+    Conflict,
+    /// More than one IPv4 and one IPv6.
+    TooMany,
+    /// Parsed, but not an address a host on the Internet can have.
+    NotPublic(&'static str),
+}
+
+impl fmt::Display for AddressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AddressError::Unparsable => f.write_str("not an IPv4 or IPv6 address"),
+            AddressError::Placeholder => {
+                f.write_str("an unfilled placeholder; the router did not substitute its address")
+            }
+            AddressError::Conflict => f.write_str("two different addresses of one family"),
+            AddressError::TooMany => f.write_str("more than one address per family"),
+            AddressError::NotPublic(kind) => write!(f, "a {kind} address, not a public one"),
+        }
+    }
+}
+
+/// Parses one address as a router sends it. IPv4 octets with leading zeros are decimal
+/// (`192.000.002.001`, as ddclient's own parser reads them), never octal; an IPv4-mapped
+/// IPv6 address becomes IPv4; brackets, zone indexes and prefixes are refused.
+pub fn parse_ip(text: &str) -> Result<IpAddr, AddressError> {
+    let text = text.trim();
+    if is_placeholder(text) {
+        return Err(AddressError::Placeholder);
+    }
+    if let Some(v4) = parse_ipv4_decimal(text) {
+        return Ok(IpAddr::V4(v4));
+    }
+    let v6: Ipv6Addr = text.parse().map_err(|_| AddressError::Unparsable)?;
+    Ok(match v6.to_ipv4_mapped() {
+        Some(v4) => IpAddr::V4(v4),
+        None => IpAddr::V6(v6),
+    })
+}
+
+fn is_placeholder(text: &str) -> bool {
+    (text.contains('<') && text.contains('>'))
+        || (text.starts_with('[') && text.ends_with(']') && !text.contains(':'))
+        || text.contains("__")
+        || text.starts_with('%')
+}
+
+fn parse_ipv4_decimal(text: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split('.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *octet = part.parse().ok()?;
+    }
+    parts.next().is_none().then(|| Ipv4Addr::from(octets))
+}
+
+/// Refuses addresses no router on the Internet has. `allow_private` admits RFC 1918,
+/// CGNAT and unique-local addresses, for zones that serve a LAN.
+pub fn check_usable(ip: IpAddr, allow_private: bool) -> Result<(), AddressError> {
+    let kind = match ip {
+        IpAddr::V4(v4) => ipv4_kind(v4),
+        IpAddr::V6(v6) => ipv6_kind(v6),
+    };
+    match kind {
+        None => Ok(()),
+        Some(kind @ ("private" | "shared (CGNAT)" | "unique-local")) if allow_private => {
+            let _ = kind;
+            Ok(())
+        }
+        Some(kind) => Err(AddressError::NotPublic(kind)),
+    }
+}
+
+fn ipv4_kind(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, c, _] = ip.octets();
+    Some(match (a, b, c) {
+        _ if ip.is_unspecified() || a == 0 => "unspecified",
+        _ if ip.is_loopback() => "loopback",
+        _ if ip.is_private() => "private",
+        (100, 64..=127, _) => "shared (CGNAT)",
+        _ if ip.is_link_local() => "link-local",
+        _ if ip.is_multicast() => "multicast",
+        _ if ip.is_broadcast() || a >= 240 => "reserved",
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
+        (198, 18..=19, _) => "benchmarking",
+        (192, 0, 0) => "protocol-assignment",
+        _ => return None,
+    })
+}
+
+fn ipv6_kind(ip: Ipv6Addr) -> Option<&'static str> {
+    let s = ip.segments();
+    Some(match s[0] {
+        _ if ip.is_unspecified() => "unspecified",
+        _ if ip.is_loopback() => "loopback",
+        0xfe80..=0xfebf => "link-local",
+        0xfec0..=0xfeff => "site-local",
+        0xfc00..=0xfdff => "unique-local",
+        0xff00..=0xffff => "multicast",
+        0x2001 if s[1] == 0x0db8 => "documentation",
+        0x3fff if s[1] <= 0x0fff => "documentation",
+        0x2000..=0x3fff => return None,
+        _ => "reserved",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_routers_send() {
+        assert_eq!(
+            parse_ip(" 84.17.5.9 ").unwrap(),
+            "84.17.5.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_ip("084.017.005.009").unwrap(),
+            "84.17.5.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_ip("::ffff:84.17.5.9").unwrap(),
+            "84.17.5.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_ip("2a01:4f8::9").unwrap(),
+            "2a01:4f8::9".parse::<IpAddr>().unwrap()
+        );
+        for bad in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "fe80::1%eth0",
+            "[2a01::1]",
+            "2a01::/64",
+            "x",
+        ] {
+            assert_eq!(parse_ip(bad), Err(AddressError::Unparsable), "{bad}");
+        }
+        for placeholder in ["<ipaddr>", "[IP]", "__MYIP__", "%IP%", "<ip6addr>"] {
+            assert_eq!(
+                parse_ip(placeholder),
+                Err(AddressError::Placeholder),
+                "{placeholder}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_public_addresses_are_usable() {
+        let usable = |s: &str, p| check_usable(s.parse().unwrap(), p);
+        assert!(usable("84.17.5.9", false).is_ok());
+        assert!(usable("2a01:4f8::9", false).is_ok());
+        for bad in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "0.0.0.0",
+            "169.254.1.1",
+            "100.64.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.7",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "2001:db8::7",
+        ] {
+            assert!(usable(bad, false).is_err(), "{bad}");
+        }
+        assert!(usable("192.168.1.1", true).is_ok());
+        assert!(usable("fd00::1", true).is_ok());
+        assert!(usable("127.0.0.1", true).is_err());
+    }
+}

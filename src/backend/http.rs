@@ -1,0 +1,106 @@
+//! The one HTTP client all registrars share.
+//!
+//! Built once per request from the config: the proxy comes from the config only (a client's
+//! `Proxy:` header reaches a CGI as `HTTP_PROXY`, and ureq would otherwise obey it —
+//! "httpoxy"), one total timeout bounds every call, and HTTP error statuses are returned,
+//! not turned into opaque errors, because their bodies say what went wrong.
+
+use std::time::Duration;
+
+use crate::backend::BackendError;
+use crate::config::General;
+
+/// A shared agent plus the settings it was built with.
+#[derive(Clone)]
+pub struct Http {
+    agent: ureq::Agent,
+}
+
+/// A registrar's answer.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The body as text.
+    pub body: String,
+}
+
+/// Largest answer read; a whole zone is a few tens of kilobytes.
+const MAX_ANSWER: u64 = 8 * 1024 * 1024;
+
+impl Http {
+    /// Builds the agent. Fails only for a proxy URL ureq cannot use.
+    pub fn new(general: &General) -> Result<Http, String> {
+        let proxy = match &general.proxy {
+            None => None,
+            Some(url) => Some(ureq::Proxy::new(url).map_err(|e| format!("proxy: {e}"))?),
+        };
+        let config = ureq::Agent::config_builder()
+            .proxy(proxy)
+            .timeout_global(Some(general.timeout))
+            .timeout_connect(Some(general.timeout.min(Duration::from_secs(10))))
+            .http_status_as_error(false)
+            .user_agent(concat!("ddns-cgi/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Http {
+            agent: ureq::Agent::new_with_config(config),
+        })
+    }
+
+    /// Sends one request. `headers` must not be logged by the caller: they may hold a token.
+    pub fn send(
+        &self,
+        registrar: &'static str,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<HttpReply, BackendError> {
+        let mut builder = ureq::http::Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder
+            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+            .map_err(|e| BackendError::Unreachable {
+                registrar,
+                detail: format!("cannot build the request: {e}"),
+            })?;
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| transport_error(registrar, e))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER)
+            .read_to_string()
+            .map_err(|e| transport_error(registrar, e))?;
+        Ok(HttpReply {
+            status,
+            content_type,
+            body,
+        })
+    }
+}
+
+fn transport_error(registrar: &'static str, error: ureq::Error) -> BackendError {
+    match error {
+        ureq::Error::Timeout(_) => BackendError::Timeout { registrar },
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            BackendError::Timeout { registrar }
+        }
+        other => BackendError::Unreachable {
+            registrar,
+            detail: other.to_string(),
+        },
+    }
+}

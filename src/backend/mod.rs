@@ -1,0 +1,206 @@
+//! Registrars behind one trait. This file is the only code that knows every registrar;
+//! adding one means one new module and one arm in [`from_config`].
+
+pub mod http;
+pub mod schlund;
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::SystemTime;
+
+use crate::config::Config;
+use crate::hostname::Hostname;
+use crate::log::Log;
+
+/// The change for one host name inside a zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordChange {
+    /// The full name, for log lines.
+    pub host: Hostname,
+    /// Name relative to the zone; "" is the apex.
+    pub name: String,
+    /// New A value, if the request named IPv4.
+    pub v4: Option<Ipv4Addr>,
+    /// New AAAA value, if the request named IPv6.
+    pub v6: Option<Ipv6Addr>,
+}
+
+/// Every change a request makes in one zone, so a whole-zone registrar reads and writes
+/// the zone once however many of its names the request holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneChange {
+    /// The zone, normalised.
+    pub zone: String,
+    /// One entry per distinct host, in request order.
+    pub records: Vec<RecordChange>,
+}
+
+/// What happened to one [`RecordChange`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// At least one family was changed (or created).
+    Changed,
+    /// Every family already held the address.
+    Unchanged,
+    /// No record of that name and type exists, and creating is not allowed.
+    Missing {
+        /// `A` or `AAAA`.
+        rr_type: &'static str,
+    },
+    /// The name holds several records of the type; replacing them by one is not allowed.
+    RoundRobin {
+        /// `A` or `AAAA`.
+        rr_type: &'static str,
+        /// How many there are.
+        count: usize,
+    },
+}
+
+/// A registrar failure for a whole zone. `Display` is the admin's log message: what
+/// happened and what to do, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendError {
+    /// No connection could be made (refused, DNS, TLS).
+    Unreachable {
+        /// Registrar label.
+        registrar: &'static str,
+        /// The transport's message.
+        detail: String,
+    },
+    /// The configured total time ran out.
+    Timeout {
+        /// Registrar label.
+        registrar: &'static str,
+    },
+    /// The registrar refused our credentials (login, two-factor code, token, rights).
+    CredentialsRejected {
+        /// Registrar label.
+        registrar: &'static str,
+        /// What the registrar said and what to check.
+        detail: String,
+    },
+    /// The zone does not exist in the account.
+    ZoneNotFound {
+        /// Registrar label.
+        registrar: &'static str,
+        /// The zone asked for.
+        zone: String,
+    },
+    /// The registrar refused the change itself.
+    Rejected {
+        /// Registrar label.
+        registrar: &'static str,
+        /// What the registrar said.
+        detail: String,
+    },
+    /// An answer we cannot use: server error, HTML instead of XML/JSON, truncated.
+    BadResponse {
+        /// Registrar label.
+        registrar: &'static str,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// Too many requests (HTTP 429).
+    RateLimited {
+        /// Registrar label.
+        registrar: &'static str,
+    },
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackendError::Unreachable { registrar, detail } => write!(
+                f,
+                "{registrar}: cannot reach the registrar ({detail}); check the url key, DNS and outgoing firewall"
+            ),
+            BackendError::Timeout { registrar } => write!(
+                f,
+                "{registrar}: the registrar did not answer within the configured timeout; it may be down, or raise `timeout`"
+            ),
+            BackendError::CredentialsRejected { registrar, detail } => {
+                write!(
+                    f,
+                    "{registrar}: the registrar rejected our credentials: {detail}"
+                )
+            }
+            BackendError::ZoneNotFound { registrar, zone } => write!(
+                f,
+                "{registrar}: zone {zone} does not exist in the account; fix the zones key or the allowed host names"
+            ),
+            BackendError::Rejected { registrar, detail } => {
+                write!(f, "{registrar}: the registrar refused the change: {detail}")
+            }
+            BackendError::BadResponse { registrar, detail } => {
+                write!(
+                    f,
+                    "{registrar}: unusable answer from the registrar: {detail}"
+                )
+            }
+            BackendError::RateLimited { registrar } => write!(
+                f,
+                "{registrar}: the registrar's rate limit was hit (HTTP 429); the router will retry later"
+            ),
+        }
+    }
+}
+
+/// One registrar account.
+pub trait Registrar {
+    /// Short label for log lines and errors, e.g. `schlund`.
+    fn label(&self) -> &'static str;
+
+    /// Zones set in the config; names inside them are routed here without asking.
+    fn configured_zones(&self) -> &[String];
+
+    /// Asks the registrar which of its zones holds `host` (longest suffix wins). Only used
+    /// when no configured zone matches.
+    fn discover_zone(
+        &self,
+        host: &Hostname,
+        now: SystemTime,
+        log: &Log,
+    ) -> Result<Option<String>, BackendError>;
+
+    /// Applies every change of one zone: one outcome per record, in order.
+    fn apply(
+        &self,
+        change: &ZoneChange,
+        now: SystemTime,
+        log: &Log,
+    ) -> Result<Vec<RecordOutcome>, BackendError>;
+}
+
+/// The configured registrars, in config order.
+pub struct Registrars {
+    /// Each account.
+    pub list: Vec<Box<dyn Registrar>>,
+}
+
+/// Options every registrar shares, from `[default]`.
+#[derive(Debug, Clone, Copy)]
+pub struct EditPolicy {
+    /// Create missing A/AAAA records.
+    pub create_missing: bool,
+    /// Replace several values of one name/type by one.
+    pub collapse_round_robin: bool,
+}
+
+/// Builds the registrars the config names. `http` is the one agent all of them share, built
+/// with the proxy from the config only.
+pub fn from_config(config: &Config, http: http::Http) -> Registrars {
+    let policy = EditPolicy {
+        create_missing: config.general.create_missing_records,
+        collapse_round_robin: config.general.collapse_round_robin,
+    };
+    let mut list: Vec<Box<dyn Registrar>> = Vec::new();
+    if let Some(settings) = &config.schlund {
+        list.push(Box::new(schlund::Schlund::new(
+            settings.clone(),
+            policy,
+            http.clone(),
+        )));
+    }
+    let _ = &config.gandi;
+    Registrars { list }
+}

@@ -1,0 +1,177 @@
+//! The gateway envelope (schlund-xml-gateway.md §3–§4): building a request around a task,
+//! and reading the status, messages and data out of a reply.
+
+use super::xml::{self, Element};
+use crate::secret::Secret;
+
+/// Login for one request. The token is the current TOTP code, only for 2FA accounts
+/// (sending one to an account without 2FA fails, §5).
+pub struct Auth<'a> {
+    /// Gateway user.
+    pub user: &'a str,
+    /// Gateway password.
+    pub password: &'a Secret,
+    /// Gateway context.
+    pub context: &'a str,
+    /// One-time code.
+    pub token: Option<String>,
+}
+
+/// The request document for one task. Built as a tree and written by quick-xml, so a
+/// password with `&` or `<` is escaped (a naive template breaks there, §12.7).
+pub fn request_document(auth: &Auth<'_>, task: Element) -> Vec<u8> {
+    let mut auth_el = Element::new("auth")
+        .child_el(Element::with_text("user", auth.user))
+        .child_el(Element::with_text("password", auth.password.expose()))
+        .child_el(Element::with_text("context", auth.context));
+    if let Some(token) = &auth.token {
+        auth_el = auth_el.child_el(Element::with_text("token", token));
+    }
+    let request = Element::new("request")
+        .child_el(auth_el)
+        .child_el(Element::with_text("language", "en"))
+        .child_el(task);
+    xml::to_document(&request)
+}
+
+/// A `msg` of the reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Code such as `EF02020`.
+    pub code: String,
+    /// Human text.
+    pub text: String,
+    /// `type: value` of the object it is about, if any.
+    pub object: Option<String>,
+}
+
+/// What the gateway answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// `status/code`, e.g. `S0205`, `E0205`, `E00000`.
+    pub code: String,
+    /// `status/text`.
+    pub text: String,
+    /// `status/type`: success ⇔ `success` (§4).
+    pub kind: String,
+    /// Every `msg`, nested ones included.
+    pub messages: Vec<Message>,
+    /// Server transaction id, for support requests.
+    pub stid: String,
+    /// `result/data`, if present.
+    pub data: Option<Element>,
+}
+
+impl Reply {
+    /// Reads a reply document.
+    pub fn parse(text: &str) -> Result<Reply, String> {
+        let root = xml::parse(text).map_err(|e| format!("answer is not XML ({e})"))?;
+        if root.name != "response" {
+            return Err(format!(
+                "answer is <{}>, not a gateway <response>",
+                root.name
+            ));
+        }
+        let result = root.child("result").ok_or("answer has no <result>")?;
+        let status = result
+            .child("status")
+            .ok_or("answer has no <result><status>")?;
+        let mut messages = Vec::new();
+        collect_messages(result, &mut messages);
+        Ok(Reply {
+            code: status.child_text("code").unwrap_or_default(),
+            text: status.child_text("text").unwrap_or_default(),
+            kind: status.child_text("type").unwrap_or_default(),
+            messages,
+            stid: root.child_text("stid").unwrap_or_default(),
+            data: result.child("data").cloned(),
+        })
+    }
+
+    /// Whether the task was done.
+    pub fn is_success(&self) -> bool {
+        self.kind == "success"
+    }
+
+    /// Whether any message carries this code.
+    pub fn has_message(&self, code: &str) -> bool {
+        self.messages.iter().any(|m| m.code == code)
+    }
+
+    /// Everything the admin needs to read or quote to support, in one line.
+    pub fn describe(&self) -> String {
+        let mut out = format!("{} \"{}\"", self.code, self.text);
+        for m in &self.messages {
+            out.push_str(&format!("; {} \"{}\"", m.code, m.text));
+            if let Some(object) = &m.object {
+                out.push_str(&format!(" ({object})"));
+            }
+        }
+        if !self.stid.is_empty() {
+            out.push_str(&format!(" [stid {}]", self.stid));
+        }
+        out
+    }
+}
+
+fn collect_messages(parent: &Element, out: &mut Vec<Message>) {
+    for msg in parent.elements().filter(|e| e.name == "msg") {
+        out.push(Message {
+            code: msg.child_text("code").unwrap_or_default(),
+            text: msg.child_text("text").unwrap_or_default(),
+            object: msg.child("object").map(|o| {
+                format!(
+                    "{}: {}",
+                    o.child_text("type").unwrap_or_default(),
+                    o.child_text("value").unwrap_or_default()
+                )
+            }),
+        });
+        collect_messages(msg, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_escapes_the_password_and_carries_the_token() {
+        let password = Secret::new("s3cret&pass<");
+        let auth = Auth {
+            user: "1234567",
+            password: &password,
+            context: "10",
+            token: Some("049213".into()),
+        };
+        let task = Element::new("task").child_el(Element::with_text("code", "0205"));
+        let doc = String::from_utf8(request_document(&auth, task)).unwrap();
+        assert!(doc.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+        assert!(
+            doc.contains("<password>s3cret&amp;pass&lt;</password>"),
+            "{doc}"
+        );
+        assert!(doc.contains("<token>049213</token>"));
+        let parsed = xml::parse(&doc).unwrap();
+        assert_eq!(
+            parsed
+                .child("auth")
+                .unwrap()
+                .child_text("password")
+                .unwrap(),
+            "s3cret&pass<"
+        );
+    }
+
+    #[test]
+    fn reads_an_error_reply() {
+        let text = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?><response><result><data/><msg><text>No such zone exists.</text><code>EF02020</code><type>error</type><object><type>zone</type><value>example.org</value></object></msg><status><code>E0205</code><text>Zone information could not be inquired.</text><type>error</type><object><type>zone</type><value>example.org</value></object></status></result><stid>20240517-app3-123458</stid></response>"#;
+        let reply = Reply::parse(text).unwrap();
+        assert!(!reply.is_success());
+        assert!(reply.has_message("EF02020"));
+        assert_eq!(
+            reply.describe(),
+            "E0205 \"Zone information could not be inquired.\"; EF02020 \"No such zone exists.\" (zone: example.org) [stid 20240517-app3-123458]"
+        );
+    }
+}

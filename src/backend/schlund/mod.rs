@@ -1,0 +1,265 @@
+//! SchlundTech / InterNetX AutoDNS XML gateway (schlund-xml-gateway.md).
+//!
+//! An update is a whole-zone read-modify-write: task 0205 inquires the zone, task 0202 sends
+//! it back with only our values changed. All hosts of one zone in a request share one 0205
+//! and at most one 0202; nothing changed → no 0202.
+
+pub mod gateway;
+pub mod xml;
+pub mod zone;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::backend::http::Http;
+use crate::backend::{BackendError, EditPolicy, RecordOutcome, Registrar, ZoneChange};
+use crate::config::SchlundSettings;
+use crate::hostname::Hostname;
+use crate::log::Log;
+use gateway::{Auth, Reply};
+use xml::Element;
+
+const LABEL: &str = "schlund";
+
+/// A SchlundTech account.
+pub struct Schlund {
+    settings: SchlundSettings,
+    policy: EditPolicy,
+    http: Http,
+}
+
+impl Schlund {
+    /// An account from its config section.
+    pub fn new(settings: SchlundSettings, policy: EditPolicy, http: Http) -> Schlund {
+        Schlund {
+            settings,
+            policy,
+            http,
+        }
+    }
+
+    /// The current one-time code, from the `now` passed in (never the wall clock here).
+    fn token(&self, now: SystemTime) -> Option<String> {
+        let seed = self.settings.totp_secret.as_ref()?;
+        // The seed was validated when the config was loaded.
+        let secret = totp_rs::Secret::try_from_base32(seed.expose()).ok()?;
+        let totp = totp_rs::Builder::new()
+            .with_secret(secret)
+            .build_noncompliant();
+        let secs = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Some(totp.generate(secs).to_string())
+    }
+
+    /// Sends one task and checks the envelope. `Ok` only for `status/type == success`.
+    fn call(
+        &self,
+        task: Element,
+        what: &str,
+        now: SystemTime,
+        log: &Log,
+    ) -> Result<Reply, BackendError> {
+        let token = self.token(now);
+        let body = gateway::request_document(
+            &Auth {
+                user: &self.settings.username,
+                password: &self.settings.password,
+                context: &self.settings.context,
+                token,
+            },
+            task,
+        );
+        let reply = self.http.send(
+            LABEL,
+            "POST",
+            &self.settings.url,
+            &[("Content-Type", "text/xml; charset=utf-8")],
+            Some(&body),
+        )?;
+        if reply.status != 200 {
+            return Err(BackendError::BadResponse {
+                registrar: LABEL,
+                detail: format!("HTTP {} for {what}; the gateway may be down", reply.status),
+            });
+        }
+        let parsed = Reply::parse(&reply.body).map_err(|detail| BackendError::BadResponse {
+            registrar: LABEL,
+            detail: format!("{detail} for {what}"),
+        })?;
+        log.debug(format_args!("schlund: {what}: {}", parsed.describe()));
+        if parsed.is_success() {
+            Ok(parsed)
+        } else {
+            Err(self.classify(&parsed, what, now))
+        }
+    }
+
+    /// The one place gateway errors become [`BackendError`]s (§6): request-level failures
+    /// (`E00000`: login, context, two-factor code, parser) are our credentials; `EF02020`
+    /// means the zone is not in the account; anything else refused the task itself.
+    fn classify(&self, reply: &Reply, what: &str, now: SystemTime) -> BackendError {
+        if reply.has_message("EF02020") {
+            let zone = reply
+                .messages
+                .iter()
+                .find(|m| m.code == "EF02020")
+                .and_then(|m| m.object.clone())
+                .unwrap_or_default();
+            return BackendError::ZoneNotFound {
+                registrar: LABEL,
+                zone: zone.trim_start_matches("zone: ").to_string(),
+            };
+        }
+        if reply.code == "E00000" || reply.has_message("EF00505") {
+            let hint = if self.settings.totp_secret.is_some() {
+                let secs = now
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                format!(
+                    "check username, password, context and totp_secret in the config, and that this host's clock is right (local UTC time {})",
+                    utc(secs)
+                )
+            } else {
+                "check username, password and context in the config (an account with two-factor login also needs totp_secret)".to_string()
+            };
+            return BackendError::CredentialsRejected {
+                registrar: LABEL,
+                detail: format!("{what}: {}; {hint}", reply.describe()),
+            };
+        }
+        BackendError::Rejected {
+            registrar: LABEL,
+            detail: format!("{what}: {}", reply.describe()),
+        }
+    }
+
+    fn inquire(&self, zone: &str, now: SystemTime, log: &Log) -> Result<Element, BackendError> {
+        let task = Element::new("task")
+            .child_el(Element::with_text("code", "0205"))
+            .child_el(Element::new("zone").child_el(Element::with_text("name", zone)));
+        let reply = self.call(task, &format!("zone inquiry for {zone}"), now, log)?;
+        reply
+            .data
+            .and_then(|d| d.child("zone").cloned())
+            .ok_or_else(|| BackendError::BadResponse {
+                registrar: LABEL,
+                detail: format!("zone inquiry for {zone} succeeded but returned no <zone>"),
+            })
+    }
+}
+
+impl Registrar for Schlund {
+    fn label(&self) -> &'static str {
+        LABEL
+    }
+
+    fn configured_zones(&self) -> &[String] {
+        &self.settings.zones
+    }
+
+    fn discover_zone(
+        &self,
+        host: &Hostname,
+        now: SystemTime,
+        log: &Log,
+    ) -> Result<Option<String>, BackendError> {
+        for candidate in host.zone_candidates() {
+            let task = Element::new("task")
+                .child_el(Element::with_text("code", "0205"))
+                .child_el(
+                    Element::new("view")
+                        .child_el(Element::with_text("children", "1"))
+                        .child_el(Element::with_text("limit", "1")),
+                )
+                .child_el(
+                    Element::new("where")
+                        .child_el(Element::with_text("key", "name"))
+                        .child_el(Element::with_text("operator", "eq"))
+                        .child_el(Element::with_text("value", candidate)),
+                );
+            let reply = self.call(task, &format!("zone search for {candidate}"), now, log)?;
+            let count = reply
+                .data
+                .as_ref()
+                .and_then(|d| d.child_text("summary"))
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            if count > 0 {
+                log.debug(format_args!(
+                    "schlund: {host} is in zone {candidate}; set zones = {candidate} to skip this search"
+                ));
+                return Ok(Some(candidate.to_string()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn apply(
+        &self,
+        change: &ZoneChange,
+        now: SystemTime,
+        log: &Log,
+    ) -> Result<Vec<RecordOutcome>, BackendError> {
+        let inquired = self.inquire(&change.zone, now, log)?;
+        let mut edited = zone::for_update(&inquired);
+        let outcomes: Vec<RecordOutcome> = change
+            .records
+            .iter()
+            .map(|record| zone::apply(&mut edited, record, self.policy, self.settings.ttl))
+            .collect();
+        if !outcomes.contains(&RecordOutcome::Changed) {
+            return Ok(outcomes);
+        }
+        if change
+            .records
+            .iter()
+            .any(|r| r.name.is_empty() && r.v4.is_some())
+            && edited.child_text("www_include").as_deref() == Some("1")
+        {
+            log.info(format_args!(
+                "schlund: zone {} has www_include = 1, so www.{} follows the new apex address",
+                change.zone, change.zone
+            ));
+        }
+        let task = Element::new("task")
+            .child_el(Element::with_text("code", "0202"))
+            .child_el(edited);
+        self.call(task, &format!("zone update for {}", change.zone), now, log)?;
+        Ok(outcomes)
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` UTC, for the clock hint in two-factor errors.
+fn utc(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00");
+        assert_eq!(utc(1_795_000_000), "2026-11-18 11:06:40");
+    }
+}

@@ -1,0 +1,375 @@
+//! Editing an inquired zone for the write-back (schlund-xml-gateway.md §8, §11).
+//!
+//! Pure: a zone tree in, the same tree with only the wanted values changed out. The apex
+//! IPv4 lives in `<main>` (and sometimes also in an apex `rr` of type A); every other
+//! record is an `<rr>` matched by exact relative name and type.
+
+use std::net::IpAddr;
+
+use super::xml::{Element, Node};
+use crate::backend::{EditPolicy, RecordChange, RecordOutcome};
+
+/// Read-only fields every working client removes before 0202 (§7.1); sending them back
+/// makes the gateway refuse the update.
+pub const READ_ONLY: [&str; 6] = [
+    "created",
+    "changed",
+    "domainsafe",
+    "owner",
+    "updated_by",
+    "updated",
+];
+
+/// The zone as it must be sent back: everything but the read-only fields.
+pub fn for_update(zone: &Element) -> Element {
+    let mut out = zone.clone();
+    out.remove_children(&READ_ONLY);
+    out
+}
+
+/// Where one family's value lives.
+enum Plan {
+    /// Already holds the address.
+    Same,
+    /// These places get the new value (`main` and/or `rr` indexes; extras to remove).
+    Set {
+        main: bool,
+        rrs: Vec<usize>,
+        remove: Vec<usize>,
+    },
+    /// No record: add one.
+    Create,
+    /// No record and creating is off.
+    Missing,
+    /// Several records, collapsing is off.
+    RoundRobin(usize),
+}
+
+/// Applies one host's change to the zone. Nothing is changed for the host unless every
+/// family it asks for can be set, so a host is never half-updated.
+pub fn apply(
+    zone: &mut Element,
+    change: &RecordChange,
+    policy: EditPolicy,
+    ttl: u32,
+) -> RecordOutcome {
+    let mut plans: Vec<(&'static str, IpAddr, Plan)> = Vec::new();
+    if let Some(v4) = change.v4 {
+        plans.push((
+            "A",
+            IpAddr::V4(v4),
+            plan(zone, &change.name, "A", IpAddr::V4(v4), policy),
+        ));
+    }
+    if let Some(v6) = change.v6 {
+        plans.push((
+            "AAAA",
+            IpAddr::V6(v6),
+            plan(zone, &change.name, "AAAA", IpAddr::V6(v6), policy),
+        ));
+    }
+    for (rr_type, _, p) in &plans {
+        match p {
+            Plan::Missing => return RecordOutcome::Missing { rr_type },
+            Plan::RoundRobin(count) => {
+                return RecordOutcome::RoundRobin {
+                    rr_type,
+                    count: *count,
+                };
+            }
+            _ => {}
+        }
+    }
+    let mut changed = false;
+    for (rr_type, addr, p) in plans {
+        let value = addr.to_string();
+        match p {
+            Plan::Same => {}
+            Plan::Set { main, rrs, remove } => {
+                changed = true;
+                if main {
+                    if let Some(value_el) =
+                        zone.child_mut("main").and_then(|m| m.child_mut("value"))
+                    {
+                        value_el.set_text(&value);
+                    }
+                }
+                let mut index = 0;
+                let mut kept = Vec::with_capacity(zone.children.len());
+                for node in std::mem::take(&mut zone.children) {
+                    let mut node = node;
+                    if let Node::Element(e) = &mut node {
+                        if e.name == "rr" {
+                            let this = index;
+                            index += 1;
+                            if remove.contains(&this) {
+                                continue;
+                            }
+                            if rrs.contains(&this) {
+                                if let Some(v) = e.child_mut("value") {
+                                    v.set_text(&value);
+                                }
+                            }
+                        }
+                    }
+                    kept.push(node);
+                }
+                zone.children = kept;
+            }
+            Plan::Create => {
+                changed = true;
+                let rr = Element::new("rr")
+                    .child_el(Element::with_text("name", &change.name))
+                    .child_el(Element::with_text("ttl", &ttl.to_string()))
+                    .child_el(Element::with_text("type", rr_type))
+                    .child_el(Element::with_text("value", &value));
+                // Next to the other records, so the zone reads naturally.
+                let at = zone
+                    .children
+                    .iter()
+                    .rposition(|n| matches!(n, Node::Element(e) if e.name == "rr"))
+                    .map_or(zone.children.len(), |i| i + 1);
+                zone.children.insert(at, Node::Element(rr));
+            }
+            Plan::Missing | Plan::RoundRobin(_) => unreachable!("returned above"),
+        }
+    }
+    if changed {
+        RecordOutcome::Changed
+    } else {
+        RecordOutcome::Unchanged
+    }
+}
+
+fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPolicy) -> Plan {
+    let apex_v4 = name.is_empty() && rr_type == "A";
+    let main_value = if apex_v4 {
+        zone.child("main").and_then(|m| m.child_text("value"))
+    } else {
+        None
+    };
+    let rrs: Vec<(usize, String)> = zone
+        .elements()
+        .filter(|e| e.name == "rr")
+        .enumerate()
+        .filter(|(_, rr)| {
+            rr.child_text("name")
+                .unwrap_or_default()
+                .eq_ignore_ascii_case(name)
+                && rr
+                    .child_text("type")
+                    .unwrap_or_default()
+                    .eq_ignore_ascii_case(rr_type)
+        })
+        .map(|(i, rr)| (i, rr.child_text("value").unwrap_or_default()))
+        .collect();
+    if main_value.is_none() && rrs.is_empty() {
+        return if policy.create_missing {
+            Plan::Create
+        } else {
+            Plan::Missing
+        };
+    }
+    let (keep, remove): (Vec<usize>, Vec<usize>) = if rrs.len() > 1 && main_value.is_none() {
+        if !policy.collapse_round_robin {
+            return Plan::RoundRobin(rrs.len());
+        }
+        (vec![rrs[0].0], rrs[1..].iter().map(|(i, _)| *i).collect())
+    } else if rrs.len() > 1 && !policy.collapse_round_robin {
+        return Plan::RoundRobin(rrs.len() + 1);
+    } else {
+        (rrs.iter().map(|(i, _)| *i).collect(), Vec::new())
+    };
+    let holds = |text: &str| text.trim().parse::<IpAddr>().ok() == Some(addr);
+    let all_same = main_value.as_deref().is_none_or(holds)
+        && rrs
+            .iter()
+            .filter(|(i, _)| keep.contains(i))
+            .all(|(_, v)| holds(v))
+        && remove.is_empty();
+    if all_same {
+        Plan::Same
+    } else {
+        Plan::Set {
+            main: main_value.is_some(),
+            rrs: keep,
+            remove,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::schlund::xml;
+
+    const ZONE: &str = "<zone><changed>2024-05-17 09:12:44</changed><created>2019-03-02 14:05:10</created><name>example.co.uk</name><main><value>203.0.113.10</value><ttl>600</ttl></main><www_include>0</www_include><rr><name/><ttl>3600</ttl><type>AAAA</type><value>2001:db8::10</value></rr><rr><name>home</name><ttl>300</ttl><type>A</type><value>198.51.100.7</value></rr><rr><name>home</name><ttl>300</ttl><type>AAAA</type><value>2001:db8:85a3::8a2e:370:7334</value></rr><rr><name>rr</name><ttl>300</ttl><type>A</type><value>198.51.100.20</value></rr><rr><name>rr</name><ttl>300</ttl><type>A</type><value>198.51.100.21</value></rr><rr><name>note</name><ttl>3600</ttl><type>TXT</type><value>a &amp; b</value></rr><owner><user>1</user><context>10</context></owner><updated_by><user>1</user><context>10</context></updated_by><domainsafe>0</domainsafe><comment/></zone>";
+
+    fn change(name: &str, v4: Option<&str>, v6: Option<&str>) -> RecordChange {
+        RecordChange {
+            host: format!(
+                "{}example.co.uk",
+                if name.is_empty() {
+                    String::new()
+                } else {
+                    format!("{name}.")
+                }
+            )
+            .parse()
+            .unwrap(),
+            name: name.into(),
+            v4: v4.map(|s| s.parse().unwrap()),
+            v6: v6.map(|s| s.parse().unwrap()),
+        }
+    }
+
+    const STRICT: EditPolicy = EditPolicy {
+        create_missing: false,
+        collapse_round_robin: false,
+    };
+
+    fn rr_values(zone: &Element, name: &str, rr_type: &str) -> Vec<String> {
+        zone.elements()
+            .filter(|e| {
+                e.name == "rr"
+                    && e.child_text("name").unwrap() == name
+                    && e.child_text("type").unwrap() == rr_type
+            })
+            .map(|e| e.child_text("value").unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn changes_only_the_wanted_value() {
+        let original = xml::parse(ZONE).unwrap();
+        let mut zone = original.clone();
+        let outcome = apply(
+            &mut zone,
+            &change("home", Some("84.17.5.9"), None),
+            STRICT,
+            300,
+        );
+        assert_eq!(outcome, RecordOutcome::Changed);
+        assert_eq!(rr_values(&zone, "home", "A"), ["84.17.5.9"]);
+        let mut expected = original.clone();
+        let mut again = zone.clone();
+        // Undo the one change: the rest must be identical.
+        apply(
+            &mut again,
+            &change("home", Some("198.51.100.7"), None),
+            STRICT,
+            300,
+        );
+        assert_eq!(again, expected);
+        expected.remove_children(&READ_ONLY);
+        assert_eq!(for_update(&original), expected);
+    }
+
+    #[test]
+    fn apex_ipv4_goes_to_main() {
+        let mut zone = xml::parse(ZONE).unwrap();
+        let outcome = apply(
+            &mut zone,
+            &change("", Some("84.17.5.9"), Some("2a01:4f8::1")),
+            STRICT,
+            300,
+        );
+        assert_eq!(outcome, RecordOutcome::Changed);
+        assert_eq!(
+            zone.child("main").unwrap().child_text("value").unwrap(),
+            "84.17.5.9"
+        );
+        assert_eq!(rr_values(&zone, "", "AAAA"), ["2a01:4f8::1"]);
+    }
+
+    #[test]
+    fn same_address_is_unchanged_even_written_differently() {
+        let mut zone = xml::parse(ZONE).unwrap();
+        let before = zone.clone();
+        let outcome = apply(
+            &mut zone,
+            &change("home", None, Some("2001:DB8:85A3:0:0:8A2E:370:7334")),
+            STRICT,
+            300,
+        );
+        assert_eq!(outcome, RecordOutcome::Unchanged);
+        assert_eq!(zone, before);
+    }
+
+    #[test]
+    fn missing_and_round_robin_change_nothing() {
+        let mut zone = xml::parse(ZONE).unwrap();
+        let before = zone.clone();
+        assert_eq!(
+            apply(
+                &mut zone,
+                &change("home", Some("84.1.1.1"), None),
+                STRICT,
+                300
+            ),
+            RecordOutcome::Changed
+        );
+        let mut zone = before.clone();
+        assert_eq!(
+            apply(
+                &mut zone,
+                &change("nothere", Some("84.1.1.1"), None),
+                STRICT,
+                300
+            ),
+            RecordOutcome::Missing { rr_type: "A" }
+        );
+        assert_eq!(
+            apply(
+                &mut zone,
+                &change("home", Some("84.1.1.1"), Some("2a01::1")),
+                STRICT,
+                300
+            ),
+            RecordOutcome::Changed
+        );
+        let mut zone = before.clone();
+        assert_eq!(
+            apply(
+                &mut zone,
+                &change("note", Some("84.1.1.1"), Some("2a01::1")),
+                STRICT,
+                300
+            ),
+            RecordOutcome::Missing { rr_type: "A" }
+        );
+        assert_eq!(zone, before);
+        assert_eq!(
+            apply(
+                &mut zone,
+                &change("rr", Some("84.1.1.1"), None),
+                STRICT,
+                300
+            ),
+            RecordOutcome::RoundRobin {
+                rr_type: "A",
+                count: 2
+            }
+        );
+        assert_eq!(zone, before);
+    }
+
+    #[test]
+    fn policy_allows_creating_and_collapsing() {
+        let open = EditPolicy {
+            create_missing: true,
+            collapse_round_robin: true,
+        };
+        let mut zone = xml::parse(ZONE).unwrap();
+        assert_eq!(
+            apply(&mut zone, &change("new", Some("84.1.1.1"), None), open, 120),
+            RecordOutcome::Changed
+        );
+        assert_eq!(rr_values(&zone, "new", "A"), ["84.1.1.1"]);
+        assert_eq!(
+            apply(&mut zone, &change("rr", Some("84.1.1.2"), None), open, 120),
+            RecordOutcome::Changed
+        );
+        assert_eq!(rr_values(&zone, "rr", "A"), ["84.1.1.2"]);
+    }
+}

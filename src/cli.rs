@@ -1,0 +1,170 @@
+//! The command line: `check-config`, and the choice between CGI and CLI.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::acl::Acl;
+use crate::config::{Config, GandiCredential};
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Validate the config and print the effective settings, secrets redacted.
+    CheckConfig {
+        /// `--config FILE`, else `DDNS_CONFIG`, else the default path.
+        config: Option<PathBuf>,
+    },
+    /// Print the version.
+    Version,
+    /// Print usage.
+    Help,
+}
+
+/// Usage text.
+pub const USAGE: &str = "\
+usage: ddns-cgi check-config [--config FILE]
+       ddns-cgi --version
+
+Run by a web server (GATEWAY_INTERFACE set), ddns-cgi answers NoIP/DynDNS2 updates.
+The config file is --config FILE, else $DDNS_CONFIG, else /etc/ddns-cgi/ddns-cgi.ini.
+";
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let mut args = args.iter();
+    let Some(first) = args.next() else {
+        return Ok(Command::Help);
+    };
+    match first.as_str() {
+        "check-config" => {
+            let mut config = None;
+            while let Some(arg) = args.next() {
+                match arg.as_str() {
+                    "--config" | "-c" => {
+                        let path = args.next().ok_or("--config needs a file name")?;
+                        config = Some(PathBuf::from(path));
+                    }
+                    other => return Err(format!("check-config: unknown argument `{other}`")),
+                }
+            }
+            Ok(Command::CheckConfig { config })
+        }
+        "--version" | "-V" | "version" => Ok(Command::Version),
+        "--help" | "-h" | "help" => Ok(Command::Help),
+        other => Err(format!("unknown command `{other}`; see `ddns-cgi --help`")),
+    }
+}
+
+/// The effective settings, as `check-config` prints them. Secrets show as `***`.
+pub fn describe(config: &Config) -> String {
+    let mut out = String::new();
+    let g = &config.general;
+    let _ = writeln!(out, "config: {}", config.path.display());
+    let _ = writeln!(out, "[default]");
+    let _ = writeln!(out, "  realm = {}", g.realm);
+    let _ = writeln!(out, "  max_hostnames = {}", g.max_hostnames);
+    let _ = writeln!(
+        out,
+        "  allow_private_addresses = {}",
+        yes_no(g.allow_private_addresses)
+    );
+    let _ = writeln!(
+        out,
+        "  create_missing_records = {}",
+        yes_no(g.create_missing_records)
+    );
+    let _ = writeln!(
+        out,
+        "  collapse_round_robin = {}",
+        yes_no(g.collapse_round_robin)
+    );
+    let _ = writeln!(out, "  timeout = {}", g.timeout.as_secs());
+    let _ = writeln!(out, "  proxy = {}", g.proxy.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(out, "  log_level = {}", g.log_level);
+    match &config.acl {
+        Acl::Open => {
+            let _ = writeln!(
+                out,
+                "  allowed_hostnames = (not set: every authenticated user may update every name in the zones)"
+            );
+        }
+        Acl::Lists { global, users } => {
+            let _ = writeln!(out, "  allowed_hostnames = {}", join(global));
+            for (user, rule) in users {
+                let _ = writeln!(out, "[user:{user}]");
+                let _ = writeln!(out, "  allowed_hostnames = {}", join(&rule.patterns));
+                let _ = writeln!(out, "  use_global = {}", yes_no(rule.use_global));
+            }
+        }
+    }
+    if let Some(s) = &config.schlund {
+        let _ = writeln!(out, "[schlund] (SchlundTech XML gateway)");
+        let _ = writeln!(out, "  url = {}", s.url);
+        let _ = writeln!(out, "  username = {}", s.username);
+        let _ = writeln!(out, "  password = {}", s.password);
+        let _ = writeln!(out, "  context = {}", s.context);
+        let _ = writeln!(
+            out,
+            "  totp_secret = {}",
+            s.totp_secret
+                .as_ref()
+                .map_or("(none)".to_string(), |t| t.to_string())
+        );
+        let _ = writeln!(out, "  zones = {}", zones(&s.zones));
+        let _ = writeln!(out, "  ttl = {}", s.ttl);
+    }
+    if let Some(g) = &config.gandi {
+        let _ = writeln!(out, "[gandi] (Gandi LiveDNS)");
+        let _ = writeln!(out, "  url = {}", g.url);
+        match &g.credential {
+            GandiCredential::Token(t) => {
+                let _ = writeln!(out, "  token = {t}");
+            }
+            GandiCredential::ApiKey(k) => {
+                let _ = writeln!(out, "  api_key = {k}");
+            }
+        }
+        let _ = writeln!(out, "  zones = {}", zones(&g.zones));
+        let _ = writeln!(
+            out,
+            "  ttl = {}",
+            g.ttl
+                .map_or("(keep each record's TTL)".to_string(), |t| t.to_string())
+        );
+    }
+    out
+}
+
+/// Things that load fine but deserve a second look.
+pub fn warnings(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if config.acl == Acl::Open {
+        out.push(
+            "allowed_hostnames is not set: every user the web server authenticates may update every name in the registrars' zones (as ws.ddns did); list the names to narrow it".to_string(),
+        );
+    }
+    out
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "(none)".into();
+    }
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn zones(zones: &[String]) -> String {
+    if zones.is_empty() {
+        "(found by asking the registrar)".into()
+    } else {
+        zones.join(" ")
+    }
+}

@@ -1,0 +1,132 @@
+use super::*;
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    Config::parse_str(text, Path::new("/etc/ddns-cgi/test.ini"))
+}
+
+const WS_DDNS: &str = "[default]
+username = 1234567
+password = s3cret&pass%%x
+context = 10
+url = https://gateway.schlundtech.de
+totp_secret = JBSWY3DPEHPK3PXP
+allowed_hostnames = home.example.com office.example.com
+";
+
+#[test]
+fn a_ws_ddns_file_loads_unchanged() {
+    let c = load(WS_DDNS).unwrap();
+    let s = c.schlund.unwrap();
+    assert_eq!(s.username, "1234567");
+    assert_eq!(s.password.expose(), "s3cret&pass%x");
+    assert_eq!(s.context, "10");
+    assert_eq!(s.url, "https://gateway.schlundtech.de");
+    assert_eq!(s.totp_secret.unwrap().expose(), "JBSWY3DPEHPK3PXP");
+    assert!(s.zones.is_empty());
+    assert!(c.gandi.is_none());
+    match c.acl {
+        Acl::Lists { global, users } => {
+            assert_eq!(global.len(), 2);
+            assert!(users.is_empty());
+        }
+        Acl::Open => panic!("lists expected"),
+    }
+}
+
+#[test]
+fn defaults_match_ws_ddns() {
+    let c = load("[default]\nusername = u\npassword = p\n").unwrap();
+    let s = c.schlund.unwrap();
+    assert_eq!(s.url, SCHLUND_DEFAULT_URL);
+    assert_eq!(s.context, "10");
+    assert_eq!(c.acl, Acl::Open);
+    assert_eq!(c.general.max_hostnames, 20);
+    assert_eq!(c.general.realm, "ddns");
+}
+
+#[test]
+fn errors_name_file_line_section_and_key() {
+    let e = load("[default]\nusername = u\npassword = p\ncolour = blue\n").unwrap_err();
+    assert_eq!(e.line, Some(4));
+    assert_eq!(e.key.as_deref(), Some("colour"));
+    assert!(
+        e.to_string()
+            .starts_with("config /etc/ddns-cgi/test.ini line 4, [default] colour: unknown key"),
+        "{e}"
+    );
+
+    let e = load("[default]\nusername = u\npassword = p\ncreate_missing_records = maybe\n")
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini line 4, [default] create_missing_records: `maybe` is not yes/no (also true/false, on/off, 1/0)"
+    );
+
+    let e = load("[default]\nusername = u\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("password"));
+
+    let e = load("[default]\nusername = u\npassword = 50%off\n").unwrap_err();
+    assert!(!e.to_string().contains("off"), "{e}");
+    assert_eq!(e.line, Some(3));
+
+    let e = load("[default]\nusername = u\npassword = p\ntotp_secret = not base32!\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("totp_secret"));
+    assert!(!e.to_string().contains("not base32"));
+
+    let e = load("[default]\nusername = u\npassword = p\ncontext = \"10\"\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("context"));
+
+    let e = load("[default]\nrealm = x\n").unwrap_err();
+    assert!(e.problem.contains("no registrar configured"), "{e}");
+
+    let e = load("[default]\nusername = u\npassword = p\n[mystery]\n").unwrap_err();
+    assert_eq!(e.section.as_deref(), Some("mystery"));
+
+    let e = load(
+        "[default]\nusername = u\npassword = p\nallowed_hostnames = ok.example.com bad..name\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("allowed_hostnames"));
+}
+
+#[test]
+fn user_sections_and_gandi() {
+    let c = load(
+        "[default]
+allowed_hostnames = home.example.com
+log_level = debug
+[gandi]
+token = pat_abc
+zones = example.com
+ttl = 600
+[user:alice]
+allowed_hostnames = *.alice.example.com
+use_global = no
+",
+    )
+    .unwrap();
+    assert!(c.schlund.is_none());
+    let g = c.gandi.unwrap();
+    assert_eq!(g.url, GANDI_DEFAULT_URL);
+    assert_eq!(g.zones, ["example.com"]);
+    assert_eq!(g.ttl, Some(600));
+    assert!(matches!(g.credential, GandiCredential::Token(ref t) if t.expose() == "pat_abc"));
+    assert_eq!(c.general.log_level, Level::Debug);
+    let host: crate::hostname::Hostname = "a.alice.example.com".parse().unwrap();
+    assert!(c.acl.allows("alice", &host));
+    assert!(!c.acl.allows("alice", &"home.example.com".parse().unwrap()));
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let c = load(WS_DDNS).unwrap();
+    let debug = format!("{c:?}");
+    assert!(!debug.contains("s3cret"));
+    assert!(!debug.contains("JBSWY3DPEHPK3PXP"));
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let text = include_str!("../../config.example.ini");
+    load(text).unwrap();
+}

@@ -1,0 +1,209 @@
+//! Host names as the protocol compares them: lower-case A-labels without the trailing dot.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A fully-qualified host name, normalised (IDNA to A-labels, lower case, one trailing dot
+/// removed), so that the ACL, the zone lookup and the registrar all see the same string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Hostname(String);
+
+/// Why a text is not a host name; every variant is answered `notfqdn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostnameError {
+    /// Nothing left after trimming.
+    Empty,
+    /// Only one label, such as `localhost`.
+    SingleLabel,
+    /// Two dots in a row, or a leading dot.
+    EmptyLabel,
+    /// A label over 63 octets.
+    LabelTooLong,
+    /// More than 253 octets in all.
+    TooLong,
+    /// A character no host name may hold, or a label IDNA rejects.
+    Invalid,
+    /// An IP address where a name was expected.
+    Address,
+}
+
+impl fmt::Display for HostnameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HostnameError::Empty => "empty host name",
+            HostnameError::SingleLabel => "a single label is not a fully-qualified name",
+            HostnameError::EmptyLabel => "empty label",
+            HostnameError::LabelTooLong => "label longer than 63 characters",
+            HostnameError::TooLong => "name longer than 253 characters",
+            HostnameError::Invalid => "not a valid host name",
+            HostnameError::Address => "an IP address, not a host name",
+        })
+    }
+}
+
+impl FromStr for Hostname {
+    type Err = HostnameError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let text = text.strip_suffix('.').unwrap_or(text);
+        if text.is_empty() {
+            return Err(HostnameError::Empty);
+        }
+        // Cheap bounds before IDNA, so an overlong value costs nothing.
+        if text.len() > 1024 {
+            return Err(HostnameError::TooLong);
+        }
+        if text.starts_with('.') || text.contains("..") {
+            return Err(HostnameError::EmptyLabel);
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '%')
+        {
+            return Err(HostnameError::Invalid);
+        }
+        let ascii = match url::Host::parse(text) {
+            Ok(url::Host::Domain(name)) => name,
+            Ok(_) => return Err(HostnameError::Address),
+            Err(_) => return Err(HostnameError::Invalid),
+        };
+        let ascii = ascii.to_ascii_lowercase();
+        if ascii.len() > 253 {
+            return Err(HostnameError::TooLong);
+        }
+        let labels: Vec<&str> = ascii.split('.').collect();
+        if labels.iter().any(|l| l.is_empty()) {
+            return Err(HostnameError::EmptyLabel);
+        }
+        if labels.len() < 2 {
+            return Err(HostnameError::SingleLabel);
+        }
+        for label in &labels {
+            if label.len() > 63 {
+                return Err(HostnameError::LabelTooLong);
+            }
+            let ok_chars = label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !ok_chars || label.starts_with('-') || label.ends_with('-') {
+                return Err(HostnameError::Invalid);
+            }
+        }
+        if labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(HostnameError::Address);
+        }
+        Ok(Hostname(ascii))
+    }
+}
+
+impl Hostname {
+    /// The normalised name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this name is `zone` itself or lies below it, on a label boundary.
+    pub fn is_within(&self, zone: &str) -> bool {
+        self.relative_to(zone).is_some()
+    }
+
+    /// The record name relative to `zone` ("" for the apex), or None when the name is not
+    /// in that zone. `zone` must already be normalised.
+    pub fn relative_to(&self, zone: &str) -> Option<String> {
+        if self.0 == zone {
+            return Some(String::new());
+        }
+        let prefix = self.0.strip_suffix(zone)?.strip_suffix('.')?;
+        (!prefix.is_empty()).then(|| prefix.to_string())
+    }
+
+    /// Candidate zones from the longest proper suffix to the shortest, stopping before the
+    /// bare top-level label: `a.b.example.co.uk` → `b.example.co.uk`, `example.co.uk`,
+    /// `co.uk`; the name itself comes first, as a host may be a zone apex.
+    pub fn zone_candidates(&self) -> Vec<&str> {
+        let mut out = vec![self.0.as_str()];
+        let mut rest = self.0.as_str();
+        while let Some((_, tail)) = rest.split_once('.') {
+            if !tail.contains('.') {
+                break;
+            }
+            out.push(tail);
+            rest = tail;
+        }
+        out
+    }
+}
+
+impl fmt::Display for Hostname {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> String {
+        text.parse::<Hostname>().unwrap().to_string()
+    }
+
+    fn err(text: &str) -> HostnameError {
+        text.parse::<Hostname>().unwrap_err()
+    }
+
+    #[test]
+    fn normalises_case_trailing_dot_and_idn() {
+        assert_eq!(ok("Home.Example.COM."), "home.example.com");
+        assert_eq!(ok(" home.example.com "), "home.example.com");
+        assert_eq!(ok("bücher.example.com"), "xn--bcher-kva.example.com");
+        assert_eq!(ok("xn--bcher-kva.example.com"), "xn--bcher-kva.example.com");
+        assert_eq!(ok("_acme.example.com"), "_acme.example.com");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_name() {
+        assert_eq!(err(""), HostnameError::Empty);
+        assert_eq!(err("."), HostnameError::Empty);
+        assert_eq!(err("localhost"), HostnameError::SingleLabel);
+        assert_eq!(err("a..example.com"), HostnameError::EmptyLabel);
+        assert_eq!(err("home.example.com.."), HostnameError::EmptyLabel);
+        assert_eq!(
+            err(&format!("{}.com", "a".repeat(64))),
+            HostnameError::LabelTooLong
+        );
+        assert_eq!(
+            err(&format!("{}com", "abcdefghi.".repeat(26))),
+            HostnameError::TooLong
+        );
+        assert_eq!(err("1.2.3.4"), HostnameError::Address);
+        assert_eq!(err("home example.com"), HostnameError::Invalid);
+        assert_eq!(err("home.example.com\r\nX: y"), HostnameError::Invalid);
+        assert_eq!(err("home\0.example.com"), HostnameError::Invalid);
+        assert_eq!(err("-home.example.com"), HostnameError::Invalid);
+        assert_eq!(err("*.example.com"), HostnameError::Invalid);
+        assert_eq!(err("xn--zz.example.com"), HostnameError::Invalid);
+        assert_eq!(err("home%2eexample.com"), HostnameError::Invalid);
+    }
+
+    #[test]
+    fn relative_names_respect_label_boundaries() {
+        let h: Hostname = "a.b.example.co.uk".parse().unwrap();
+        assert_eq!(h.relative_to("example.co.uk").as_deref(), Some("a.b"));
+        assert_eq!(h.relative_to("ample.co.uk"), None);
+        assert_eq!(h.relative_to("a.b.example.co.uk").as_deref(), Some(""));
+        assert_eq!(
+            h.zone_candidates(),
+            vec![
+                "a.b.example.co.uk",
+                "b.example.co.uk",
+                "example.co.uk",
+                "co.uk"
+            ]
+        );
+    }
+}

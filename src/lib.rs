@@ -1,0 +1,129 @@
+//! ddns-cgi: a dynamic-DNS update endpoint run as a CGI program.
+//!
+//! A request flows one way: CGI environment ([`cgi`]) → dialect parse ([`protocol`]) →
+//! authorisation ([`acl`]) → one change per zone ([`update`]) → registrar ([`backend`]) →
+//! protocol answer ([`outcome`]). Only `main` and the registrars touch the outside world;
+//! everything else takes values and returns values.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod acl;
+pub mod address;
+pub mod backend;
+pub mod cgi;
+pub mod cli;
+pub mod config;
+pub mod hostname;
+pub mod log;
+pub mod outcome;
+pub mod protocol;
+pub mod secret;
+pub mod update;
+
+use std::time::{Instant, SystemTime};
+
+use backend::Registrars;
+use cgi::{CgiRequest, CgiResponse};
+use config::Config;
+use log::{Log, printable};
+use outcome::Failure;
+use protocol::Route;
+
+/// Answers one CGI request.
+pub fn handle(
+    config: &Config,
+    registrars: &Registrars,
+    request: &CgiRequest,
+    now: SystemTime,
+    log: &Log,
+) -> CgiResponse {
+    let started = Instant::now();
+    let head_only = request.method == "HEAD";
+    let mut response = answer(config, registrars, request, now, log);
+    response.head_only = head_only;
+    log.info(format_args!(
+        "{} {} user={} from={} agent={} query={} -> {} {} ({} ms)",
+        request.method,
+        printable(if request.path_info.is_empty() {
+            "/"
+        } else {
+            &request.path_info
+        }),
+        printable(request.remote_user.as_deref().unwrap_or("-")),
+        printable(request.remote_addr.as_deref().unwrap_or("-")),
+        printable(request.user_agent.as_deref().unwrap_or("-")),
+        printable(&redact_query(&request.query)),
+        response.status,
+        printable(response.body.trim_end()),
+        started.elapsed().as_millis()
+    ));
+    response
+}
+
+fn answer(
+    config: &Config,
+    registrars: &Registrars,
+    request: &CgiRequest,
+    now: SystemTime,
+    log: &Log,
+) -> CgiResponse {
+    let realm = &config.general.realm;
+    if protocol::route(&request.path_info) == Route::NotFound {
+        return Failure::NotFound.response(realm);
+    }
+    if !matches!(request.method.as_str(), "GET" | "HEAD" | "POST" | "PUT") {
+        return Failure::MethodNotAllowed.response(realm);
+    }
+    let Some(user) = request.remote_user.as_deref() else {
+        log.warn(format_args!(
+            "no authenticated user (REMOTE_USER is empty): the web server must require Basic auth for this script; answering 401"
+        ));
+        return Failure::BadAuth.response(realm);
+    };
+    let update = match protocol::noip::parse(request, user, &config.general) {
+        Ok(update) => update,
+        Err(failure) => {
+            if let Failure::NumHost { count, max } = failure {
+                log.warn(format_args!(
+                    "user {}: {count} host names in one request, more than max_hostnames = {max}; answering numhost",
+                    printable(user)
+                ));
+            }
+            return failure.response(realm);
+        }
+    };
+    let answers = update::run(
+        &update,
+        &config.acl,
+        registrars,
+        now,
+        request.method == "HEAD",
+        log,
+    );
+    protocol::noip::render(&answers)
+}
+
+/// Query strings may carry `password=`/`pass=` (FritzBox URLs); they never reach a log.
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| {
+            let key = pair.split('=').next().unwrap_or("");
+            if matches!(
+                key.to_ascii_lowercase().as_str(),
+                "password" | "pass" | "pwd" | "token" | "secret"
+            ) {
+                format!("{key}=***")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The answer when the config cannot be loaded: `911`, the failure already logged.
+pub fn config_failure() -> CgiResponse {
+    Failure::ServerError.response("ddns")
+}

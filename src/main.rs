@@ -1,0 +1,114 @@
+//! The executable: CGI mode when a web server runs it (`GATEWAY_INTERFACE` is set), the
+//! command line otherwise. All reading of the outside world happens here.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use ddns_cgi::backend::{self, http::Http};
+use ddns_cgi::cgi::CgiRequest;
+use ddns_cgi::cli::{self, Command};
+use ddns_cgi::config::{self, Config};
+use ddns_cgi::log::{Level, Log};
+
+fn main() -> ExitCode {
+    if std::env::var_os("GATEWAY_INTERFACE").is_some() {
+        run_cgi();
+        // A CGI reports through its answer; the exit status is not read by clients.
+        return ExitCode::SUCCESS;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match cli::parse(&args) {
+        Ok(Command::CheckConfig { config }) => check_config(config),
+        Ok(Command::Version) => {
+            println!("ddns-cgi {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Help) => {
+            print!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("ddns-cgi: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn config_path(explicit: Option<PathBuf>) -> PathBuf {
+    explicit
+        .or_else(|| {
+            std::env::var_os("DDNS_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH))
+}
+
+fn run_cgi() {
+    let mut log = Log::stderr(Level::Info);
+    let vars: HashMap<String, String> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    let length = CgiRequest::body_length(&vars);
+    if length > 0 {
+        let _ = std::io::stdin().take(length as u64).read_to_end(&mut body);
+    }
+    let request = CgiRequest::from_vars(&vars, body);
+    let response = match Config::load(&config_path(None)) {
+        Err(e) => {
+            log.error(format_args!("{e}; answering 911"));
+            ddns_cgi::config_failure()
+        }
+        Ok(config) => {
+            log.set_level(config.general.log_level);
+            match Http::new(&config.general) {
+                Err(e) => {
+                    log.error(format_args!(
+                        "config {}: {e}; answering 911",
+                        config.path.display()
+                    ));
+                    ddns_cgi::config_failure()
+                }
+                Ok(http) => {
+                    let registrars = backend::from_config(&config, http);
+                    ddns_cgi::handle(&config, &registrars, &request, SystemTime::now(), &log)
+                }
+            }
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let _ = response.write_to(&mut out);
+    let _ = out.flush();
+}
+
+fn check_config(explicit: Option<PathBuf>) -> ExitCode {
+    let path = config_path(explicit);
+    match Config::load(&path) {
+        Err(e) => {
+            eprintln!("ddns-cgi: {e}");
+            ExitCode::FAILURE
+        }
+        Ok(config) => {
+            if let Err(e) = Http::new(&config.general) {
+                eprintln!("ddns-cgi: config {}: {e}", config.path.display());
+                return ExitCode::FAILURE;
+            }
+            print!("{}", cli::describe(&config));
+            for warning in cli::warnings(&config) {
+                eprintln!("ddns-cgi: warning: {warning}");
+            }
+            println!("config OK");
+            ExitCode::SUCCESS
+        }
+    }
+}
