@@ -89,6 +89,7 @@ pub fn answer_for_record(outcome: &RecordOutcome, echo: &str) -> Answer {
         RecordOutcome::Unchanged => Answer::NoChg(echo.to_string()),
         RecordOutcome::Missing { .. } => Answer::NoHost,
         RecordOutcome::RoundRobin { .. } => Answer::DnsErr,
+        RecordOutcome::Failed(error) => answer_for_error(error),
     }
 }
 

@@ -180,6 +180,7 @@ fn log_record_problem(host: &Hostname, outcome: &crate::backend::RecordOutcome, 
         RecordOutcome::RoundRobin { rr_type, count } => log.warn(format_args!(
             "{host} holds {count} {rr_type} records; refusing to replace them by one (set collapse_round_robin = yes to allow it); answering dnserr"
         )),
+        RecordOutcome::Failed(error) => log.error(format_args!("{host}: {error}")),
         RecordOutcome::Changed | RecordOutcome::Unchanged => {}
     }
 }

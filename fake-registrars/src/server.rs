@@ -143,7 +143,12 @@ fn serve_one<H: Fn(Incoming) -> Reply + ?Sized>(mut request: tiny_http::Request,
         headers: request
             .headers()
             .iter()
-            .map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string()))
+            .map(|h| {
+                (
+                    h.field.as_str().as_str().to_string(),
+                    h.value.as_str().to_string(),
+                )
+            })
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };

@@ -1,6 +1,7 @@
 //! Registrars behind one trait. This file is the only code that knows every registrar;
 //! adding one means one new module and one arm in [`from_config`].
 
+pub mod gandi;
 pub mod http;
 pub mod schlund;
 
@@ -54,6 +55,9 @@ pub enum RecordOutcome {
         /// How many there are.
         count: usize,
     },
+    /// This record failed on its own (registrars that write record by record); the other
+    /// records of the zone are unaffected.
+    Failed(BackendError),
 }
 
 /// A registrar failure for a whole zone. `Display` is the admin's log message: what
@@ -201,6 +205,12 @@ pub fn from_config(config: &Config, http: http::Http) -> Registrars {
             http.clone(),
         )));
     }
-    let _ = &config.gandi;
+    if let Some(settings) = &config.gandi {
+        list.push(Box::new(gandi::Gandi::new(
+            settings.clone(),
+            policy,
+            http.clone(),
+        )));
+    }
     Registrars { list }
 }

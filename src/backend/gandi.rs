@@ -1,0 +1,391 @@
+//! Gandi LiveDNS v5 (gandi-livedns.md).
+//!
+//! Records are rrsets (one name + one type, all values). Per host and family: read the
+//! rrset, answer `nochg` without writing when it already holds exactly the address, else
+//! PUT the one value with an explicit TTL, because a PUT without `rrset_ttl` resets it to
+//! 10800 (§4 rule 2).
+
+use std::cell::RefCell;
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+
+use crate::backend::http::{Http, HttpReply};
+use crate::backend::{
+    BackendError, EditPolicy, RecordChange, RecordOutcome, Registrar, ZoneChange,
+};
+use crate::config::{GandiCredential, GandiSettings};
+use crate::hostname::Hostname;
+use crate::log::Log;
+
+const LABEL: &str = "gandi";
+/// Gandi's TTL bounds (§4).
+const MIN_TTL: u32 = 300;
+const MAX_TTL: u32 = 2_592_000;
+/// TTL for records ddns-cgi creates when none is configured: short, as dynamic records are.
+const CREATED_TTL: u32 = 300;
+/// Pages of `GET /domains` read at most when discovering zones.
+const MAX_DOMAIN_PAGES: u32 = 20;
+
+/// Path segments keep only unreserved characters; `@` becomes `%40`, which Gandi decodes.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A Gandi LiveDNS account.
+pub struct Gandi {
+    settings: GandiSettings,
+    policy: EditPolicy,
+    http: Http,
+    /// Zones listed by `GET /domains`, read at most once per process.
+    discovered: RefCell<Option<Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+struct RrsetBody {
+    rrset_ttl: Option<u32>,
+    #[serde(default)]
+    rrset_values: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DomainBody {
+    fqdn: String,
+}
+
+/// Gandi's two error shapes (§6): generic `{code, message, object, cause}` and validation
+/// `{status, errors: [{name, description}]}`.
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    message: Option<String>,
+    object: Option<String>,
+    #[serde(default)]
+    errors: Vec<ValidationError>,
+}
+
+#[derive(Deserialize)]
+struct ValidationError {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+impl ErrorBody {
+    fn read(reply: &HttpReply) -> ErrorBody {
+        serde_json::from_str(&reply.body).unwrap_or_default()
+    }
+
+    fn describe(&self) -> String {
+        if !self.errors.is_empty() {
+            return self
+                .errors
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.name.as_deref().unwrap_or("?"),
+                        e.description.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+        self.message.clone().unwrap_or_else(|| "no details".into())
+    }
+}
+
+/// One family's plan for one host.
+enum Step {
+    Same,
+    Write { ttl: u32 },
+}
+
+impl Gandi {
+    /// An account from its config section.
+    pub fn new(settings: GandiSettings, policy: EditPolicy, http: Http) -> Gandi {
+        Gandi {
+            settings,
+            policy,
+            http,
+            discovered: RefCell::new(None),
+        }
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<HttpReply, BackendError> {
+        let authorization = match &self.settings.credential {
+            GandiCredential::Token(t) => format!("Bearer {}", t.expose()),
+            GandiCredential::ApiKey(k) => format!("Apikey {}", k.expose()),
+        };
+        let url = format!("{}{path}", self.settings.url);
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        let mut headers = vec![
+            ("Authorization", authorization.as_str()),
+            ("Accept", "application/json"),
+        ];
+        if bytes.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        self.http
+            .send(LABEL, method, &url, &headers, bytes.as_deref())
+    }
+
+    /// The one place Gandi statuses become errors (§7.1 step 4). 401/403 mean our token is
+    /// wrong, never the router's password.
+    fn error(&self, reply: &HttpReply, what: &str, zone: &str) -> BackendError {
+        let body = ErrorBody::read(reply);
+        match reply.status {
+            401 => BackendError::CredentialsRejected {
+                registrar: LABEL,
+                detail: format!(
+                    "{what}: HTTP 401 ({}); the [gandi] token is unknown or malformed: create a personal access token and put it in the config",
+                    body.describe()
+                ),
+            },
+            403 => BackendError::CredentialsRejected {
+                registrar: LABEL,
+                detail: format!(
+                    "{what}: HTTP 403 ({}); the [gandi] token has expired, lacks the permission \"Manage domain name technical configurations\", or does not cover zone {zone}: renew or widen it",
+                    body.describe()
+                ),
+            },
+            404 => BackendError::ZoneNotFound {
+                registrar: LABEL,
+                zone: zone.to_string(),
+            },
+            400 => BackendError::Rejected {
+                registrar: LABEL,
+                detail: format!("{what}: HTTP 400: {}", body.describe()),
+            },
+            429 => BackendError::RateLimited { registrar: LABEL },
+            status => BackendError::BadResponse {
+                registrar: LABEL,
+                detail: format!(
+                    "{what}: HTTP {status}{}",
+                    if body.message.is_some() {
+                        format!(" ({})", body.describe())
+                    } else {
+                        String::new()
+                    }
+                ),
+            },
+        }
+    }
+
+    fn rrset_path(zone: &str, name: &str, rr_type: &str) -> String {
+        let name = if name.is_empty() { "@" } else { name };
+        format!(
+            "/domains/{}/records/{}/{rr_type}",
+            utf8_percent_encode(zone, SEGMENT),
+            utf8_percent_encode(name, SEGMENT)
+        )
+    }
+
+    /// Reads one rrset: `Ok(None)` when the record does not exist.
+    fn read(
+        &self,
+        zone: &str,
+        name: &str,
+        rr_type: &str,
+        host: &Hostname,
+    ) -> Result<Option<RrsetBody>, BackendError> {
+        let what = format!("reading {rr_type} of {host}");
+        let reply = self.send("GET", &Self::rrset_path(zone, name, rr_type), None)?;
+        match reply.status {
+            200 => {
+                serde_json::from_str(&reply.body)
+                    .map(Some)
+                    .map_err(|e| BackendError::BadResponse {
+                        registrar: LABEL,
+                        detail: format!("{what}: answer is not an rrset ({e})"),
+                    })
+            }
+            404 if ErrorBody::read(&reply).object.as_deref() == Some("dns-record") => Ok(None),
+            _ => Err(self.error(&reply, &what, zone)),
+        }
+    }
+
+    fn clamp_ttl(&self, ttl: u32, host: &Hostname, log: &Log) -> u32 {
+        let clamped = ttl.clamp(MIN_TTL, MAX_TTL);
+        if clamped != ttl {
+            log.warn(format_args!(
+                "gandi: TTL {ttl} for {host} is outside Gandi's {MIN_TTL}..{MAX_TTL}; using {clamped}"
+            ));
+        }
+        clamped
+    }
+
+    fn plan(
+        &self,
+        current: Option<&RrsetBody>,
+        addr: IpAddr,
+        host: &Hostname,
+        log: &Log,
+    ) -> Result<Step, RecordOutcome> {
+        let Some(current) = current else {
+            let ttl = self.clamp_ttl(self.settings.ttl.unwrap_or(CREATED_TTL), host, log);
+            return Ok(Step::Write { ttl });
+        };
+        let wanted_ttl = self.clamp_ttl(
+            self.settings
+                .ttl
+                .or(current.rrset_ttl)
+                .unwrap_or(CREATED_TTL),
+            host,
+            log,
+        );
+        let holds_only = current.rrset_values.len() == 1
+            && current.rrset_values[0].trim().parse::<IpAddr>().ok() == Some(addr);
+        if holds_only && current.rrset_ttl == Some(wanted_ttl) {
+            return Ok(Step::Same);
+        }
+        Ok(Step::Write { ttl: wanted_ttl })
+    }
+
+    fn apply_record(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        log: &Log,
+    ) -> Result<RecordOutcome, BackendError> {
+        let mut families: Vec<(&'static str, IpAddr)> = Vec::new();
+        if let Some(v4) = record.v4 {
+            families.push(("A", IpAddr::V4(v4)));
+        }
+        if let Some(v6) = record.v6 {
+            families.push(("AAAA", IpAddr::V6(v6)));
+        }
+        // Read and decide every family first, so a host is never half-updated.
+        let mut steps = Vec::new();
+        for (rr_type, addr) in families {
+            let current = self.read(zone, &record.name, rr_type, &record.host)?;
+            match &current {
+                None if !self.policy.create_missing => {
+                    return Ok(RecordOutcome::Missing { rr_type });
+                }
+                Some(c) if c.rrset_values.len() > 1 && !self.policy.collapse_round_robin => {
+                    return Ok(RecordOutcome::RoundRobin {
+                        rr_type,
+                        count: c.rrset_values.len(),
+                    });
+                }
+                _ => {}
+            }
+            match self.plan(current.as_ref(), addr, &record.host, log) {
+                Ok(step) => steps.push((rr_type, addr, step)),
+                Err(outcome) => return Ok(outcome),
+            }
+        }
+        let mut changed = false;
+        for (rr_type, addr, step) in steps {
+            let Step::Write { ttl } = step else { continue };
+            let body = serde_json::json!({ "rrset_values": [addr.to_string()], "rrset_ttl": ttl });
+            let what = format!("writing {rr_type} of {}", record.host);
+            let reply = self.send(
+                "PUT",
+                &Self::rrset_path(zone, &record.name, rr_type),
+                Some(&body),
+            )?;
+            if !(200..300).contains(&reply.status) {
+                return Err(self.error(&reply, &what, zone));
+            }
+            log.debug(format_args!(
+                "gandi: {what}: {addr} ttl {ttl}: HTTP {}",
+                reply.status
+            ));
+            changed = true;
+        }
+        Ok(if changed {
+            RecordOutcome::Changed
+        } else {
+            RecordOutcome::Unchanged
+        })
+    }
+
+    fn list_zones(&self) -> Result<Vec<String>, BackendError> {
+        if let Some(zones) = self.discovered.borrow().as_ref() {
+            return Ok(zones.clone());
+        }
+        let mut zones = Vec::new();
+        for page in 1..=MAX_DOMAIN_PAGES {
+            let reply = self.send("GET", &format!("/domains?per_page=100&page={page}"), None)?;
+            if reply.status != 200 {
+                return Err(self.error(&reply, "listing zones", "(any)"));
+            }
+            let batch: Vec<DomainBody> =
+                serde_json::from_str(&reply.body).map_err(|e| BackendError::BadResponse {
+                    registrar: LABEL,
+                    detail: format!("listing zones: answer is not a list of domains ({e})"),
+                })?;
+            let full = batch.len() >= 100;
+            zones.extend(
+                batch
+                    .into_iter()
+                    .map(|d| d.fqdn.trim_end_matches('.').to_ascii_lowercase()),
+            );
+            if !full {
+                break;
+            }
+        }
+        *self.discovered.borrow_mut() = Some(zones.clone());
+        Ok(zones)
+    }
+}
+
+impl Registrar for Gandi {
+    fn label(&self) -> &'static str {
+        LABEL
+    }
+
+    fn configured_zones(&self) -> &[String] {
+        &self.settings.zones
+    }
+
+    fn discover_zone(
+        &self,
+        host: &Hostname,
+        _now: SystemTime,
+        log: &Log,
+    ) -> Result<Option<String>, BackendError> {
+        let zones = self.list_zones()?;
+        let found = zones
+            .iter()
+            .filter(|z| host.is_within(z))
+            .max_by_key(|z| z.len())
+            .cloned();
+        if let Some(zone) = &found {
+            log.debug(format_args!(
+                "gandi: {host} is in zone {zone}; set zones = {zone} to skip the listing"
+            ));
+        }
+        Ok(found)
+    }
+
+    fn apply(
+        &self,
+        change: &ZoneChange,
+        _now: SystemTime,
+        log: &Log,
+    ) -> Result<Vec<RecordOutcome>, BackendError> {
+        let mut outcomes = Vec::new();
+        for record in &change.records {
+            match self.apply_record(&change.zone, record, log) {
+                Ok(outcome) => outcomes.push(outcome),
+                // The zone itself is gone or our token is refused: every host fails alike.
+                Err(
+                    e @ (BackendError::ZoneNotFound { .. }
+                    | BackendError::CredentialsRejected { .. }),
+                ) => return Err(e),
+                Err(e) => outcomes.push(RecordOutcome::Failed(e)),
+            }
+        }
+        Ok(outcomes)
+    }
+}

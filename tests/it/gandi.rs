@@ -1,0 +1,298 @@
+//! Gandi LiveDNS through the real CGI process against the strict fake.
+
+use fake_registrars::gandi::{FakeGandi, GandiFault, Rrset, fixture_zone};
+
+use crate::util::{TempDir, assert_answer, get, run};
+
+pub const TOKEN: &str = "pat_0123456789abcdef0123456789abcdef01234567";
+
+pub fn fake() -> FakeGandi {
+    FakeGandi::start(&[TOKEN], vec![fixture_zone()])
+}
+
+fn config(
+    dir: &TempDir,
+    gandi: &FakeGandi,
+    extra_default: &str,
+    extra_gandi: &str,
+) -> std::path::PathBuf {
+    dir.write(
+        "ddns.ini",
+        &format!(
+            "[default]\nallowed_hostnames = *.example.com example.com\n{extra_default}\n[gandi]\ntoken = {TOKEN}\nurl = {}\n{extra_gandi}\n",
+            gandi.base_url()
+        ),
+    )
+}
+
+fn untouched(gandi: &FakeGandi, before: &[Rrset], except: &[(&str, &str)]) {
+    let after = gandi.rrsets("example.com");
+    for rrset in before {
+        if except
+            .iter()
+            .any(|(n, t)| *n == rrset.name && *t == rrset.rr_type)
+        {
+            continue;
+        }
+        assert!(after.contains(rrset), "{rrset:?} changed: {after:?}");
+    }
+}
+
+#[test]
+fn good_then_nochg_keeps_the_ttl_and_everything_else() {
+    let dir = TempDir::new("gandi-good");
+    let gandi = fake();
+    let cfg = config(&dir, &gandi, "", "zones = example.com");
+    let before = gandi.rrsets("example.com");
+
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.9"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.9\n");
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["84.17.5.9"]))
+    );
+    let calls: Vec<String> = gandi
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "GET /v5/livedns/domains/example.com/records/home/A",
+            "PUT /v5/livedns/domains/example.com/records/home/A"
+        ]
+    );
+    let put = &gandi.writes()[0];
+    let body: serde_json::Value = serde_json::from_str(&put.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"rrset_values": ["84.17.5.9"], "rrset_ttl": 300})
+    );
+    assert_eq!(put.auth_scheme.as_deref(), Some("Bearer"));
+    untouched(&gandi, &before, &[("home", "A")]);
+
+    gandi.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.9"));
+    assert_answer(&answer, "200 OK", "nochg 84.17.5.9\n");
+    assert_eq!(gandi.requests().len(), 1);
+    assert!(gandi.writes().is_empty());
+    assert!(!answer.stderr.contains(TOKEN));
+}
+
+#[test]
+fn apex_keeps_its_own_ttl_and_aaaa_leaves_a_alone() {
+    let dir = TempDir::new("gandi-apex");
+    let gandi = fake();
+    let cfg = config(&dir, &gandi, "", "zones = example.com");
+    let before = gandi.rrsets("example.com");
+    let answer = run(&cfg, &get("hostname=example.com&myip=84.17.5.10"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.10\n");
+    assert_eq!(
+        gandi.rrset("example.com", "@", "A"),
+        Some(Rrset::new("@", "A", 600, &["84.17.5.10"]))
+    );
+    assert!(gandi.writes()[0].path.ends_with("/records/%40/A"));
+
+    let answer = run(&cfg, &get("hostname=home.example.com&myipv6=2a01:4f8::9"));
+    assert_answer(&answer, "200 OK", "good 2a01:4f8::9\n");
+    assert_eq!(
+        gandi.rrset("example.com", "home", "AAAA"),
+        Some(Rrset::new("home", "AAAA", 300, &["2a01:4f8::9"]))
+    );
+    untouched(&gandi, &before, &[("@", "A"), ("home", "AAAA")]);
+}
+
+#[test]
+fn configured_ttl_is_clamped_and_logged() {
+    let dir = TempDir::new("gandi-ttl");
+    let gandi = fake();
+    let cfg = config(&dir, &gandi, "", "zones = example.com\nttl = 60");
+    let answer = run(&cfg, &get("hostname=a.b.example.com&myip=84.17.5.11"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.11\n");
+    assert_eq!(
+        gandi.rrset("example.com", "a.b", "A"),
+        Some(Rrset::new("a.b", "A", 300, &["84.17.5.11"]))
+    );
+    assert!(
+        answer
+            .stderr
+            .contains("TTL 60 for a.b.example.com is outside Gandi's 300..2592000; using 300"),
+        "{}",
+        answer.stderr
+    );
+}
+
+#[test]
+fn round_robin_and_missing_records_are_refused_unless_configured() {
+    let dir = TempDir::new("gandi-rr");
+    let gandi = fake();
+    let before = gandi.rrsets("example.com");
+    let cfg = config(&dir, &gandi, "", "zones = example.com");
+    let answer = run(
+        &cfg,
+        &get("hostname=rr.example.com,new.example.com,home.example.com&myip=84.17.5.12"),
+    );
+    assert_answer(&answer, "200 OK", "dnserr\nnohost\ngood 84.17.5.12\n");
+    assert!(
+        answer.stderr.contains("rr.example.com holds 2 A records"),
+        "{}",
+        answer.stderr
+    );
+    assert!(
+        answer.stderr.contains("new.example.com has no A record"),
+        "{}",
+        answer.stderr
+    );
+    assert_eq!(gandi.writes().len(), 1);
+    untouched(&gandi, &before, &[("home", "A")]);
+
+    let dir = TempDir::new("gandi-rr2");
+    let cfg = config(
+        &dir,
+        &gandi,
+        "create_missing_records = yes\ncollapse_round_robin = yes",
+        "zones = example.com",
+    );
+    let answer = run(
+        &cfg,
+        &get("hostname=rr.example.com,new.example.com&myip=84.17.5.13"),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.13\ngood 84.17.5.13\n");
+    assert_eq!(
+        gandi.rrset("example.com", "rr", "A"),
+        Some(Rrset::new("rr", "A", 300, &["84.17.5.13"]))
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "new", "A"),
+        Some(Rrset::new("new", "A", 300, &["84.17.5.13"]))
+    );
+}
+
+#[test]
+fn zones_are_discovered_by_longest_suffix() {
+    let dir = TempDir::new("gandi-discover");
+    let gandi = fake();
+    gandi.add_zone(
+        "sub.example.com",
+        vec![Rrset::new("x", "A", 900, &["198.51.100.1"])],
+    );
+    let cfg = config(&dir, &gandi, "", "");
+    let answer = run(
+        &cfg,
+        &get("hostname=x.sub.example.com,a.b.example.com&myip=84.17.5.14"),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.14\ngood 84.17.5.14\n");
+    assert_eq!(
+        gandi.rrset("sub.example.com", "x", "A"),
+        Some(Rrset::new("x", "A", 900, &["84.17.5.14"]))
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "a.b", "A").unwrap().values,
+        ["84.17.5.14"]
+    );
+    let listings = gandi
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v5/livedns/domains?"))
+        .count();
+    assert_eq!(listings, 1, "zones are listed once per request");
+}
+
+#[test]
+fn credential_failures_are_911_never_badauth_and_never_leak_the_token() {
+    let dir = TempDir::new("gandi-403");
+    let gandi = fake();
+    let before = gandi.rrsets("example.com");
+    gandi.add_expired_token("pat_expired_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    let cfg = dir.write(
+        "ddns.ini",
+        &format!(
+            "[default]\nallowed_hostnames = home.example.com\n[gandi]\ntoken = pat_expired_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nurl = {}\nzones = example.com\n",
+            gandi.base_url()
+        ),
+    );
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.15"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(answer.stderr.contains("HTTP 403"), "{}", answer.stderr);
+    assert!(answer.stderr.contains("has expired"), "{}", answer.stderr);
+    assert!(!answer.stderr.contains("pat_expired"), "{}", answer.stderr);
+    assert_eq!(gandi.rrsets("example.com"), before);
+
+    let cfg = dir.write(
+        "wrong.ini",
+        &format!(
+            "[default]\nallowed_hostnames = home.example.com\n[gandi]\ntoken = pat_wrong\nurl = {}\nzones = example.com\n",
+            gandi.base_url()
+        ),
+    );
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.15"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(answer.stderr.contains("HTTP 401"), "{}", answer.stderr);
+    assert_eq!(gandi.rrsets("example.com"), before);
+}
+
+#[test]
+fn legacy_api_key_uses_the_apikey_scheme() {
+    let dir = TempDir::new("gandi-apikey");
+    let gandi = fake();
+    gandi.add_api_key("0123456789abcdefABCDEFgh");
+    let cfg = dir.write(
+        "ddns.ini",
+        &format!(
+            "[default]\nallowed_hostnames = home.example.com\n[gandi]\napi_key = 0123456789abcdefABCDEFgh\nurl = {}\nzones = example.com\n",
+            gandi.base_url()
+        ),
+    );
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.16"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.16\n");
+    assert!(
+        gandi
+            .requests()
+            .iter()
+            .all(|r| r.auth_scheme.as_deref() == Some("Apikey"))
+    );
+}
+
+#[test]
+fn registrar_faults_map_to_protocol_words() {
+    let cases = [
+        (GandiFault::Status500Html, "911\n", "HTTP 500"),
+        (GandiFault::Status429, "911\n", "rate limit"),
+        (GandiFault::NotJson, "911\n", "not an rrset"),
+        (GandiFault::FailWrites(400), "dnserr\n", "HTTP 400"),
+        (GandiFault::FailWrites(503), "911\n", "HTTP 503"),
+    ];
+    for (fault, body, log) in cases {
+        let dir = TempDir::new("gandi-fault");
+        let gandi = fake();
+        let before = gandi.rrsets("example.com");
+        let cfg = config(&dir, &gandi, "", "zones = example.com");
+        gandi.set_fault(fault);
+        let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.17"));
+        assert_answer(&answer, "200 OK", body);
+        assert!(answer.stderr.contains(log), "{log}: {}", answer.stderr);
+        gandi.set_fault(GandiFault::None);
+        assert_eq!(gandi.rrsets("example.com"), before);
+    }
+}
+
+#[test]
+fn unknown_zone_is_nohost() {
+    let dir = TempDir::new("gandi-nozone");
+    let gandi = fake();
+    let cfg = dir.write(
+        "ddns.ini",
+        &format!(
+            "[default]\nallowed_hostnames = home.example.org\n[gandi]\ntoken = {TOKEN}\nurl = {}\nzones = example.org\n",
+            gandi.base_url()
+        ),
+    );
+    let answer = run(&cfg, &get("hostname=home.example.org&myip=84.17.5.18"));
+    assert_answer(&answer, "200 OK", "nohost\n");
+    assert!(
+        answer.stderr.contains("zone example.org does not exist"),
+        "{}",
+        answer.stderr
+    );
+}
