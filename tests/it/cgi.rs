@@ -1,0 +1,345 @@
+//! The CGI contract and the NoIP protocol words, end to end through the real binary.
+
+use std::process::Command;
+
+use crate::schlund::{PASSWORD, TOTP, config_text, fake};
+use crate::util::{TempDir, assert_answer, binary, get, run};
+
+fn setup(
+    tag: &str,
+    extra: &str,
+) -> (
+    TempDir,
+    fake_registrars::schlund::FakeSchlund,
+    std::path::PathBuf,
+) {
+    let dir = TempDir::new(tag);
+    let gw = fake();
+    let cfg = dir.write(
+        "ddns.ini",
+        &config_text(&gw, &format!("zones = example.co.uk\n{extra}")),
+    );
+    (dir, gw, cfg)
+}
+
+#[test]
+fn no_authenticated_user_is_challenged() {
+    let (_dir, gw, cfg) = setup("auth", "realm = home ddns");
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk&myip=84.17.5.1").user(None),
+    );
+    assert_answer(&answer, "401 Unauthorized", "badauth\n");
+    assert_eq!(
+        answer.header("WWW-Authenticate"),
+        Some("Basic realm=\"home ddns\"")
+    );
+    assert!(
+        answer.stderr.contains("REMOTE_USER is empty"),
+        "{}",
+        answer.stderr
+    );
+    assert!(gw.requests().is_empty());
+    let answer = run(&cfg, &get("hostname=home.example.co.uk").user(Some("")));
+    assert_answer(&answer, "401 Unauthorized", "badauth\n");
+}
+
+#[test]
+fn every_protocol_word_for_bad_input() {
+    let (_dir, gw, cfg) = setup("words", "max_hostnames = 3");
+    let cases = [
+        ("hostname=localhost&myip=84.17.5.1", "notfqdn\n"),
+        ("myip=84.17.5.1", "notfqdn\n"),
+        ("hostname=a..example.co.uk&myip=84.17.5.1", "notfqdn\n"),
+        ("hostname=1.2.3.4&myip=84.17.5.1", "notfqdn\n"),
+        (
+            "hostname=a.example.co.uk,b.example.co.uk,c.example.co.uk,d.example.co.uk",
+            "numhost\n",
+        ),
+        ("hostname=home.example.co.uk&myip=192.168.1.1", "badip\n"),
+        ("hostname=home.example.co.uk&myip=%3Cipaddr%3E", "badip\n"),
+        ("hostname=home.example.co.uk&myip=127.0.0.1", "badip\n"),
+        ("hostname=home.example.co.uk&myip=198.51.100.1", "badip\n"),
+        (
+            "hostname=home.example.co.uk&myip=84.17.5.1,84.17.5.2",
+            "badip\n",
+        ),
+        ("hostname=home.example.co.uk&myip=fe80::1%25eth0", "badip\n"),
+        ("hostname=evil.example.co.uk&myip=84.17.5.1", "nohost\n"),
+        ("hostname=home.example.co.uk&offline=YES", "!donator\n"),
+    ];
+    for (query, body) in cases {
+        let answer = run(&cfg, &get(query));
+        assert_answer(&answer, "200 OK", body);
+        assert!(answer.stderr.contains("ddns-cgi: "), "{query}: no log line");
+    }
+    assert!(
+        gw.requests().is_empty(),
+        "bad input must not reach the registrar"
+    );
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().to_xml(),
+        fake().zone("example.co.uk").unwrap().to_xml()
+    );
+}
+
+#[test]
+fn answers_keep_request_order_and_duplicates() {
+    let (_dir, gw, cfg) = setup("order", "");
+    let answer = run(
+        &cfg,
+        &get(
+            "hostname=evil.example.co.uk,%20home.example.co.uk%20,bad..name,home.example.co.uk&myip=84.17.5.2&wildcard=ON&mx=&backmx=NO&system=dyndns",
+        ),
+    );
+    assert_answer(
+        &answer,
+        "200 OK",
+        "nohost\ngood 84.17.5.2\nnotfqdn\ngood 84.17.5.2\n",
+    );
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.2"
+    );
+    assert!(
+        answer
+            .stderr
+            .contains("user alice may not update evil.example.co.uk"),
+        "{}",
+        answer.stderr
+    );
+}
+
+#[test]
+fn source_address_is_the_default_target() {
+    let (_dir, gw, cfg) = setup("source", "");
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk&myip=").from("::ffff:84.17.5.3"),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.3\n");
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk").from("2a01:4f8:0:0::3"),
+    );
+    assert_answer(&answer, "200 OK", "good 2a01:4f8::3\n");
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert_eq!(zone.rr("home", "A")[0].value, "84.17.5.3");
+    assert_eq!(zone.rr("home", "AAAA")[0].value, "2a01:4f8::3");
+}
+
+#[test]
+fn paths_and_methods() {
+    let (_dir, gw, cfg) = setup("paths", "");
+    for path in ["/nic/update", "/v3/update", "/update", "/"] {
+        let answer = run(
+            &cfg,
+            &get("hostname=home.example.co.uk&myip=84.17.5.4").path(path),
+        );
+        assert!(
+            answer.body.ends_with(" 84.17.5.4\n"),
+            "{path}: {}",
+            answer.body
+        );
+    }
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk&myip=84.17.5.4").path("/admin"),
+    );
+    assert_answer(&answer, "404 Not Found", "not found\n");
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk&myip=84.17.5.4").method("DELETE"),
+    );
+    assert_answer(&answer, "405 Method Not Allowed", "method not allowed\n");
+    assert_eq!(answer.header("Allow"), Some("GET, HEAD, POST, PUT"));
+
+    gw.clear_requests();
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk&myip=84.17.5.5").method("HEAD"),
+    );
+    assert_eq!(answer.status, "200 OK");
+    assert_eq!(answer.body, "", "HEAD has no body");
+    assert!(gw.requests().is_empty(), "HEAD never updates");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.4"
+    );
+}
+
+#[test]
+fn post_and_put_forms_are_read_and_the_query_wins() {
+    let (_dir, gw, cfg) = setup("post", "");
+    let req = get("hostname=home.example.co.uk").method("POST").body(
+        "application/x-www-form-urlencoded",
+        "hostname=a.b.example.co.uk&myip=84.17.5.6",
+    );
+    assert_answer(&run(&cfg, &req), "200 OK", "good 84.17.5.6\n");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.6"
+    );
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("a.b", "A")[0].value,
+        "198.51.100.8"
+    );
+
+    let multipart = "--b0undary\r\nContent-Disposition: form-data; name=\"hostname\"\r\n\r\na.b.example.co.uk\r\n--b0undary\r\nContent-Disposition: form-data; name=\"myip\"\r\n\r\n84.17.5.7\r\n--b0undary--\r\n";
+    let req = get("")
+        .method("PUT")
+        .body("multipart/form-data; boundary=b0undary", multipart);
+    assert_answer(&run(&cfg, &req), "200 OK", "good 84.17.5.7\n");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("a.b", "A")[0].value,
+        "84.17.5.7"
+    );
+
+    // A Cisco ASA posts an opaque body: ignored, the query still counts.
+    let req = get("hostname=home.example.co.uk")
+        .method("POST")
+        .body("application/xml", "<DeviceDetails/>");
+    assert_answer(&run(&cfg, &req), "200 OK", "good 84.17.5.1\n");
+}
+
+#[test]
+fn config_problems_answer_911_and_name_the_fix() {
+    let dir = TempDir::new("badconfig");
+    let missing = dir.path().join("nope.ini");
+    let answer = run(&missing, &get("hostname=home.example.co.uk&myip=84.17.5.8"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer
+            .stderr
+            .contains("nope.ini: file not found; create it or point DDNS_CONFIG at it"),
+        "{}",
+        answer.stderr
+    );
+
+    let cfg = dir.write(
+        "bad.ini",
+        "[default]\nusername = u\npassword = topsecret\nlog_level = loud\n",
+    );
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.8"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer.stderr.contains(
+            "bad.ini line 4, [default] log_level: `loud` is not one of error, warn, info, debug"
+        ),
+        "{}",
+        answer.stderr
+    );
+    assert!(!answer.stderr.contains("topsecret"));
+}
+
+#[test]
+fn proxy_variables_from_the_client_are_ignored() {
+    // httpoxy: a `Proxy:` request header reaches the CGI as HTTP_PROXY. Pointing it at a
+    // closed port would break the update if it were obeyed.
+    let (_dir, gw, cfg) = setup("httpoxy", "");
+    let req = get("hostname=home.example.co.uk&myip=84.17.5.9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9");
+    assert_answer(&run(&cfg, &req), "200 OK", "good 84.17.5.9\n");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.9"
+    );
+}
+
+#[test]
+fn log_lines_and_answers_never_hold_secrets() {
+    let (_dir, gw, cfg) = setup("secrets", "log_level = debug");
+    let mut seen = String::new();
+    for query in [
+        "hostname=home.example.co.uk&myip=84.17.5.10",
+        "hostname=home.example.co.uk&myip=84.17.5.10",
+        "hostname=home.example.co.uk&myip=84.17.5.11&password=routerpw",
+    ] {
+        let answer = run(&cfg, &get(query));
+        seen.push_str(&answer.raw);
+        seen.push_str(&answer.stderr);
+    }
+    gw.set_clock_offset(3600);
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.12"));
+    seen.push_str(&answer.raw);
+    seen.push_str(&answer.stderr);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for secret in [PASSWORD, "s3cret", TOTP, "routerpw"] {
+        assert!(!seen.contains(secret), "{secret} leaked:\n{seen}");
+    }
+    for step in [now - 30, now, now + 30] {
+        let code = fake_registrars::schlund::totp_code(TOTP, step);
+        assert!(
+            !seen.contains(&code),
+            "TOTP code leaked:\n{seen}"
+        );
+    }
+    assert!(
+        seen.contains("schlund: zone update for example.co.uk: S0202"),
+        "debug lines expected:\n{seen}"
+    );
+}
+
+#[test]
+fn check_config_validates_and_redacts() {
+    let (_dir, _gw, cfg) = setup("check", "");
+    let out = Command::new(binary())
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("  password = ***\n"), "{stdout}");
+    assert!(stdout.contains("  totp_secret = ***\n"), "{stdout}");
+    assert!(stdout.contains("  zones = example.co.uk\n"), "{stdout}");
+    assert!(stdout.ends_with("config OK\n"));
+    assert!(!stdout.contains("s3cret") && !stdout.contains(TOTP));
+
+    let dir = TempDir::new("check-bad");
+    let bad = dir.write(
+        "bad.ini",
+        "[default]\nusername = u\npassword = p\ncontext = ten\n",
+    );
+    let out = Command::new(binary())
+        .args(["check-config", "--config"])
+        .arg(&bad)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "ddns-cgi: config {} line 4, [default] context: `ten` is not a number (SchlundTech customers use 10)\n",
+            bad.display()
+        )
+    );
+
+    // DDNS_CONFIG is honoured by the CLI too.
+    let out = Command::new(binary())
+        .arg("check-config")
+        .env_clear()
+        .env("DDNS_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.ini");
+    let out = Command::new(binary())
+        .args(["check-config", "--config", example])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,354 @@
+//! SchlundTech XML gateway through the real CGI process against the strict fake.
+
+use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund, SchlundFault, SchlundUser, StoredZone};
+
+use crate::util::{TempDir, assert_answer, get, run};
+
+pub const USER: &str = "1234567";
+pub const PASSWORD: &str = "s3cret&pass<%x";
+pub const TOTP: &str = "JBSWY3DPEHPK3PXP";
+
+/// A 2FA account holding the fixture zone example.co.uk.
+pub fn fake() -> FakeSchlund {
+    FakeSchlund::start(
+        vec![SchlundUser::new(USER, PASSWORD, "10").with_totp(TOTP)],
+        &[FIXTURE_ZONE],
+    )
+}
+
+/// A `[default]` section as ws.ddns writes it, plus ddns-cgi keys in `extra`.
+pub fn config_text(fake: &FakeSchlund, extra: &str) -> String {
+    format!(
+        "[default]\nusername = {USER}\npassword = {}\ncontext = 10\nurl = {}\ntotp_secret = {TOTP}\nallowed_hostnames = home.example.co.uk a.b.example.co.uk example.co.uk nothere.example.co.uk\n{extra}\n",
+        PASSWORD.replace('%', "%%"),
+        fake.url()
+    )
+}
+
+fn fixture() -> StoredZone {
+    fake().zone("example.co.uk").unwrap()
+}
+
+/// Everything but the listed (name, type) records and the server-written fields is as in
+/// the fixture.
+#[track_caller]
+fn only_changed(after: &StoredZone, changed: &[(&str, &str)], main_changed: bool) {
+    let before = fixture();
+    let keep = |rr: &fake_registrars::schlund::Rr| {
+        !changed
+            .iter()
+            .any(|(n, t)| *n == rr.name && *t == rr.rr_type)
+    };
+    let b: Vec<_> = before.all_rr().into_iter().filter(keep).collect();
+    let a: Vec<_> = after.all_rr().into_iter().filter(keep).collect();
+    assert_eq!(a, b, "records outside the change differ");
+    if !main_changed {
+        assert_eq!(after.main(), before.main());
+    }
+    for path in [
+        "soa/email",
+        "soa/refresh",
+        "soa/default",
+        "www_include",
+        "ns_action",
+        "system_ns",
+        "dnssec",
+        "created",
+    ] {
+        assert_eq!(after.text(path), before.text(path), "{path}");
+    }
+    assert_eq!(after.free(), before.free());
+    assert!(after.has("comment"));
+    let note = after.rr("note", "TXT");
+    assert_eq!(note[0].value, "\"say \\\"hi\\\"\" & <b>bold</b> 'x' Grüße");
+}
+
+#[test]
+fn good_writes_one_value_and_round_trips_the_rest() {
+    let dir = TempDir::new("schlund-good");
+    let gw = fake();
+    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.9"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.9\n");
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert_eq!(zone.rr("home", "A")[0].value, "84.17.5.9");
+    assert_eq!(zone.rr("home", "A")[0].ttl, "300");
+    only_changed(&zone, &[("home", "A")], false);
+    let requests = gw.requests();
+    let codes: Vec<_> = requests
+        .iter()
+        .map(|r| (r.task_code.as_str(), r.status_code.as_str(), r.had_token))
+        .collect();
+    assert_eq!(codes, [("0205", "S0205", true), ("0202", "S0202", true)]);
+    let update = &requests[1].body_redacted;
+    for stripped in [
+        "<created>",
+        "<changed>",
+        "<domainsafe>",
+        "<owner>",
+        "<updated_by>",
+    ] {
+        assert!(!update.contains(stripped), "{stripped} sent back");
+    }
+    assert!(!answer.stderr.contains("s3cret"), "{}", answer.stderr);
+}
+
+#[test]
+fn unchanged_zone_is_nochg_without_a_write() {
+    let dir = TempDir::new("schlund-nochg");
+    let gw = fake();
+    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    assert_answer(
+        &run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.9")),
+        "200 OK",
+        "good 84.17.5.9\n",
+    );
+    let stored = gw.zone("example.co.uk").unwrap().to_xml();
+    gw.clear_requests();
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk&myip=084.017.005.009"),
+    );
+    assert_answer(&answer, "200 OK", "nochg 084.017.005.009\n");
+    let codes: Vec<_> = gw.requests().iter().map(|r| r.task_code.clone()).collect();
+    assert_eq!(codes, ["0205"]);
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), stored);
+}
+
+#[test]
+fn hosts_of_one_zone_share_one_inquiry_and_one_update() {
+    let dir = TempDir::new("schlund-group");
+    let gw = fake();
+    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let answer = run(
+        &cfg,
+        &get(
+            "hostname=home.example.co.uk,a.b.example.co.uk,example.co.uk,HOME.example.co.uk.&myip=84.17.5.10,2a01:4f8::10",
+        ),
+    );
+    // a.b has no AAAA, so with both families it is refused whole (never half-set).
+    assert_answer(
+        &answer,
+        "200 OK",
+        "good 84.17.5.10,2a01:4f8::10\nnohost\ngood 84.17.5.10,2a01:4f8::10\ngood 84.17.5.10,2a01:4f8::10\n",
+    );
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert_eq!(zone.rr("a.b", "A")[0].value, "198.51.100.8");
+    let gw = fake();
+    let cfg = dir.write("ddns2.ini", &config_text(&gw, "zones = example.co.uk"));
+    let answer = run(
+        &cfg,
+        &get(
+            "hostname=home.example.co.uk,a.b.example.co.uk,example.co.uk,HOME.example.co.uk.&myip=84.17.5.10",
+        ),
+    );
+    assert_answer(
+        &answer,
+        "200 OK",
+        "good 84.17.5.10\ngood 84.17.5.10\ngood 84.17.5.10\ngood 84.17.5.10\n",
+    );
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert_eq!(zone.rr("home", "A")[0].value, "84.17.5.10");
+    assert_eq!(zone.rr("a.b", "A")[0].value, "84.17.5.10");
+    assert_eq!(
+        zone.main().unwrap(),
+        ("84.17.5.10".to_string(), "600".to_string())
+    );
+    only_changed(&zone, &[("home", "A"), ("a.b", "A")], true);
+    let codes: Vec<_> = gw.requests().iter().map(|r| r.task_code.clone()).collect();
+    assert_eq!(codes, ["0205", "0202"]);
+}
+
+#[test]
+fn dual_stack_sets_a_and_aaaa_in_one_write() {
+    let dir = TempDir::new("schlund-dual");
+    let gw = fake();
+    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk&myip=84.17.5.11,2a01:4f8::11"),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.11,2a01:4f8::11\n");
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert_eq!(zone.rr("home", "A")[0].value, "84.17.5.11");
+    assert_eq!(zone.rr("home", "AAAA")[0].value, "2a01:4f8::11");
+    only_changed(&zone, &[("home", "A"), ("home", "AAAA")], false);
+    assert_eq!(gw.requests().len(), 2);
+}
+
+#[test]
+fn a_ws_ddns_config_works_unchanged_with_zone_discovery() {
+    let dir = TempDir::new("schlund-wsddns");
+    let gw = fake();
+    // Exactly the keys ws.ddns knows; no zones, so the gateway is asked.
+    let cfg = dir.write("ws.ini", &config_text(&gw, ""));
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.12"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.12\n");
+    let requests = gw.requests();
+    let list: Vec<_> = requests.iter().filter(|r| r.is_list_query).collect();
+    assert_eq!(list.len(), 2, "home.example.co.uk, then example.co.uk");
+    assert_eq!(requests.iter().filter(|r| !r.is_list_query).count(), 2);
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.12"
+    );
+}
+
+#[test]
+fn missing_record_is_nohost_unless_creation_is_allowed() {
+    let dir = TempDir::new("schlund-missing");
+    let gw = fake();
+    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let answer = run(&cfg, &get("hostname=nothere.example.co.uk&myip=84.17.5.13"));
+    assert_answer(&answer, "200 OK", "nohost\n");
+    assert!(
+        answer
+            .stderr
+            .contains("nothere.example.co.uk has no A record"),
+        "{}",
+        answer.stderr
+    );
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().to_xml(),
+        fixture().to_xml()
+    );
+    assert_eq!(gw.requests().len(), 1);
+
+    let cfg = dir.write(
+        "create.ini",
+        &config_text(
+            &gw,
+            "zones = example.co.uk\ncreate_missing_records = yes\nttl = 120",
+        ),
+    );
+    let answer = run(&cfg, &get("hostname=nothere.example.co.uk&myip=84.17.5.13"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.13\n");
+    let rr = &gw.zone("example.co.uk").unwrap().rr("nothere", "A")[0];
+    assert_eq!((rr.ttl.as_str(), rr.value.as_str()), ("120", "84.17.5.13"));
+}
+
+#[test]
+fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
+    let dir = TempDir::new("schlund-login");
+    let gw = fake();
+    let before = gw.zone("example.co.uk").unwrap().to_xml();
+    let text = config_text(&gw, "zones = example.co.uk").replace("s3cret&pass<%%x", "wrong&pass");
+    let cfg = dir.write("bad.ini", &text);
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer.stderr.contains("rejected our credentials"),
+        "{}",
+        answer.stderr
+    );
+    assert!(answer.stderr.contains("EF09901"), "{}", answer.stderr);
+    assert!(!answer.stderr.contains("wrong&pass"));
+
+    // Clock far off: every code is refused.
+    gw.set_clock_offset(3600);
+    let cfg = dir.write("ok.ini", &config_text(&gw, "zones = example.co.uk"));
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(answer.stderr.contains("EF09903"), "{}", answer.stderr);
+    assert!(answer.stderr.contains("clock"), "{}", answer.stderr);
+    assert!(!answer.stderr.contains(TOTP));
+    gw.set_clock_offset(0);
+
+    // 2FA account, but no totp_secret configured.
+    let text =
+        config_text(&gw, "zones = example.co.uk").replace(&format!("totp_secret = {TOTP}\n"), "");
+    let cfg = dir.write("no2fa.ini", &text);
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(answer.stderr.contains("EF09902"), "{}", answer.stderr);
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+}
+
+#[test]
+fn unknown_zone_is_nohost() {
+    let dir = TempDir::new("schlund-nozone");
+    let gw = fake();
+    let cfg = dir.write(
+        "ddns.ini",
+        &config_text(&gw, "zones = example.org").replace(
+            "allowed_hostnames = ",
+            "allowed_hostnames = home.example.org ",
+        ),
+    );
+    let answer = run(&cfg, &get("hostname=home.example.org&myip=84.17.5.15"));
+    assert_answer(&answer, "200 OK", "nohost\n");
+    assert!(
+        answer.stderr.contains("zone example.org does not exist"),
+        "{}",
+        answer.stderr
+    );
+}
+
+#[test]
+fn gateway_faults_answer_and_leave_the_zone() {
+    let cases = [
+        (SchlundFault::UpdateFailsE0202002, "dnserr\n", "E0202"),
+        (SchlundFault::UpdateRejectedEF09904, "dnserr\n", "EF09904"),
+        (SchlundFault::Http500Html, "911\n", "HTTP 500"),
+        (SchlundFault::TruncatedXml, "911\n", "answer is not XML"),
+        (SchlundFault::NotXml, "911\n", "not XML"),
+    ];
+    for (fault, body, log) in cases {
+        let dir = TempDir::new("schlund-fault");
+        let gw = fake();
+        let before = gw.zone("example.co.uk").unwrap().to_xml();
+        let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+        gw.set_fault(fault);
+        let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.16"));
+        assert_answer(&answer, "200 OK", body);
+        assert!(answer.stderr.contains(log), "{log}: {}", answer.stderr);
+        gw.set_fault(SchlundFault::None);
+        assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+    }
+}
+
+#[test]
+fn one_request_spans_both_registrars() {
+    let dir = TempDir::new("mixed");
+    let gw = fake();
+    let gandi = crate::gandi::fake();
+    let text = format!(
+        "{}\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com\n",
+        config_text(&gw, "zones = example.co.uk").replace(
+            "allowed_hostnames = ",
+            "allowed_hostnames = home.example.com "
+        ),
+        crate::gandi::TOKEN,
+        gandi.base_url()
+    );
+    let cfg = dir.write("ddns.ini", &text);
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.com,home.example.co.uk&myip=84.17.5.17"),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.17\ngood 84.17.5.17\n");
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A").unwrap().values,
+        ["84.17.5.17"]
+    );
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.17"
+    );
+
+    // One registrar failing does not change the other's answer.
+    gw.set_fault(SchlundFault::Http500Html);
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk,home.example.com&myip=84.17.5.18"),
+    );
+    assert_answer(&answer, "200 OK", "911\ngood 84.17.5.18\n");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.17"
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A").unwrap().values,
+        ["84.17.5.18"]
+    );
+}
