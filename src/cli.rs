@@ -81,6 +81,11 @@ pub fn describe(config: &Config) -> String {
     let _ = writeln!(out, "  timeout = {}", g.timeout.as_secs());
     let _ = writeln!(out, "  proxy = {}", g.proxy.as_deref().unwrap_or("(none)"));
     let _ = writeln!(out, "  log_level = {}", g.log_level);
+    let _ = writeln!(out, "  state_dir = {}", g.state_dir.display());
+    let _ = writeln!(out, "  lock_wait = {}", g.lock_wait.as_secs());
+    let _ = writeln!(out, "  cache_seconds = {}", g.cache_seconds);
+    let _ = writeln!(out, "  abuse_limit = {}", g.abuse_limit);
+    let _ = writeln!(out, "  abuse_window = {}", g.abuse_window);
     match &config.acl {
         Acl::Open => {
             let _ = writeln!(

@@ -15,10 +15,12 @@ pub mod cgi;
 pub mod cli;
 pub mod config;
 pub mod hostname;
+pub mod lock;
 pub mod log;
 pub mod outcome;
 pub mod protocol;
 pub mod secret;
+pub mod state;
 pub mod update;
 
 use std::time::{Instant, SystemTime};
@@ -29,8 +31,9 @@ use config::Config;
 use log::{Log, printable};
 use outcome::Failure;
 use protocol::Route;
+use state::Store;
 
-/// Answers one CGI request.
+/// Answers one CGI request, and logs one summary line for it.
 pub fn handle(
     config: &Config,
     registrars: &Registrars,
@@ -39,11 +42,10 @@ pub fn handle(
     log: &Log,
 ) -> CgiResponse {
     let started = Instant::now();
-    let head_only = request.method == "HEAD";
-    let mut response = answer(config, registrars, request, now, log);
-    response.head_only = head_only;
+    let (mut response, details) = answer(config, registrars, request, now, log);
+    response.head_only = request.method == "HEAD";
     log.info(format_args!(
-        "{} {} user={} from={} agent={} query={} -> {} {} ({} ms)",
+        "{} {} user={} from={} agent={} query={}: {} -> {} {} | {} registrar calls | {} ms",
         request.method,
         printable(if request.path_info.is_empty() {
             "/"
@@ -54,8 +56,14 @@ pub fn handle(
         printable(request.remote_addr.as_deref().unwrap_or("-")),
         printable(request.user_agent.as_deref().unwrap_or("-")),
         printable(&redact_query(&request.query)),
+        if details.is_empty() {
+            "-".to_string()
+        } else {
+            details.join("; ")
+        },
         response.status,
         printable(response.body.trim_end()),
+        registrars.http.calls(),
         started.elapsed().as_millis()
     ));
     response
@@ -67,19 +75,20 @@ fn answer(
     request: &CgiRequest,
     now: SystemTime,
     log: &Log,
-) -> CgiResponse {
+) -> (CgiResponse, update::Details) {
     let realm = &config.general.realm;
+    let fail = |failure: Failure| (failure.response(realm), Vec::new());
     if protocol::route(&request.path_info) == Route::NotFound {
-        return Failure::NotFound.response(realm);
+        return fail(Failure::NotFound);
     }
     if !matches!(request.method.as_str(), "GET" | "HEAD" | "POST" | "PUT") {
-        return Failure::MethodNotAllowed.response(realm);
+        return fail(Failure::MethodNotAllowed);
     }
     let Some(user) = request.remote_user.as_deref() else {
         log.warn(format_args!(
             "no authenticated user (REMOTE_USER is empty): the web server must require Basic auth for this script; answering 401"
         ));
-        return Failure::BadAuth.response(realm);
+        return fail(Failure::BadAuth);
     };
     let update = match protocol::noip::parse(request, user, &config.general) {
         Ok(update) => update,
@@ -90,18 +99,20 @@ fn answer(
                     printable(user)
                 ));
             }
-            return failure.response(realm);
+            return fail(failure);
         }
     };
-    let answers = update::run(
-        &update,
-        &config.acl,
+    let store = Store::new(&config.general.state_dir);
+    let context = update::Context {
+        acl: &config.acl,
+        general: &config.general,
         registrars,
+        store: &store,
         now,
-        request.method == "HEAD",
         log,
-    );
-    protocol::noip::render(&answers)
+    };
+    let (answers, details) = update::run(&update, &context, request.method == "HEAD");
+    (protocol::noip::render(&answers), details)
 }
 
 /// Query strings may carry `password=`/`pass=` (FritzBox URLs); they never reach a log.

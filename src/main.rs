@@ -104,6 +104,14 @@ fn check_config(explicit: Option<PathBuf>) -> ExitCode {
                 return ExitCode::FAILURE;
             }
             print!("{}", cli::describe(&config));
+            let store = ddns_cgi::state::Store::new(&config.general.state_dir);
+            if let Err(e) = store.check_writable() {
+                eprintln!("ddns-cgi: state_dir: {e}");
+                return ExitCode::FAILURE;
+            }
+            if let Some(warning) = state_dir_owner_warning(&config.general.state_dir) {
+                eprintln!("ddns-cgi: warning: {warning}");
+            }
             for warning in cli::warnings(&config) {
                 eprintln!("ddns-cgi: warning: {warning}");
             }
@@ -111,4 +119,18 @@ fn check_config(explicit: Option<PathBuf>) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `check-config` usually runs as root, for whom every directory is writable; the web
+/// server's user is not root, so a root-owned state directory is worth a warning.
+fn state_dir_owner_warning(dir: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir).ok()?;
+    (meta.uid() == 0 && meta.mode() & 0o002 == 0).then(|| {
+        format!(
+            "state_dir {} is owned by root; the web server's user must be able to write it (Debian: chown www-data {})",
+            dir.display(),
+            dir.display()
+        )
+    })
 }

@@ -85,7 +85,7 @@ impl Failure {
 /// A record-level result, given the echo of the request's addresses.
 pub fn answer_for_record(outcome: &RecordOutcome, echo: &str) -> Answer {
     match outcome {
-        RecordOutcome::Changed => Answer::Good(echo.to_string()),
+        RecordOutcome::Changed { .. } => Answer::Good(echo.to_string()),
         RecordOutcome::Unchanged => Answer::NoChg(echo.to_string()),
         RecordOutcome::Missing { .. } => Answer::NoHost,
         RecordOutcome::RoundRobin { .. } => Answer::DnsErr,

@@ -1,15 +1,23 @@
 //! The core: an authorised request becomes one [`ZoneChange`] per (registrar, zone), each
-//! applied once, and the outcomes come back as one answer per requested host, in order.
+//! applied once under that zone's lock, and the outcomes come back as one answer per
+//! requested host, in order.
+//!
+//! Before any registrar is asked, local state answers what it can: a repeat of the last
+//! update within `cache_seconds` is `nochg`, and a host that changed too often is `abuse`.
 
 use std::collections::HashMap;
-use std::time::SystemTime;
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::acl::Acl;
 use crate::address::{AddressError, Targets};
-use crate::backend::{BackendError, RecordChange, Registrars, ZoneChange};
+use crate::backend::{BackendError, RecordChange, RecordOutcome, Registrars, ZoneChange};
+use crate::config::General;
 use crate::hostname::{Hostname, HostnameError};
+use crate::lock::lock_zone;
 use crate::log::{Log, printable};
 use crate::outcome::{Answer, answer_for_error, answer_for_record};
+use crate::state::{Family, HostState, Store};
 
 /// One requested host name as sent, and what it parsed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,17 +39,29 @@ pub struct UpdateRequest {
     pub targets: Result<Targets, AddressError>,
 }
 
-/// Runs the update: validate each host, authorise it, find its zone, apply each zone's
-/// changes once, and answer each requested host. `dry_run` (HEAD) stops before any
-/// registrar is asked.
-pub fn run(
-    request: &UpdateRequest,
-    acl: &Acl,
-    registrars: &Registrars,
-    now: SystemTime,
-    dry_run: bool,
-    log: &Log,
-) -> Vec<Answer> {
+/// Everything an update needs besides the request.
+pub struct Context<'a> {
+    /// Who may change what.
+    pub acl: &'a Acl,
+    /// Limits and policies.
+    pub general: &'a General,
+    /// The registrars.
+    pub registrars: &'a Registrars,
+    /// Per-host state and zone locks.
+    pub store: &'a Store,
+    /// The request's time.
+    pub now: SystemTime,
+    /// Where log lines go.
+    pub log: &'a Log,
+}
+
+/// Per distinct host: what happened, for the request's summary log line.
+pub type Details = Vec<String>;
+
+/// Runs the update. `dry_run` (HEAD) stops before any registrar or state is touched.
+pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<Answer>, Details) {
+    let log = ctx.log;
+    let mut details = Vec::new();
     let mut answers: Vec<Option<Answer>> = vec![None; request.hosts.len()];
     let targets = match &request.targets {
         Ok(t) => t,
@@ -50,7 +70,7 @@ pub fn run(
                 "user {}: unusable address ({e}); answering badip",
                 printable(&request.user)
             ));
-            return request
+            let answers = request
                 .hosts
                 .iter()
                 .map(|h| match h.name {
@@ -58,8 +78,10 @@ pub fn run(
                     Err(_) => Answer::NotFqdn,
                 })
                 .collect();
+            return (answers, details);
         }
     };
+    let echo = targets.echo();
 
     // Allowed, distinct names in request order.
     let mut wanted: Vec<Hostname> = Vec::new();
@@ -73,7 +95,7 @@ pub fn run(
                 ));
                 answers[i] = Some(Answer::NotFqdn);
             }
-            Ok(name) if !acl.allows(&request.user, name) => {
+            Ok(name) if !ctx.acl.allows(&request.user, name) => {
                 log.warn(format_args!(
                     "user {} may not update {name}; add it to allowed_hostnames (or [user:{}]) if it should; answering nohost",
                     printable(&request.user),
@@ -92,13 +114,32 @@ pub fn run(
     let mut per_name: HashMap<Hostname, Answer> = HashMap::new();
     if dry_run {
         for name in &wanted {
-            per_name.insert(name.clone(), Answer::NoChg(targets.echo()));
+            per_name.insert(name.clone(), Answer::NoChg(echo.clone()));
         }
     } else {
-        // Route each name to (registrar, zone), keeping first-seen order of groups.
+        let now = unix(ctx.now);
+        let mut states: HashMap<Hostname, HostState> = HashMap::new();
         let mut groups: Vec<(usize, ZoneChange)> = Vec::new();
         for name in &wanted {
-            match locate(name, registrars, now, log) {
+            let state = ctx.store.load(name).unwrap_or_default();
+            if is_cached(&state, targets, now, ctx.general.cache_seconds) {
+                details.push(format!("{name} {} nochg (from state)", targets.describe()));
+                per_name.insert(name.clone(), Answer::NoChg(echo.clone()));
+                continue;
+            }
+            if is_abuse(&state, targets, now, ctx.general) {
+                log.warn(format_args!(
+                    "{name} changed {} times within {} s (abuse_limit = {}); answering abuse until that calms down",
+                    recent(&state, now, ctx.general.abuse_window),
+                    ctx.general.abuse_window,
+                    ctx.general.abuse_limit
+                ));
+                details.push(format!("{name} abuse"));
+                per_name.insert(name.clone(), Answer::Abuse);
+                continue;
+            }
+            states.insert(name.clone(), state);
+            match locate(name, ctx) {
                 Ok(Some((index, zone))) => {
                     let record = RecordChange {
                         host: name.clone(),
@@ -124,30 +165,61 @@ pub fn run(
                     log.warn(format_args!(
                         "{name} is in no zone of the configured registrars; add its zone to a `zones` key; answering nohost"
                     ));
+                    details.push(format!("{name} nohost (no zone)"));
                     per_name.insert(name.clone(), Answer::NoHost);
                 }
                 Err(e) => {
                     log.error(format_args!("{e}"));
+                    details.push(format!("{name} {}", answer_for_error(&e).line()));
                     per_name.insert(name.clone(), answer_for_error(&e));
                 }
             }
         }
         for (index, change) in &groups {
-            let registrar = &registrars.list[*index];
-            match registrar.apply(change, now, log) {
+            let registrar = &ctx.registrars.list[*index];
+            let outcomes = match lock_zone(
+                ctx.store,
+                registrar.label(),
+                &change.zone,
+                ctx.general.lock_wait,
+            ) {
+                Err(e) => {
+                    log.error(format_args!("{}: {e}; answering 911", registrar.label()));
+                    Err(None)
+                }
+                // Held for the read-modify-write only; state files are replaced atomically.
+                Ok(_lock) => registrar.apply(change, ctx.now, log).map_err(Some),
+            };
+            match outcomes {
                 Ok(outcomes) => {
                     for (record, outcome) in change.records.iter().zip(outcomes) {
                         log_record_problem(&record.host, &outcome, log);
-                        per_name.insert(
-                            record.host.clone(),
-                            answer_for_record(&outcome, &targets.echo()),
-                        );
+                        details.push(describe(record, &outcome, targets));
+                        if matches!(
+                            outcome,
+                            RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
+                        ) {
+                            let state = states.remove(&record.host).unwrap_or_default();
+                            let changed = matches!(outcome, RecordOutcome::Changed { .. });
+                            let next =
+                                remember(state, targets, &request.user, now, changed, ctx.general);
+                            if let Err(e) = ctx.store.save(&record.host, &next) {
+                                log.warn(format_args!("{e}"));
+                            }
+                        }
+                        per_name.insert(record.host.clone(), answer_for_record(&outcome, &echo));
                     }
                 }
-                Err(e) => {
-                    log.error(format_args!("{e}"));
-                    let answer = answer_for_error(&e);
+                Err(error) => {
+                    let answer = match &error {
+                        Some(e) => {
+                            log.error(format_args!("{e}"));
+                            answer_for_error(e)
+                        }
+                        None => Answer::ServerError,
+                    };
                     for record in &change.records {
+                        details.push(format!("{} {}", record.host, answer.line()));
                         per_name.insert(record.host.clone(), answer.clone());
                     }
                 }
@@ -155,7 +227,7 @@ pub fn run(
         }
     }
 
-    request
+    let answers = request
         .hosts
         .iter()
         .zip(answers)
@@ -168,11 +240,117 @@ pub fn run(
                     .unwrap_or(Answer::ServerError)
             })
         })
-        .collect()
+        .collect();
+    (answers, details)
 }
 
-fn log_record_problem(host: &Hostname, outcome: &crate::backend::RecordOutcome, log: &Log) {
-    use crate::backend::RecordOutcome;
+fn unix(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn holds(family: &Option<Family>, addr: IpAddr, now: u64, window: u64) -> bool {
+    family.as_ref().is_some_and(|f| {
+        f.addr == addr && now.saturating_sub(f.seen_at) < window && f.seen_at <= now
+    })
+}
+
+/// Every requested family was set to exactly this address recently.
+fn is_cached(state: &HostState, targets: &Targets, now: u64, window: u64) -> bool {
+    if window == 0 {
+        return false;
+    }
+    let v4 = targets
+        .v4
+        .as_ref()
+        .is_none_or(|t| holds(&state.v4, IpAddr::V4(t.addr), now, window));
+    let v6 = targets
+        .v6
+        .as_ref()
+        .is_none_or(|t| holds(&state.v6, IpAddr::V6(t.addr), now, window));
+    v4 && v6
+}
+
+fn recent(state: &HostState, now: u64, window: u64) -> usize {
+    state
+        .changes
+        .iter()
+        .filter(|t| now.saturating_sub(**t) < window)
+        .count()
+}
+
+/// The host changed `abuse_limit` times within the window and this request would change
+/// it again (a repeat of the current address is never abuse).
+fn is_abuse(state: &HostState, targets: &Targets, now: u64, general: &General) -> bool {
+    if general.abuse_limit == 0 {
+        return false;
+    }
+    let same =
+        |family: &Option<Family>, addr: IpAddr| family.as_ref().is_some_and(|f| f.addr == addr);
+    let would_change = targets
+        .v4
+        .as_ref()
+        .is_some_and(|t| !same(&state.v4, IpAddr::V4(t.addr)))
+        || targets
+            .v6
+            .as_ref()
+            .is_some_and(|t| !same(&state.v6, IpAddr::V6(t.addr)));
+    would_change && recent(state, now, general.abuse_window) >= general.abuse_limit as usize
+}
+
+fn remember(
+    mut state: HostState,
+    targets: &Targets,
+    user: &str,
+    now: u64,
+    changed: bool,
+    general: &General,
+) -> HostState {
+    let family = |addr: IpAddr| Family {
+        addr,
+        seen_at: now,
+        by: user.to_string(),
+    };
+    if let Some(t) = &targets.v4 {
+        state.v4 = Some(family(IpAddr::V4(t.addr)));
+    }
+    if let Some(t) = &targets.v6 {
+        state.v6 = Some(family(IpAddr::V6(t.addr)));
+    }
+    if changed {
+        state.changes.push(now);
+    }
+    state
+        .changes
+        .retain(|t| now.saturating_sub(*t) < general.abuse_window);
+    state
+}
+
+fn describe(record: &RecordChange, outcome: &RecordOutcome, targets: &Targets) -> String {
+    match outcome {
+        RecordOutcome::Changed { previous } => format!(
+            "{} {} -> {} good",
+            record.host,
+            if previous.is_empty() {
+                "(new)".to_string()
+            } else {
+                previous.join(",")
+            },
+            targets.describe()
+        ),
+        RecordOutcome::Unchanged => format!("{} {} nochg", record.host, targets.describe()),
+        RecordOutcome::Missing { rr_type } => {
+            format!("{} nohost (no {rr_type} record)", record.host)
+        }
+        RecordOutcome::RoundRobin { rr_type, count } => {
+            format!("{} dnserr ({count} {rr_type} records)", record.host)
+        }
+        RecordOutcome::Failed(e) => format!("{} {}", record.host, answer_for_error(e).line()),
+    }
+}
+
+fn log_record_problem(host: &Hostname, outcome: &RecordOutcome, log: &Log) {
     match outcome {
         RecordOutcome::Missing { rr_type } => log.warn(format_args!(
             "{host} has no {rr_type} record; create it at the registrar or set create_missing_records = yes; answering nohost"
@@ -181,19 +359,15 @@ fn log_record_problem(host: &Hostname, outcome: &crate::backend::RecordOutcome, 
             "{host} holds {count} {rr_type} records; refusing to replace them by one (set collapse_round_robin = yes to allow it); answering dnserr"
         )),
         RecordOutcome::Failed(error) => log.error(format_args!("{host}: {error}")),
-        RecordOutcome::Changed | RecordOutcome::Unchanged => {}
+        RecordOutcome::Changed { .. } | RecordOutcome::Unchanged => {}
     }
 }
 
 /// Finds the registrar and zone of a name: the longest configured zone first; else each
 /// registrar without configured zones is asked, in config order.
-fn locate(
-    name: &Hostname,
-    registrars: &Registrars,
-    now: SystemTime,
-    log: &Log,
-) -> Result<Option<(usize, String)>, BackendError> {
-    let configured = registrars
+fn locate(name: &Hostname, ctx: &Context<'_>) -> Result<Option<(usize, String)>, BackendError> {
+    let configured = ctx
+        .registrars
         .list
         .iter()
         .enumerate()
@@ -203,11 +377,11 @@ fn locate(
     if let Some((index, zone)) = configured {
         return Ok(Some((index, zone.clone())));
     }
-    for (index, registrar) in registrars.list.iter().enumerate() {
+    for (index, registrar) in ctx.registrars.list.iter().enumerate() {
         if !registrar.configured_zones().is_empty() {
             continue;
         }
-        if let Some(zone) = registrar.discover_zone(name, now, log)? {
+        if let Some(zone) = registrar.discover_zone(name, ctx.now, ctx.log)? {
             return Ok(Some((index, zone)));
         }
     }

@@ -279,12 +279,16 @@ impl Gandi {
                 _ => {}
             }
             match self.plan(current.as_ref(), addr, &record.host, log) {
-                Ok(step) => steps.push((rr_type, addr, step)),
+                Ok(step) => {
+                    let previous = current.map(|c| c.rrset_values).unwrap_or_default();
+                    steps.push((rr_type, addr, step, previous));
+                }
                 Err(outcome) => return Ok(outcome),
             }
         }
         let mut changed = false;
-        for (rr_type, addr, step) in steps {
+        let mut replaced = Vec::new();
+        for (rr_type, addr, step, previous) in steps {
             let Step::Write { ttl } = step else { continue };
             let body = serde_json::json!({ "rrset_values": [addr.to_string()], "rrset_ttl": ttl });
             let what = format!("writing {rr_type} of {}", record.host);
@@ -301,9 +305,10 @@ impl Gandi {
                 reply.status
             ));
             changed = true;
+            replaced.extend(previous);
         }
         Ok(if changed {
-            RecordOutcome::Changed
+            RecordOutcome::Changed { previous: replaced }
         } else {
             RecordOutcome::Unchanged
         })

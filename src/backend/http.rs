@@ -5,15 +5,20 @@
 //! "httpoxy"), one total timeout bounds every call, and HTTP error statuses are returned,
 //! not turned into opaque errors, because their bodies say what went wrong.
 
-use std::time::Duration;
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use crate::backend::BackendError;
 use crate::config::General;
 
-/// A shared agent plus the settings it was built with.
+/// A shared agent, the request's deadline, and a count of calls for the log.
 #[derive(Clone)]
 pub struct Http {
     agent: ureq::Agent,
+    /// All calls of one CGI request together end by then (`timeout`).
+    deadline: Instant,
+    calls: Rc<Cell<u32>>,
 }
 
 /// A registrar's answer.
@@ -46,7 +51,14 @@ impl Http {
             .build();
         Ok(Http {
             agent: ureq::Agent::new_with_config(config),
+            deadline: Instant::now() + general.timeout,
+            calls: Rc::new(Cell::new(0)),
         })
+    }
+
+    /// How many requests were sent so far.
+    pub fn calls(&self) -> u32 {
+        self.calls.get()
     }
 
     /// Sends one request. `headers` must not be logged by the caller: they may hold a token.
@@ -68,6 +80,16 @@ impl Http {
                 registrar,
                 detail: format!("cannot build the request: {e}"),
             })?;
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(BackendError::Timeout { registrar });
+        }
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(remaining))
+            .build();
+        self.calls.set(self.calls.get() + 1);
         let mut response = self
             .agent
             .run(request)

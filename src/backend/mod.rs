@@ -40,7 +40,10 @@ pub struct ZoneChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordOutcome {
     /// At least one family was changed (or created).
-    Changed,
+    Changed {
+        /// The values replaced, for the log (empty when the record was created).
+        previous: Vec<String>,
+    },
     /// Every family already held the address.
     Unchanged,
     /// No record of that name and type exists, and creating is not allowed.
@@ -179,6 +182,8 @@ pub trait Registrar {
 pub struct Registrars {
     /// Each account.
     pub list: Vec<Box<dyn Registrar>>,
+    /// The client they share, for the count of calls in the log.
+    pub http: http::Http,
 }
 
 /// Options every registrar shares, from `[default]`.
@@ -212,5 +217,5 @@ pub fn from_config(config: &Config, http: http::Http) -> Registrars {
             http.clone(),
         )));
     }
-    Registrars { list }
+    Registrars { list, http }
 }

@@ -64,14 +64,13 @@ pub fn parse(text: &str) -> Result<Vec<Section>, SyntaxError> {
             continue;
         }
         let indent = line.len() - line.trim_start().len();
-        if let (Some(key_indent), Some(section)) = (entry_indent, sections.last_mut()) {
-            if indent > key_indent {
-                if let Some(entry) = section.entries.last_mut() {
-                    entry.raw.push('\n');
-                    entry.raw.push_str(stripped);
-                    continue;
-                }
-            }
+        if let (Some(key_indent), Some(section)) = (entry_indent, sections.last_mut())
+            && indent > key_indent
+            && let Some(entry) = section.entries.last_mut()
+        {
+            entry.raw.push('\n');
+            entry.raw.push_str(stripped);
+            continue;
         }
         if let Some(rest) = stripped.strip_prefix('[') {
             let name = rest.strip_suffix(']').ok_or_else(|| SyntaxError {

@@ -17,6 +17,8 @@ use crate::secret::Secret;
 
 /// Where the config is read from when `DDNS_CONFIG` is not set.
 pub const DEFAULT_PATH: &str = "/etc/ddns-cgi/ddns-cgi.ini";
+/// Where state and locks live when `state_dir` is not set.
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/ddns-cgi";
 /// The SchlundTech gateway, as ws.ddns defaults it.
 pub const SCHLUND_DEFAULT_URL: &str = "https://gateway.schlundtech.de";
 /// Gandi's production LiveDNS API.
@@ -41,6 +43,19 @@ pub struct General {
     pub proxy: Option<String>,
     /// Log level. Default `info`.
     pub log_level: Level,
+    /// Where per-host state and zone locks live; writable by the web server's user.
+    /// Default [`DEFAULT_STATE_DIR`].
+    pub state_dir: PathBuf,
+    /// Longest wait for another request's lock on the same zone. Default 30 s.
+    pub lock_wait: Duration,
+    /// A repeated identical update within this time is answered `nochg` from state, without
+    /// asking the registrar; 0 always asks. Default 600 s.
+    pub cache_seconds: u64,
+    /// Changes of one host allowed within `abuse_window`; more are answered `abuse`.
+    /// 0 disables the limit. Default 12.
+    pub abuse_limit: u32,
+    /// The window of `abuse_limit`. Default 3600 s.
+    pub abuse_window: u64,
 }
 
 /// A SchlundTech / AutoDNS XML-gateway account.
@@ -141,6 +156,11 @@ const GENERAL_KEYS: &[&str] = &[
     "timeout",
     "proxy",
     "log_level",
+    "state_dir",
+    "lock_wait",
+    "cache_seconds",
+    "abuse_limit",
+    "abuse_window",
 ];
 const SCHLUND_KEYS: &[&str] = &[
     "username",
@@ -379,6 +399,23 @@ impl Config {
                     )
                 })?,
             },
+            state_dir: match default.optional("state_dir") {
+                None => PathBuf::from(DEFAULT_STATE_DIR),
+                Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir),
+                Some(dir) => {
+                    return Err(
+                        default.error("state_dir", format!("`{dir}` must be an absolute path"))
+                    );
+                }
+            },
+            lock_wait: Duration::from_secs(default.number("lock_wait", 0, 600)?.unwrap_or(30)),
+            cache_seconds: default
+                .number("cache_seconds", 0, 86_400 * 30)?
+                .unwrap_or(600),
+            abuse_limit: default.number("abuse_limit", 0, 100_000)?.unwrap_or(12) as u32,
+            abuse_window: default
+                .number("abuse_window", 60, 86_400 * 7)?
+                .unwrap_or(3600),
         };
         if general.realm.contains('"') || general.realm.contains('\\') {
             return Err(default.error("realm", "must not contain `\"` or `\\`"));

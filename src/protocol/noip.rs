@@ -146,19 +146,14 @@ pub fn render(answers: &[Answer]) -> CgiResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn general() -> General {
-        General {
-            realm: "ddns".into(),
-            max_hostnames: 3,
-            allow_private_addresses: false,
-            create_missing_records: false,
-            collapse_round_robin: false,
-            timeout: Duration::from_secs(5),
-            proxy: None,
-            log_level: crate::log::Level::Info,
-        }
+        let config = crate::config::Config::parse_str(
+            "[default]\nusername = u\npassword = p\nmax_hostnames = 3\n",
+            std::path::Path::new("test.ini"),
+        )
+        .unwrap();
+        config.general
     }
 
     fn request(query: &str) -> CgiRequest {

@@ -15,7 +15,7 @@ fn setup(
 ) {
     let dir = TempDir::new(tag);
     let gw = fake();
-    let cfg = dir.write(
+    let cfg = dir.write_config(
         "ddns.ini",
         &config_text(&gw, &format!("zones = example.co.uk\n{extra}")),
     );
@@ -274,10 +274,7 @@ fn log_lines_and_answers_never_hold_secrets() {
     }
     for step in [now - 30, now, now + 30] {
         let code = fake_registrars::schlund::totp_code(TOTP, step);
-        assert!(
-            !seen.contains(&code),
-            "TOTP code leaked:\n{seen}"
-        );
+        assert!(!seen.contains(&code), "TOTP code leaked:\n{seen}");
     }
     assert!(
         seen.contains("schlund: zone update for example.co.uk: S0202"),
@@ -331,9 +328,14 @@ fn check_config_validates_and_redacts() {
         .unwrap();
     assert!(out.status.success());
 
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.ini");
+    let text = include_str!("../../config.example.ini").replace(
+        "state_dir = /var/lib/ddns-cgi",
+        &format!("state_dir = {}/example-state", dir.path().display()),
+    );
+    let example = dir.write("example.ini", &text);
     let out = Command::new(binary())
-        .args(["check-config", "--config", example])
+        .args(["check-config", "--config"])
+        .arg(&example)
         .env_clear()
         .output()
         .unwrap();

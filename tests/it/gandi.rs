@@ -16,8 +16,7 @@ fn config(
     extra_default: &str,
     extra_gandi: &str,
 ) -> std::path::PathBuf {
-    dir.write(
-        "ddns.ini",
+    dir.write_config("ddns.ini",
         &format!(
             "[default]\nallowed_hostnames = *.example.com example.com\n{extra_default}\n[gandi]\ntoken = {TOKEN}\nurl = {}\n{extra_gandi}\n",
             gandi.base_url()
@@ -72,12 +71,19 @@ fn good_then_nochg_keeps_the_ttl_and_everything_else() {
     assert_eq!(put.auth_scheme.as_deref(), Some("Bearer"));
     untouched(&gandi, &before, &[("home", "A")]);
 
+    // A repeat is answered from local state, without asking Gandi.
     gandi.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.9"));
+    assert_answer(&answer, "200 OK", "nochg 84.17.5.9\n");
+    assert!(gandi.requests().is_empty());
+    assert!(!answer.stderr.contains(TOKEN));
+
+    // Without the cache, Gandi is read but not written.
+    let cfg = config(&dir, &gandi, "cache_seconds = 0", "zones = example.com");
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.9"));
     assert_answer(&answer, "200 OK", "nochg 84.17.5.9\n");
     assert_eq!(gandi.requests().len(), 1);
     assert!(gandi.writes().is_empty());
-    assert!(!answer.stderr.contains(TOKEN));
 }
 
 #[test]
@@ -205,8 +211,7 @@ fn credential_failures_are_911_never_badauth_and_never_leak_the_token() {
     let gandi = fake();
     let before = gandi.rrsets("example.com");
     gandi.add_expired_token("pat_expired_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
-    let cfg = dir.write(
-        "ddns.ini",
+    let cfg = dir.write_config("ddns.ini",
         &format!(
             "[default]\nallowed_hostnames = home.example.com\n[gandi]\ntoken = pat_expired_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nurl = {}\nzones = example.com\n",
             gandi.base_url()
@@ -219,8 +224,7 @@ fn credential_failures_are_911_never_badauth_and_never_leak_the_token() {
     assert!(!answer.stderr.contains("pat_expired"), "{}", answer.stderr);
     assert_eq!(gandi.rrsets("example.com"), before);
 
-    let cfg = dir.write(
-        "wrong.ini",
+    let cfg = dir.write_config("wrong.ini",
         &format!(
             "[default]\nallowed_hostnames = home.example.com\n[gandi]\ntoken = pat_wrong\nurl = {}\nzones = example.com\n",
             gandi.base_url()
@@ -237,8 +241,7 @@ fn legacy_api_key_uses_the_apikey_scheme() {
     let dir = TempDir::new("gandi-apikey");
     let gandi = fake();
     gandi.add_api_key("0123456789abcdefABCDEFgh");
-    let cfg = dir.write(
-        "ddns.ini",
+    let cfg = dir.write_config("ddns.ini",
         &format!(
             "[default]\nallowed_hostnames = home.example.com\n[gandi]\napi_key = 0123456789abcdefABCDEFgh\nurl = {}\nzones = example.com\n",
             gandi.base_url()
@@ -281,8 +284,7 @@ fn registrar_faults_map_to_protocol_words() {
 fn unknown_zone_is_nohost() {
     let dir = TempDir::new("gandi-nozone");
     let gandi = fake();
-    let cfg = dir.write(
-        "ddns.ini",
+    let cfg = dir.write_config("ddns.ini",
         &format!(
             "[default]\nallowed_hostnames = home.example.org\n[gandi]\ntoken = {TOKEN}\nurl = {}\nzones = example.org\n",
             gandi.base_url()

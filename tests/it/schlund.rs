@@ -67,7 +67,7 @@ fn only_changed(after: &StoredZone, changed: &[(&str, &str)], main_changed: bool
 fn good_writes_one_value_and_round_trips_the_rest() {
     let dir = TempDir::new("schlund-good");
     let gw = fake();
-    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.9"));
     assert_answer(&answer, "200 OK", "good 84.17.5.9\n");
     let zone = gw.zone("example.co.uk").unwrap();
@@ -97,7 +97,7 @@ fn good_writes_one_value_and_round_trips_the_rest() {
 fn unchanged_zone_is_nochg_without_a_write() {
     let dir = TempDir::new("schlund-nochg");
     let gw = fake();
-    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
     assert_answer(
         &run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.9")),
         "200 OK",
@@ -110,6 +110,17 @@ fn unchanged_zone_is_nochg_without_a_write() {
         &get("hostname=home.example.co.uk&myip=084.017.005.009"),
     );
     assert_answer(&answer, "200 OK", "nochg 084.017.005.009\n");
+    assert!(
+        gw.requests().is_empty(),
+        "a repeat is answered from local state"
+    );
+
+    let cfg = dir.write_config(
+        "nocache.ini",
+        &config_text(&gw, "zones = example.co.uk\ncache_seconds = 0"),
+    );
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.9"));
+    assert_answer(&answer, "200 OK", "nochg 84.17.5.9\n");
     let codes: Vec<_> = gw.requests().iter().map(|r| r.task_code.clone()).collect();
     assert_eq!(codes, ["0205"]);
     assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), stored);
@@ -119,7 +130,7 @@ fn unchanged_zone_is_nochg_without_a_write() {
 fn hosts_of_one_zone_share_one_inquiry_and_one_update() {
     let dir = TempDir::new("schlund-group");
     let gw = fake();
-    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
     let answer = run(
         &cfg,
         &get(
@@ -134,8 +145,9 @@ fn hosts_of_one_zone_share_one_inquiry_and_one_update() {
     );
     let zone = gw.zone("example.co.uk").unwrap();
     assert_eq!(zone.rr("a.b", "A")[0].value, "198.51.100.8");
+    let dir = TempDir::new("schlund-group2");
     let gw = fake();
-    let cfg = dir.write("ddns2.ini", &config_text(&gw, "zones = example.co.uk"));
+    let cfg = dir.write_config("ddns2.ini", &config_text(&gw, "zones = example.co.uk"));
     let answer = run(
         &cfg,
         &get(
@@ -163,7 +175,7 @@ fn hosts_of_one_zone_share_one_inquiry_and_one_update() {
 fn dual_stack_sets_a_and_aaaa_in_one_write() {
     let dir = TempDir::new("schlund-dual");
     let gw = fake();
-    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
     let answer = run(
         &cfg,
         &get("hostname=home.example.co.uk&myip=84.17.5.11,2a01:4f8::11"),
@@ -181,7 +193,7 @@ fn a_ws_ddns_config_works_unchanged_with_zone_discovery() {
     let dir = TempDir::new("schlund-wsddns");
     let gw = fake();
     // Exactly the keys ws.ddns knows; no zones, so the gateway is asked.
-    let cfg = dir.write("ws.ini", &config_text(&gw, ""));
+    let cfg = dir.write_config("ws.ini", &config_text(&gw, ""));
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.12"));
     assert_answer(&answer, "200 OK", "good 84.17.5.12\n");
     let requests = gw.requests();
@@ -198,7 +210,7 @@ fn a_ws_ddns_config_works_unchanged_with_zone_discovery() {
 fn missing_record_is_nohost_unless_creation_is_allowed() {
     let dir = TempDir::new("schlund-missing");
     let gw = fake();
-    let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
     let answer = run(&cfg, &get("hostname=nothere.example.co.uk&myip=84.17.5.13"));
     assert_answer(&answer, "200 OK", "nohost\n");
     assert!(
@@ -214,7 +226,7 @@ fn missing_record_is_nohost_unless_creation_is_allowed() {
     );
     assert_eq!(gw.requests().len(), 1);
 
-    let cfg = dir.write(
+    let cfg = dir.write_config(
         "create.ini",
         &config_text(
             &gw,
@@ -233,7 +245,7 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
     let gw = fake();
     let before = gw.zone("example.co.uk").unwrap().to_xml();
     let text = config_text(&gw, "zones = example.co.uk").replace("s3cret&pass<%%x", "wrong&pass");
-    let cfg = dir.write("bad.ini", &text);
+    let cfg = dir.write_config("bad.ini", &text);
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
     assert_answer(&answer, "200 OK", "911\n");
     assert!(
@@ -246,7 +258,7 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
 
     // Clock far off: every code is refused.
     gw.set_clock_offset(3600);
-    let cfg = dir.write("ok.ini", &config_text(&gw, "zones = example.co.uk"));
+    let cfg = dir.write_config("ok.ini", &config_text(&gw, "zones = example.co.uk"));
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
     assert_answer(&answer, "200 OK", "911\n");
     assert!(answer.stderr.contains("EF09903"), "{}", answer.stderr);
@@ -257,7 +269,7 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
     // 2FA account, but no totp_secret configured.
     let text =
         config_text(&gw, "zones = example.co.uk").replace(&format!("totp_secret = {TOTP}\n"), "");
-    let cfg = dir.write("no2fa.ini", &text);
+    let cfg = dir.write_config("no2fa.ini", &text);
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
     assert_answer(&answer, "200 OK", "911\n");
     assert!(answer.stderr.contains("EF09902"), "{}", answer.stderr);
@@ -268,7 +280,7 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
 fn unknown_zone_is_nohost() {
     let dir = TempDir::new("schlund-nozone");
     let gw = fake();
-    let cfg = dir.write(
+    let cfg = dir.write_config(
         "ddns.ini",
         &config_text(&gw, "zones = example.org").replace(
             "allowed_hostnames = ",
@@ -297,7 +309,7 @@ fn gateway_faults_answer_and_leave_the_zone() {
         let dir = TempDir::new("schlund-fault");
         let gw = fake();
         let before = gw.zone("example.co.uk").unwrap().to_xml();
-        let cfg = dir.write("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+        let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
         gw.set_fault(fault);
         let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.16"));
         assert_answer(&answer, "200 OK", body);
@@ -321,7 +333,7 @@ fn one_request_spans_both_registrars() {
         crate::gandi::TOKEN,
         gandi.base_url()
     );
-    let cfg = dir.write("ddns.ini", &text);
+    let cfg = dir.write_config("ddns.ini", &text);
     let answer = run(
         &cfg,
         &get("hostname=home.example.com,home.example.co.uk&myip=84.17.5.17"),

@@ -23,6 +23,17 @@ impl TempDir {
         &self.0
     }
 
+    /// Writes a config file whose state directory lies inside this directory, so tests
+    /// never share state.
+    pub fn write_config(&self, name: &str, text: &str) -> PathBuf {
+        let state = format!("[default]\nstate_dir = {}/state\n", self.0.display());
+        assert!(
+            text.starts_with("[default]\n"),
+            "test configs start with [default]"
+        );
+        self.write(name, &text.replacen("[default]\n", &state, 1))
+    }
+
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.0.join(name);
         std::fs::write(&path, text).unwrap();

@@ -209,7 +209,10 @@ impl Registrar for Schlund {
             .iter()
             .map(|record| zone::apply(&mut edited, record, self.policy, self.settings.ttl))
             .collect();
-        if !outcomes.contains(&RecordOutcome::Changed) {
+        if !outcomes
+            .iter()
+            .any(|o| matches!(o, RecordOutcome::Changed { .. }))
+        {
             return Ok(outcomes);
         }
         if change

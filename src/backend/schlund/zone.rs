@@ -36,6 +36,7 @@ enum Plan {
         main: bool,
         rrs: Vec<usize>,
         remove: Vec<usize>,
+        old: Vec<String>,
     },
     /// No record: add one.
     Create,
@@ -81,35 +82,41 @@ pub fn apply(
         }
     }
     let mut changed = false;
+    let mut previous = Vec::new();
     for (rr_type, addr, p) in plans {
         let value = addr.to_string();
         match p {
             Plan::Same => {}
-            Plan::Set { main, rrs, remove } => {
+            Plan::Set {
+                main,
+                rrs,
+                remove,
+                old,
+            } => {
                 changed = true;
-                if main {
-                    if let Some(value_el) =
+                previous.extend(old);
+                if main
+                    && let Some(value_el) =
                         zone.child_mut("main").and_then(|m| m.child_mut("value"))
-                    {
-                        value_el.set_text(&value);
-                    }
+                {
+                    value_el.set_text(&value);
                 }
                 let mut index = 0;
                 let mut kept = Vec::with_capacity(zone.children.len());
                 for node in std::mem::take(&mut zone.children) {
                     let mut node = node;
-                    if let Node::Element(e) = &mut node {
-                        if e.name == "rr" {
-                            let this = index;
-                            index += 1;
-                            if remove.contains(&this) {
-                                continue;
-                            }
-                            if rrs.contains(&this) {
-                                if let Some(v) = e.child_mut("value") {
-                                    v.set_text(&value);
-                                }
-                            }
+                    if let Node::Element(e) = &mut node
+                        && e.name == "rr"
+                    {
+                        let this = index;
+                        index += 1;
+                        if remove.contains(&this) {
+                            continue;
+                        }
+                        if rrs.contains(&this)
+                            && let Some(v) = e.child_mut("value")
+                        {
+                            v.set_text(&value);
                         }
                     }
                     kept.push(node);
@@ -135,7 +142,7 @@ pub fn apply(
         }
     }
     if changed {
-        RecordOutcome::Changed
+        RecordOutcome::Changed { previous }
     } else {
         RecordOutcome::Unchanged
     }
@@ -190,10 +197,15 @@ fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPol
     if all_same {
         Plan::Same
     } else {
+        let has_main = main_value.is_some();
+        let mut old: Vec<String> = main_value.into_iter().collect();
+        old.extend(rrs.iter().map(|(_, v)| v.clone()));
+        old.dedup();
         Plan::Set {
-            main: main_value.is_some(),
+            main: has_main,
             rrs: keep,
             remove,
+            old,
         }
     }
 }
@@ -249,7 +261,7 @@ mod tests {
             STRICT,
             300,
         );
-        assert_eq!(outcome, RecordOutcome::Changed);
+        assert!(matches!(outcome, RecordOutcome::Changed { .. }));
         assert_eq!(rr_values(&zone, "home", "A"), ["84.17.5.9"]);
         let mut expected = original.clone();
         let mut again = zone.clone();
@@ -274,7 +286,7 @@ mod tests {
             STRICT,
             300,
         );
-        assert_eq!(outcome, RecordOutcome::Changed);
+        assert!(matches!(outcome, RecordOutcome::Changed { .. }));
         assert_eq!(
             zone.child("main").unwrap().child_text("value").unwrap(),
             "84.17.5.9"
@@ -300,15 +312,15 @@ mod tests {
     fn missing_and_round_robin_change_nothing() {
         let mut zone = xml::parse(ZONE).unwrap();
         let before = zone.clone();
-        assert_eq!(
+        assert!(matches!(
             apply(
                 &mut zone,
                 &change("home", Some("84.1.1.1"), None),
                 STRICT,
                 300
             ),
-            RecordOutcome::Changed
-        );
+            RecordOutcome::Changed { .. }
+        ));
         let mut zone = before.clone();
         assert_eq!(
             apply(
@@ -319,15 +331,15 @@ mod tests {
             ),
             RecordOutcome::Missing { rr_type: "A" }
         );
-        assert_eq!(
+        assert!(matches!(
             apply(
                 &mut zone,
                 &change("home", Some("84.1.1.1"), Some("2a01::1")),
                 STRICT,
                 300
             ),
-            RecordOutcome::Changed
-        );
+            RecordOutcome::Changed { .. }
+        ));
         let mut zone = before.clone();
         assert_eq!(
             apply(
@@ -361,15 +373,15 @@ mod tests {
             collapse_round_robin: true,
         };
         let mut zone = xml::parse(ZONE).unwrap();
-        assert_eq!(
+        assert!(matches!(
             apply(&mut zone, &change("new", Some("84.1.1.1"), None), open, 120),
-            RecordOutcome::Changed
-        );
+            RecordOutcome::Changed { .. }
+        ));
         assert_eq!(rr_values(&zone, "new", "A"), ["84.1.1.1"]);
-        assert_eq!(
+        assert!(matches!(
             apply(&mut zone, &change("rr", Some("84.1.1.2"), None), open, 120),
-            RecordOutcome::Changed
-        );
+            RecordOutcome::Changed { .. }
+        ));
         assert_eq!(rr_values(&zone, "rr", "A"), ["84.1.1.2"]);
     }
 }

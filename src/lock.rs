@@ -1,0 +1,111 @@
+//! One lock per (registrar, zone), held across the read-modify-write of that zone.
+//!
+//! SchlundTech writes whole zones: two overlapping requests would each write back a zone
+//! missing the other's change. Every CGI process is separate, so the lock is an OS file
+//! lock on a file in the state directory; the OS drops it if the process dies.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::state::{Store, StoreError};
+
+/// A held lock; released when dropped.
+#[derive(Debug)]
+pub struct ZoneLock {
+    _file: File,
+}
+
+/// Why the lock was not taken.
+#[derive(Debug)]
+pub enum LockError {
+    /// Another request held it for longer than the configured wait.
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// The lock file could not be created.
+    Store(StoreError),
+}
+
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockError::Busy { path, waited } => write!(
+                f,
+                "zone lock {} still held by another request after {} s; nothing was changed (raise lock_wait if updates of this zone are often slow)",
+                path.display(),
+                waited.as_secs()
+            ),
+            LockError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Pause between attempts: short, as a zone write takes well under a second.
+const RETRY: Duration = Duration::from_millis(20);
+
+/// Takes the lock of `registrar`/`zone`, waiting at most `wait`.
+pub fn lock_zone(
+    store: &Store,
+    registrar: &str,
+    zone: &str,
+    wait: Duration,
+) -> Result<ZoneLock, LockError> {
+    let dir = store.dir().join("locks");
+    std::fs::create_dir_all(&dir).map_err(|error| {
+        LockError::Store(StoreError {
+            path: dir.clone(),
+            error,
+        })
+    })?;
+    let path = dir.join(format!("{registrar}-{zone}.lock"));
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|error| {
+            LockError::Store(StoreError {
+                path: path.clone(),
+                error,
+            })
+        })?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(ZoneLock { _file: file }),
+            Err(TryLockError::WouldBlock) if started.elapsed() < wait => std::thread::sleep(RETRY),
+            Err(TryLockError::WouldBlock) => {
+                return Err(LockError::Busy {
+                    path,
+                    waited: started.elapsed(),
+                });
+            }
+            Err(TryLockError::Error(error)) => {
+                return Err(LockError::Store(StoreError { path, error }));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_waits_then_gives_up() {
+        let dir = std::env::temp_dir().join(format!("ddns-lock-unit-{}", std::process::id()));
+        let store = Store::new(&dir);
+        let held = lock_zone(&store, "schlund", "example.com", Duration::ZERO).unwrap();
+        let second = lock_zone(&store, "schlund", "example.com", Duration::from_millis(60));
+        assert!(matches!(second, Err(LockError::Busy { .. })));
+        let other_zone = lock_zone(&store, "schlund", "example.org", Duration::ZERO);
+        assert!(other_zone.is_ok());
+        drop(held);
+        assert!(lock_zone(&store, "schlund", "example.com", Duration::ZERO).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
