@@ -3,5 +3,6 @@
 
 mod cgi;
 mod gandi;
+mod reliability;
 mod schlund;
 mod util;
