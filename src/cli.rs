@@ -13,6 +13,8 @@ pub enum Command {
     CheckConfig {
         /// `--config FILE`, else `DDNS_CONFIG`, else the default path.
         config: Option<PathBuf>,
+        /// `--probe`: also make one read-only call per registrar.
+        probe: bool,
     },
     /// Print the version.
     Version,
@@ -22,11 +24,13 @@ pub enum Command {
 
 /// Usage text.
 pub const USAGE: &str = "\
-usage: ddns-cgi check-config [--config FILE]
+usage: ddns-cgi check-config [--config FILE] [--probe]
        ddns-cgi --version
 
 Run by a web server (GATEWAY_INTERFACE set), ddns-cgi answers NoIP/DynDNS2 updates.
 The config file is --config FILE, else $DDNS_CONFIG, else /etc/ddns-cgi/ddns-cgi.ini.
+check-config validates it and prints the effective settings, secrets as ***;
+--probe also makes one read-only call to each registrar to prove the credentials work.
 ";
 
 /// Parses the arguments after the program name.
@@ -38,8 +42,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     match first.as_str() {
         "check-config" => {
             let mut config = None;
+            let mut probe = false;
             while let Some(arg) = args.next() {
                 match arg.as_str() {
+                    "--probe" => probe = true,
                     "--config" | "-c" => {
                         let path = args.next().ok_or("--config needs a file name")?;
                         config = Some(PathBuf::from(path));
@@ -47,7 +53,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     other => return Err(format!("check-config: unknown argument `{other}`")),
                 }
             }
-            Ok(Command::CheckConfig { config })
+            Ok(Command::CheckConfig { config, probe })
         }
         "--version" | "-V" | "version" => Ok(Command::Version),
         "--help" | "-h" | "help" => Ok(Command::Help),

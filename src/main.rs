@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
-        Ok(Command::CheckConfig { config }) => check_config(config),
+        Ok(Command::CheckConfig { config, probe }) => check_config(config, probe),
         Ok(Command::Version) => {
             println!("ddns-cgi {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -91,7 +91,7 @@ fn run_cgi() {
     let _ = out.flush();
 }
 
-fn check_config(explicit: Option<PathBuf>) -> ExitCode {
+fn check_config(explicit: Option<PathBuf>, probe: bool) -> ExitCode {
     let path = config_path(explicit);
     match Config::load(&path) {
         Err(e) => {
@@ -99,10 +99,13 @@ fn check_config(explicit: Option<PathBuf>) -> ExitCode {
             ExitCode::FAILURE
         }
         Ok(config) => {
-            if let Err(e) = Http::new(&config.general) {
-                eprintln!("ddns-cgi: config {}: {e}", config.path.display());
-                return ExitCode::FAILURE;
-            }
+            let http = match Http::new(&config.general) {
+                Ok(http) => http,
+                Err(e) => {
+                    eprintln!("ddns-cgi: config {}: {e}", config.path.display());
+                    return ExitCode::FAILURE;
+                }
+            };
             print!("{}", cli::describe(&config));
             let store = ddns_cgi::state::Store::new(&config.general.state_dir);
             if let Err(e) = store.check_writable() {
@@ -114,6 +117,19 @@ fn check_config(explicit: Option<PathBuf>) -> ExitCode {
             }
             for warning in cli::warnings(&config) {
                 eprintln!("ddns-cgi: warning: {warning}");
+            }
+            if probe {
+                let log = Log::stderr(Level::Warn);
+                let registrars = backend::from_config(&config, http);
+                for registrar in &registrars.list {
+                    match registrar.probe(SystemTime::now(), &log) {
+                        Ok(found) => println!("probe {}: {found}", registrar.label()),
+                        Err(e) => {
+                            eprintln!("ddns-cgi: probe failed: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
             }
             println!("config OK");
             ExitCode::SUCCESS

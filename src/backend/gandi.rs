@@ -353,6 +353,24 @@ impl Registrar for Gandi {
         &self.settings.zones
     }
 
+    fn probe(&self, _now: SystemTime, _log: &Log) -> Result<String, BackendError> {
+        if self.settings.zones.is_empty() {
+            let zones = self.list_zones()?;
+            return Ok(format!("token accepted; {} zones visible", zones.len()));
+        }
+        for zone in &self.settings.zones {
+            let path = format!("/domains/{}", utf8_percent_encode(zone, SEGMENT));
+            let reply = self.send("GET", &path, None)?;
+            if reply.status != 200 {
+                return Err(self.error(&reply, &format!("reading zone {zone}"), zone));
+            }
+        }
+        Ok(format!(
+            "token accepted; zones {} found",
+            self.settings.zones.join(", ")
+        ))
+    }
+
     fn discover_zone(
         &self,
         host: &Hostname,

@@ -160,6 +160,10 @@ pub trait Registrar {
     /// Zones set in the config; names inside them are routed here without asking.
     fn configured_zones(&self) -> &[String];
 
+    /// A read-only call proving the credentials work (`check-config --probe`): each
+    /// configured zone is looked up, or the zones the account sees are counted.
+    fn probe(&self, now: SystemTime, log: &Log) -> Result<String, BackendError>;
+
     /// Asks the registrar which of its zones holds `host` (longest suffix wins). Only used
     /// when no configured zone matches.
     fn discover_zone(

@@ -298,3 +298,53 @@ fn unknown_zone_is_nohost() {
         answer.stderr
     );
 }
+
+#[test]
+fn check_config_probe_proves_the_token() {
+    let dir = TempDir::new("gandi-probe");
+    let gandi = fake();
+    gandi.add_expired_token("pat_old");
+    let probe = |cfg: &std::path::Path| {
+        std::process::Command::new(crate::util::binary())
+            .args(["check-config", "--probe", "--config"])
+            .arg(cfg)
+            .env_clear()
+            .output()
+            .unwrap()
+    };
+    let out = probe(&config(&dir, &gandi, "", "zones = example.com"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("probe gandi: token accepted; zones example.com found\n")
+    );
+    assert!(gandi.writes().is_empty(), "the probe is read-only");
+
+    let out = probe(&config(&dir, &gandi, "", ""));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("probe gandi: token accepted; 1 zones visible\n")
+    );
+
+    let cfg = dir.write_config(
+        "old.ini",
+        &format!(
+            "[default]\n[gandi]\ntoken = pat_old\nurl = {}\nzones = example.com\n",
+            gandi.base_url()
+        ),
+    );
+    let out = probe(&cfg);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("HTTP 403") && stderr.contains("has expired"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("pat_old") && !String::from_utf8_lossy(&out.stdout).contains("pat_old")
+    );
+}

@@ -364,3 +364,39 @@ fn one_request_spans_both_registrars() {
         ["84.17.5.18"]
     );
 }
+
+#[test]
+fn check_config_probe_logs_in_read_only() {
+    let dir = TempDir::new("schlund-probe");
+    let gw = fake();
+    let before = gw.zone("example.co.uk").unwrap().to_xml();
+    let probe = |cfg: &std::path::Path| {
+        std::process::Command::new(crate::util::binary())
+            .args(["check-config", "--probe", "--config"])
+            .arg(cfg)
+            .env_clear()
+            .output()
+            .unwrap()
+    };
+    let out = probe(&dir.write_config("ok.ini", &config_text(&gw, "zones = example.co.uk")));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("probe schlund: login accepted; zone example.co.uk found\n")
+    );
+    assert!(
+        gw.requests()
+            .iter()
+            .all(|r| r.task_code == "0205" && r.had_token)
+    );
+
+    let bad = config_text(&gw, "zones = example.co.uk").replace("s3cret&pass<%%x", "wrong");
+    let out = probe(&dir.write_config("bad.ini", &bad));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("EF09901"));
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+}

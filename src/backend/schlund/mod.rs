@@ -135,6 +135,36 @@ impl Schlund {
         }
     }
 
+    /// Task 0205 as a list query: how many zones match `name` (§7.2).
+    fn count_zones(
+        &self,
+        name: &str,
+        operator: &str,
+        now: SystemTime,
+        log: &Log,
+    ) -> Result<u64, BackendError> {
+        let task = Element::new("task")
+            .child_el(Element::with_text("code", "0205"))
+            .child_el(
+                Element::new("view")
+                    .child_el(Element::with_text("children", "1"))
+                    .child_el(Element::with_text("limit", "1")),
+            )
+            .child_el(
+                Element::new("where")
+                    .child_el(Element::with_text("key", "name"))
+                    .child_el(Element::with_text("operator", operator))
+                    .child_el(Element::with_text("value", name)),
+            );
+        let reply = self.call(task, &format!("zone search for {name}"), now, log)?;
+        Ok(reply
+            .data
+            .as_ref()
+            .and_then(|d| d.child_text("summary"))
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or(0))
+    }
+
     fn inquire(&self, zone: &str, now: SystemTime, log: &Log) -> Result<Element, BackendError> {
         let task = Element::new("task")
             .child_el(Element::with_text("code", "0205"))
@@ -159,6 +189,31 @@ impl Registrar for Schlund {
         &self.settings.zones
     }
 
+    fn probe(&self, now: SystemTime, log: &Log) -> Result<String, BackendError> {
+        let mut found = Vec::new();
+        let names: Vec<&str> = if self.settings.zones.is_empty() {
+            vec!["*"]
+        } else {
+            self.settings.zones.iter().map(String::as_str).collect()
+        };
+        for name in names {
+            let operator = if name == "*" { "like" } else { "eq" };
+            let count = self.count_zones(name, operator, now, log)?;
+            if name != "*" && count == 0 {
+                return Err(BackendError::ZoneNotFound {
+                    registrar: LABEL,
+                    zone: name.to_string(),
+                });
+            }
+            found.push(if name == "*" {
+                format!("{count} zones visible")
+            } else {
+                format!("zone {name} found")
+            });
+        }
+        Ok(format!("login accepted; {}", found.join(", ")))
+    }
+
     fn discover_zone(
         &self,
         host: &Hostname,
@@ -166,27 +221,7 @@ impl Registrar for Schlund {
         log: &Log,
     ) -> Result<Option<String>, BackendError> {
         for candidate in host.zone_candidates() {
-            let task = Element::new("task")
-                .child_el(Element::with_text("code", "0205"))
-                .child_el(
-                    Element::new("view")
-                        .child_el(Element::with_text("children", "1"))
-                        .child_el(Element::with_text("limit", "1")),
-                )
-                .child_el(
-                    Element::new("where")
-                        .child_el(Element::with_text("key", "name"))
-                        .child_el(Element::with_text("operator", "eq"))
-                        .child_el(Element::with_text("value", candidate)),
-                );
-            let reply = self.call(task, &format!("zone search for {candidate}"), now, log)?;
-            let count = reply
-                .data
-                .as_ref()
-                .and_then(|d| d.child_text("summary"))
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .unwrap_or(0);
-            if count > 0 {
+            if self.count_zones(candidate, "eq", now, log)? > 0 {
                 log.debug(format_args!(
                     "schlund: {host} is in zone {candidate}; set zones = {candidate} to skip this search"
                 ));
