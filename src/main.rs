@@ -37,16 +37,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--config`, else `DDNS_CONFIG`, else the default path; when that does not exist but
+/// ws.ddns's default (`~/.schlund-ddns` of the web server's user) does, that one, so a
+/// ws.ddns setup keeps working without a single edit.
 fn config_path(explicit: Option<PathBuf>) -> PathBuf {
-    explicit
-        .or_else(|| {
-            std::env::var_os("DDNS_CONFIG")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH))
+    if let Some(path) = explicit.or_else(|| {
+        std::env::var_os("DDNS_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }) {
+        return path;
+    }
+    let default = PathBuf::from(config::DEFAULT_PATH);
+    let legacy = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|home| PathBuf::from(home).join(".schlund-ddns"));
+    match legacy {
+        Some(legacy) if !default.exists() && legacy.exists() => legacy,
+        _ => default,
+    }
 }
-
 fn run_cgi() {
     let mut log = Log::stderr(Level::Info);
     let vars: HashMap<String, String> = std::env::vars_os()

@@ -345,3 +345,35 @@ fn check_config_validates_and_redacts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn without_ddns_config_the_ws_ddns_default_file_is_found() {
+    // ws.ddns's CGI read ~/.schlund-ddns of the web server's user when DDNS_CONFIG was not
+    // set; with no /etc/ddns-cgi/ddns-cgi.ini, ddns-cgi does the same.
+    if std::path::Path::new("/etc/ddns-cgi/ddns-cgi.ini").exists() {
+        return;
+    }
+    let (dir, gw, cfg) = setup("legacy-home", "");
+    std::fs::copy(&cfg, dir.path().join(".schlund-ddns")).unwrap();
+    let out = Command::new(binary())
+        .env_clear()
+        .env("GATEWAY_INTERFACE", "CGI/1.1")
+        .env("REQUEST_METHOD", "GET")
+        .env(
+            "QUERY_STRING",
+            "hostname=home.example.co.uk&myip=84.17.5.70",
+        )
+        .env("REMOTE_USER", "alice")
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let answer = crate::util::parse_output(
+        &String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.70\n");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.70"
+    );
+}
