@@ -72,7 +72,7 @@ pub enum Acl {
     Lists {
         /// `[default] allowed_hostnames`, for every authenticated user.
         global: Vec<Pattern>,
-        /// Per-user rules by `REMOTE_USER`.
+        /// Per-user rules by `REMOTE_USER`, lower-cased: user names match without case.
         users: BTreeMap<String, UserRule>,
     },
 }
@@ -83,7 +83,7 @@ impl Acl {
         match self {
             Acl::Open => true,
             Acl::Lists { global, users } => {
-                let rule = users.get(user);
+                let rule = users.get(&user.to_lowercase());
                 let own = rule.is_some_and(|r| r.patterns.iter().any(|p| p.matches(host)));
                 let via_global =
                     rule.is_none_or(|r| r.use_global) && global.iter().any(|p| p.matches(host));

@@ -265,7 +265,10 @@ impl Values<'_> {
                 }
                 Ok(value.to_string())
             }
-            _ => Err(self.error(key, format!("`{value}` is not an http(s) URL"))),
+            _ => Err(self.error(
+                key,
+                format!("`{}` is not an http(s) URL", without_userinfo(value)),
+            )),
         }
     }
 
@@ -281,6 +284,15 @@ impl Values<'_> {
             zones.push(zone.as_str().to_string());
         }
         Ok(zones)
+    }
+}
+
+/// A URL as it may be quoted in an error: whatever stands before an `@` could be a
+/// password, so it is cut off.
+fn without_userinfo(value: &str) -> String {
+    match value.rfind('@') {
+        Some(at) => format!("...{}", crate::log::printable(&value[at..])),
+        None => crate::log::printable(value),
     }
 }
 
@@ -458,8 +470,17 @@ impl Config {
                     "the section needs a user name: [user:NAME]",
                 ));
             }
+            // Directory-backed web server logins (LDAP, PAM) ignore case and pass the name
+            // on as typed, so a rule must not be escaped by spelling the name differently.
+            let key = name.to_lowercase();
+            if rules.contains_key(&key) {
+                return Err(user.error(
+                    "allowed_hostnames",
+                    "another [user:...] section names the same user in other letter case; merge them",
+                ));
+            }
             rules.insert(
-                name,
+                key,
                 UserRule {
                     patterns: patterns(user, "allowed_hostnames")?,
                     use_global: user.bool("use_global", true)?,

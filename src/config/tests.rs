@@ -115,6 +115,18 @@ use_global = no
     let host: crate::hostname::Hostname = "a.alice.example.com".parse().unwrap();
     assert!(c.acl.allows("alice", &host));
     assert!(!c.acl.allows("alice", &"home.example.com".parse().unwrap()));
+    // A directory login passes the name as typed; the narrowing still applies.
+    assert!(c.acl.allows("Alice", &host));
+    assert!(!c.acl.allows("ALICE", &"home.example.com".parse().unwrap()));
+}
+
+#[test]
+fn user_sections_differing_only_in_case_are_refused() {
+    let e = load(
+        "[default]\nusername = u\npassword = p\n[user:bob]\nallowed_hostnames = a.example.com\n[user:Bob]\nallowed_hostnames = b.example.com\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("other letter case"), "{e}");
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub enum Node {
 pub struct Element {
     /// Tag name.
     pub name: String,
-    /// Attributes as written in the source, still escaped.
+    /// Attributes as written in the source, still escaped (`"` always as `&quot;`).
     pub attrs: Vec<(String, String)>,
     /// Children in document order.
     pub children: Vec<Node>,
@@ -203,7 +203,10 @@ fn start_element(start: &BytesStart<'_>) -> Result<Element, XmlError> {
     let mut attrs = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| XmlError(format!("bad attribute in <{name}>: {e}")))?;
-        attrs.push((attr.key.as_ref().to_string(), attr.value.to_string()));
+        // Written back between double quotes: a `"` from a single-quoted source value must
+        // become an entity, which means the same.
+        let value = attr.value.to_string().replace('"', "&quot;");
+        attrs.push((attr.key.as_ref().to_string(), value));
     }
     Ok(Element {
         name,

@@ -81,8 +81,13 @@ pub fn apply(
             _ => {}
         }
     }
+    // Every plan indexes the records as inquired, so all sets and removals happen in one
+    // pass over the original order; new records are added after it.
     let mut changed = false;
     let mut previous = Vec::new();
+    let mut set_at: Vec<(usize, String)> = Vec::new();
+    let mut remove_at: Vec<usize> = Vec::new();
+    let mut create: Vec<(&'static str, String)> = Vec::new();
     for (rr_type, addr, p) in plans {
         let value = addr.to_string();
         match p {
@@ -101,45 +106,51 @@ pub fn apply(
                 {
                     value_el.set_text(&value);
                 }
-                let mut index = 0;
-                let mut kept = Vec::with_capacity(zone.children.len());
-                for node in std::mem::take(&mut zone.children) {
-                    let mut node = node;
-                    if let Node::Element(e) = &mut node
-                        && e.name == "rr"
-                    {
-                        let this = index;
-                        index += 1;
-                        if remove.contains(&this) {
-                            continue;
-                        }
-                        if rrs.contains(&this)
-                            && let Some(v) = e.child_mut("value")
-                        {
-                            v.set_text(&value);
-                        }
-                    }
-                    kept.push(node);
-                }
-                zone.children = kept;
+                set_at.extend(rrs.into_iter().map(|i| (i, value.clone())));
+                remove_at.extend(remove);
             }
             Plan::Create => {
                 changed = true;
-                let rr = Element::new("rr")
-                    .child_el(Element::with_text("name", &change.name))
-                    .child_el(Element::with_text("ttl", &ttl.to_string()))
-                    .child_el(Element::with_text("type", rr_type))
-                    .child_el(Element::with_text("value", &value));
-                // Next to the other records, so the zone reads naturally.
-                let at = zone
-                    .children
-                    .iter()
-                    .rposition(|n| matches!(n, Node::Element(e) if e.name == "rr"))
-                    .map_or(zone.children.len(), |i| i + 1);
-                zone.children.insert(at, Node::Element(rr));
+                create.push((rr_type, value));
             }
             Plan::Missing | Plan::RoundRobin(_) => unreachable!("returned above"),
         }
+    }
+    if !set_at.is_empty() || !remove_at.is_empty() {
+        let mut index = 0;
+        let mut kept = Vec::with_capacity(zone.children.len());
+        for mut node in std::mem::take(&mut zone.children) {
+            if let Node::Element(e) = &mut node
+                && e.name == "rr"
+            {
+                let this = index;
+                index += 1;
+                if remove_at.contains(&this) {
+                    continue;
+                }
+                if let Some((_, value)) = set_at.iter().find(|(i, _)| *i == this)
+                    && let Some(v) = e.child_mut("value")
+                {
+                    v.set_text(value);
+                }
+            }
+            kept.push(node);
+        }
+        zone.children = kept;
+    }
+    for (rr_type, value) in create {
+        let rr = Element::new("rr")
+            .child_el(Element::with_text("name", &change.name))
+            .child_el(Element::with_text("ttl", &ttl.to_string()))
+            .child_el(Element::with_text("type", rr_type))
+            .child_el(Element::with_text("value", &value));
+        // Next to the other records, so the zone reads naturally.
+        let at = zone
+            .children
+            .iter()
+            .rposition(|n| matches!(n, Node::Element(e) if e.name == "rr"))
+            .map_or(zone.children.len(), |i| i + 1);
+        zone.children.insert(at, Node::Element(rr));
     }
     if changed {
         RecordOutcome::Changed { previous }
