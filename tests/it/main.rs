@@ -1,8 +1,13 @@
 //! Integration tests: the real `ddns-cgi` binary run as a CGI process against strict fake
 //! registrars on 127.0.0.1.
 
+mod apache;
 mod cgi;
+mod ddclient;
 mod gandi;
+mod hostile;
+mod nginx;
 mod reliability;
 mod schlund;
 mod util;
+mod webserver;
