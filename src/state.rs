@@ -20,6 +20,9 @@ pub struct Family {
     pub addr: IpAddr,
     /// Unix seconds when we last saw the registrar hold it (set or confirmed).
     pub seen_at: u64,
+    /// The record's TTL when the registrar reported it after a write or read of a single-valued
+    /// record; lets the next change write without reading first.
+    pub ttl: Option<u32>,
     /// The user whose request set or confirmed it.
     pub by: String,
 }
@@ -35,7 +38,8 @@ pub struct HostState {
     pub changes: Vec<u64>,
 }
 
-const HEADER: &str = "ddns-cgi-state 1";
+/// Files of another version read as missing, which only means asking the registrar.
+const HEADER: &str = "ddns-cgi-state 2";
 
 impl HostState {
     /// The state file's text.
@@ -43,7 +47,8 @@ impl HostState {
         let mut out = format!("{HEADER}\n");
         for (word, family) in [("A", &self.v4), ("AAAA", &self.v6)] {
             if let Some(f) = family {
-                out.push_str(&format!("{word} {} {} {}\n", f.addr, f.seen_at, f.by));
+                let ttl = f.ttl.map_or("-".to_string(), |t| t.to_string());
+                out.push_str(&format!("{word} {} {} {ttl} {}\n", f.addr, f.seen_at, f.by));
             }
         }
         if !self.changes.is_empty() {
@@ -66,8 +71,17 @@ impl HostState {
                 kind @ ("A" | "AAAA") => {
                     let addr: IpAddr = words.next()?.parse().ok()?;
                     let seen_at = words.next()?.parse().ok()?;
+                    let ttl = match words.next()? {
+                        "-" => None,
+                        t => Some(t.parse().ok()?),
+                    };
                     let by = words.collect::<Vec<_>>().join(" ");
-                    let family = Some(Family { addr, seen_at, by });
+                    let family = Some(Family {
+                        addr,
+                        seen_at,
+                        ttl,
+                        by,
+                    });
                     match (kind, addr) {
                         ("A", IpAddr::V4(_)) => state.v4 = family,
                         ("AAAA", IpAddr::V6(_)) => state.v6 = family,
@@ -182,19 +196,33 @@ mod tests {
             v4: Some(Family {
                 addr: "84.17.5.9".parse().unwrap(),
                 seen_at: 1_764_000_000,
+                ttl: Some(300),
                 by: "alice".into(),
             }),
             v6: Some(Family {
                 addr: "2a01:4f8::9".parse().unwrap(),
                 seen_at: 1_764_000_001,
+                ttl: None,
                 by: "home.example.com".into(),
             }),
             changes: vec![1, 2, 3],
         };
         assert_eq!(HostState::parse(&state.render()), Some(state));
         assert_eq!(HostState::parse("garbage"), None);
-        assert_eq!(HostState::parse("ddns-cgi-state 1\nA 2a01::1 1 x\n"), None);
-        assert_eq!(HostState::parse("ddns-cgi-state 1\nA 1.2.3.4 x y\n"), None);
+        assert_eq!(
+            HostState::parse("ddns-cgi-state 2\nA 2a01::1 1 - x\n"),
+            None
+        );
+        assert_eq!(
+            HostState::parse("ddns-cgi-state 2\nA 1.2.3.4 x - y\n"),
+            None
+        );
+        assert_eq!(
+            HostState::parse("ddns-cgi-state 2\nA 1.2.3.4 1 ttl y\n"),
+            None
+        );
+        // An older layout is not guessed at.
+        assert_eq!(HostState::parse("ddns-cgi-state 1\nA 1.2.3.4 1 y\n"), None);
     }
 
     #[test]

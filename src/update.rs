@@ -11,7 +11,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::acl::Acl;
 use crate::address::{AddressError, Targets};
-use crate::backend::{BackendError, RecordChange, RecordOutcome, Registrars, ZoneChange};
+use crate::backend::{
+    BackendError, KnownRecord, PerFamily, RecordChange, RecordOutcome, Registrars, ZoneChange,
+};
 use crate::config::General;
 use crate::hostname::{Hostname, HostnameError};
 use crate::lock::lock_zone;
@@ -138,6 +140,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                 per_name.insert(name.clone(), Answer::Abuse);
                 continue;
             }
+            let known = known_records(&state);
             states.insert(name.clone(), state);
             match locate(name, ctx) {
                 Ok(Some((index, zone))) => {
@@ -146,6 +149,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                         name: name.relative_to(&zone).unwrap_or_default(),
                         v4: targets.v4.as_ref().map(|t| t.addr),
                         v6: targets.v6.as_ref().map(|t| t.addr),
+                        known,
                     };
                     match groups
                         .iter_mut()
@@ -200,9 +204,8 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                             RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
                         ) {
                             let state = states.remove(&record.host).unwrap_or_default();
-                            let changed = matches!(outcome, RecordOutcome::Changed { .. });
                             let next =
-                                remember(state, targets, &request.user, now, changed, ctx.general);
+                                remember(state, targets, &request.user, now, &outcome, ctx.general);
                             if let Err(e) = ctx.store.save(&record.host, &next) {
                                 log.warn(format_args!("{e}"));
                             }
@@ -299,24 +302,49 @@ fn is_abuse(state: &HostState, targets: &Targets, now: u64, general: &General) -
     would_change && recent(state, now, general.abuse_window) >= general.abuse_limit as usize
 }
 
+/// Records whose last write state remembers with a TTL: only such a record may be written
+/// without reading it first.
+fn known_records(state: &HostState) -> PerFamily<KnownRecord> {
+    let known = |family: &Option<Family>| {
+        family
+            .as_ref()
+            .and_then(|f| f.ttl.map(|ttl| KnownRecord { addr: f.addr, ttl }))
+    };
+    PerFamily {
+        v4: known(&state.v4),
+        v6: known(&state.v6),
+    }
+}
+
+/// The state after a successful (changed or unchanged) record. A TTL is kept only when
+/// the registrar just wrote it, or for an unchanged address whose TTL was already known.
 fn remember(
     mut state: HostState,
     targets: &Targets,
     user: &str,
     now: u64,
-    changed: bool,
+    outcome: &RecordOutcome,
     general: &General,
 ) -> HostState {
-    let family = |addr: IpAddr| Family {
+    let (changed, written) = match outcome {
+        RecordOutcome::Changed { written_ttl, .. } => (true, *written_ttl),
+        _ => (false, PerFamily::default()),
+    };
+    let family = |old: &Option<Family>, addr: IpAddr, written: Option<u32>| Family {
         addr,
         seen_at: now,
+        ttl: written.or_else(|| {
+            old.as_ref()
+                .filter(|f| !changed && f.addr == addr)
+                .and_then(|f| f.ttl)
+        }),
         by: user.to_string(),
     };
     if let Some(t) = &targets.v4 {
-        state.v4 = Some(family(IpAddr::V4(t.addr)));
+        state.v4 = Some(family(&state.v4, IpAddr::V4(t.addr), written.v4));
     }
     if let Some(t) = &targets.v6 {
-        state.v6 = Some(family(IpAddr::V6(t.addr)));
+        state.v6 = Some(family(&state.v6, IpAddr::V6(t.addr), written.v6));
     }
     if changed {
         state.changes.push(now);
@@ -329,7 +357,7 @@ fn remember(
 
 fn describe(record: &RecordChange, outcome: &RecordOutcome, targets: &Targets) -> String {
     match outcome {
-        RecordOutcome::Changed { previous } => format!(
+        RecordOutcome::Changed { previous, .. } => format!(
             "{} {} -> {} good",
             record.host,
             if previous.is_empty() {

@@ -411,6 +411,7 @@ fn record_change() -> impl Strategy<Value = RecordChange> {
             name: name.to_string(),
             v4,
             v6,
+            known: Default::default(),
         })
 }
 
@@ -1149,6 +1150,7 @@ proptest! {
             name: name.to_string(),
             v4: Some(v4),
             v6: Some(v6),
+            known: Default::default(),
         };
         let policy = EditPolicy { create_missing, collapse_round_robin: true };
         let mut after = before.clone();
@@ -1297,6 +1299,7 @@ fn collapsing_a_records_does_not_shift_the_aaaa_edit() {
         name: "x".into(),
         v4: Some(Ipv4Addr::new(84, 17, 5, 9)),
         v6: Some("2a01:4f8::9".parse().unwrap()),
+        known: Default::default(),
     };
     let policy = EditPolicy {
         create_missing: false,

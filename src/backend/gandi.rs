@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use crate::backend::http::{Http, HttpReply};
 use crate::backend::{
-    BackendError, EditPolicy, RecordChange, RecordOutcome, Registrar, ZoneChange,
+    BackendError, EditPolicy, KnownRecord, PerFamily, RecordChange, RecordOutcome, Registrar,
+    ZoneChange,
 };
 use crate::config::{GandiCredential, GandiSettings};
 use crate::hostname::Hostname;
@@ -99,7 +100,9 @@ impl ErrorBody {
 
 /// One family's plan for one host.
 enum Step {
-    Same,
+    /// Holds exactly the address with this TTL.
+    Same { ttl: u32 },
+    /// Needs one PUT with this TTL.
     Write { ttl: u32 },
 }
 
@@ -244,7 +247,7 @@ impl Gandi {
         let holds_only = current.rrset_values.len() == 1
             && current.rrset_values[0].trim().parse::<IpAddr>().ok() == Some(addr);
         if holds_only && current.rrset_ttl == Some(wanted_ttl) {
-            return Ok(Step::Same);
+            return Ok(Step::Same { ttl: wanted_ttl });
         }
         Ok(Step::Write { ttl: wanted_ttl })
     }
@@ -255,16 +258,29 @@ impl Gandi {
         record: &RecordChange,
         log: &Log,
     ) -> Result<RecordOutcome, BackendError> {
-        let mut families: Vec<(&'static str, IpAddr)> = Vec::new();
+        let mut families: Vec<(&'static str, IpAddr, Option<KnownRecord>)> = Vec::new();
         if let Some(v4) = record.v4 {
-            families.push(("A", IpAddr::V4(v4)));
+            families.push(("A", IpAddr::V4(v4), record.known.v4));
         }
         if let Some(v6) = record.v6 {
-            families.push(("AAAA", IpAddr::V6(v6)));
+            families.push(("AAAA", IpAddr::V6(v6), record.known.v6));
         }
-        // Read and decide every family first, so a host is never half-updated.
+        // Decide every family first, so a host is never half-updated.
         let mut steps = Vec::new();
-        for (rr_type, addr) in families {
+        for (rr_type, addr, known) in families {
+            // We wrote this record last, as one value with a known TTL, and the router now
+            // reports another address: one PUT does it (gandi-livedns.md §7.1). A repeat of
+            // the known address is read instead, since the cache window has passed.
+            if let Some(known) = known.filter(|k| k.addr != addr) {
+                let ttl = self.clamp_ttl(self.settings.ttl.unwrap_or(known.ttl), &record.host, log);
+                steps.push((
+                    rr_type,
+                    addr,
+                    Step::Write { ttl },
+                    vec![known.addr.to_string()],
+                ));
+                continue;
+            }
             let current = self.read(zone, &record.name, rr_type, &record.host)?;
             match &current {
                 None if !self.policy.create_missing => {
@@ -288,8 +304,15 @@ impl Gandi {
         }
         let mut changed = false;
         let mut replaced = Vec::new();
+        let mut written_ttl = PerFamily::default();
         for (rr_type, addr, step, previous) in steps {
-            let Step::Write { ttl } = step else { continue };
+            let ttl = match step {
+                Step::Write { ttl } => ttl,
+                Step::Same { ttl } => {
+                    set_family(&mut written_ttl, addr, ttl);
+                    continue;
+                }
+            };
             let body = serde_json::json!({ "rrset_values": [addr.to_string()], "rrset_ttl": ttl });
             let what = format!("writing {rr_type} of {}", record.host);
             let reply = self.send(
@@ -306,9 +329,13 @@ impl Gandi {
             ));
             changed = true;
             replaced.extend(previous);
+            set_family(&mut written_ttl, addr, ttl);
         }
         Ok(if changed {
-            RecordOutcome::Changed { previous: replaced }
+            RecordOutcome::Changed {
+                previous: replaced,
+                written_ttl,
+            }
         } else {
             RecordOutcome::Unchanged
         })
@@ -341,6 +368,13 @@ impl Gandi {
         }
         *self.discovered.borrow_mut() = Some(zones.clone());
         Ok(zones)
+    }
+}
+
+fn set_family(ttls: &mut PerFamily<u32>, addr: IpAddr, ttl: u32) {
+    match addr {
+        IpAddr::V4(_) => ttls.v4 = Some(ttl),
+        IpAddr::V6(_) => ttls.v6 = Some(ttl),
     }
 }
 

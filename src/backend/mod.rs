@@ -6,7 +6,7 @@ pub mod http;
 pub mod schlund;
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::SystemTime;
 
 use crate::config::Config;
@@ -24,6 +24,33 @@ pub struct RecordChange {
     pub v4: Option<Ipv4Addr>,
     /// New AAAA value, if the request named IPv6.
     pub v6: Option<Ipv6Addr>,
+    /// What local state knows of the records from our last write. A registrar that writes
+    /// record by record may then write without reading first; the others ignore it.
+    pub known: PerFamily<KnownRecord>,
+}
+
+/// One value per address family, each optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerFamily<T> {
+    /// For the A record.
+    pub v4: Option<T>,
+    /// For the AAAA record.
+    pub v6: Option<T>,
+}
+
+impl<T> Default for PerFamily<T> {
+    fn default() -> Self {
+        PerFamily { v4: None, v6: None }
+    }
+}
+
+/// A record as we last wrote it: exactly one value, with this TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownRecord {
+    /// The value written.
+    pub addr: IpAddr,
+    /// The TTL written.
+    pub ttl: u32,
 }
 
 /// Every change a request makes in one zone, so a whole-zone registrar reads and writes
@@ -43,6 +70,9 @@ pub enum RecordOutcome {
     Changed {
         /// The values replaced, for the log (empty when the record was created).
         previous: Vec<String>,
+        /// The TTL of each requested family's single-valued record as it now stands, where
+        /// the registrar knows it, so the next change can skip a read.
+        written_ttl: PerFamily<u32>,
     },
     /// Every family already held the address.
     Unchanged,

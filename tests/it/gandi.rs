@@ -348,3 +348,116 @@ fn check_config_probe_proves_the_token() {
         !stderr.contains("pat_old") && !String::from_utf8_lossy(&out.stdout).contains("pat_old")
     );
 }
+
+fn calls(gandi: &FakeGandi) -> Vec<String> {
+    gandi
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn put_ttl(gandi: &FakeGandi, index: usize) -> serde_json::Value {
+    let body: serde_json::Value = serde_json::from_str(&gandi.writes()[index].body).unwrap();
+    body["rrset_ttl"].clone()
+}
+
+/// Once ddns-cgi has written a record, local state knows its single value and TTL, so the
+/// next change is one PUT per family; a repeat of the known address is still read.
+#[test]
+fn a_change_after_our_own_write_is_one_put_keeping_the_ttl() {
+    const A: &str = "/v5/livedns/domains/example.com/records/home/A";
+    const AAAA: &str = "/v5/livedns/domains/example.com/records/home/AAAA";
+    let dir = TempDir::new("gandi-known");
+    let gandi = fake();
+    gandi.put_rrset(
+        "example.com",
+        Rrset::new("home", "A", 1800, &["198.51.100.1"]),
+    );
+    gandi.put_rrset(
+        "example.com",
+        Rrset::new("home", "AAAA", 900, &["2001:db8::1"]),
+    );
+    // No answers from the cache window, so every request reaches the backend.
+    let cfg = config(&dir, &gandi, "cache_seconds = 0", "zones = example.com");
+    let before = gandi.rrsets("example.com");
+
+    // Nothing known yet: read both, then write both.
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.com&myip=84.17.5.9,2a01:4f8::9"),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.9,2a01:4f8::9\n");
+    assert_eq!(
+        calls(&gandi),
+        [
+            format!("GET {A}"),
+            format!("GET {AAAA}"),
+            format!("PUT {A}"),
+            format!("PUT {AAAA}")
+        ]
+    );
+    let state = std::fs::read_to_string(dir.path().join("state/hosts/home.example.com")).unwrap();
+    assert!(state.contains("\nA 84.17.5.9 "), "{state}");
+    assert!(state.contains(" 1800 alice\n"), "{state}");
+    assert!(state.contains(" 900 alice\n"), "{state}");
+
+    // A new address: one PUT per family, no read, the TTLs kept.
+    gandi.clear_requests();
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.com&myip=84.17.5.10,2a01:4f8::10"),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.10,2a01:4f8::10\n");
+    assert_eq!(calls(&gandi), [format!("PUT {A}"), format!("PUT {AAAA}")]);
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 1800, &["84.17.5.10"]))
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "home", "AAAA"),
+        Some(Rrset::new("home", "AAAA", 900, &["2a01:4f8::10"]))
+    );
+    // The log names the replaced values from state.
+    assert!(
+        answer
+            .stderr
+            .contains("home.example.com 84.17.5.9,2a01:4f8::9 -> "),
+        "{}",
+        answer.stderr
+    );
+    untouched(&gandi, &before, &[("home", "A"), ("home", "AAAA")]);
+
+    // The known address again: read to confirm, nothing written.
+    gandi.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.10"));
+    assert_answer(&answer, "200 OK", "nochg 84.17.5.10\n");
+    assert_eq!(calls(&gandi), [format!("GET {A}")]);
+
+    // Still known after a confirming read: one PUT for one family.
+    gandi.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.11"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.11\n");
+    assert_eq!(calls(&gandi), [format!("PUT {A}")]);
+    assert_eq!(put_ttl(&gandi, 0), 1800);
+
+    // A configured TTL wins over the remembered one.
+    let cfg = config(
+        &dir,
+        &gandi,
+        "cache_seconds = 0",
+        "zones = example.com\nttl = 600",
+    );
+    gandi.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.12"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.12\n");
+    assert_eq!(calls(&gandi), [format!("PUT {A}")]);
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 600, &["84.17.5.12"]))
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "home", "AAAA"),
+        Some(Rrset::new("home", "AAAA", 900, &["2a01:4f8::10"]))
+    );
+}

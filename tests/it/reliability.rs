@@ -325,7 +325,7 @@ fn stale_or_broken_state_means_asking_the_registrar() {
     let state_file = dir.path().join("state/hosts/home.example.co.uk");
     let text = std::fs::read_to_string(&state_file).unwrap();
     assert!(
-        text.starts_with("ddns-cgi-state 1\nA 84.17.5.40 "),
+        text.starts_with("ddns-cgi-state 2\nA 84.17.5.40 "),
         "{text}"
     );
     assert!(text.contains(" alice\n"), "{text}");
@@ -334,7 +334,7 @@ fn stale_or_broken_state_means_asking_the_registrar() {
     let old: String = text
         .lines()
         .map(|l| match l.split(' ').collect::<Vec<_>>().as_slice() {
-            ["A", addr, _, by] => format!("A {addr} 1000 {by}\n"),
+            ["A", addr, _, ttl, by] => format!("A {addr} 1000 {ttl} {by}\n"),
             _ => format!("{l}\n"),
         })
         .collect();
@@ -359,7 +359,7 @@ fn stale_or_broken_state_means_asking_the_registrar() {
     assert!(
         std::fs::read_to_string(&state_file)
             .unwrap()
-            .starts_with("ddns-cgi-state 1\n")
+            .starts_with("ddns-cgi-state 2\n")
     );
 }
 

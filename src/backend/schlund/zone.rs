@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use super::xml::{Element, Node};
-use crate::backend::{EditPolicy, RecordChange, RecordOutcome};
+use crate::backend::{EditPolicy, PerFamily, RecordChange, RecordOutcome};
 
 /// Read-only fields every working client removes before 0202 (§7.1); sending them back
 /// makes the gateway refuse the update.
@@ -153,7 +153,11 @@ pub fn apply(
         zone.children.insert(at, Node::Element(rr));
     }
     if changed {
-        RecordOutcome::Changed { previous }
+        // Whole-zone writes read the zone anyway; no TTL is worth remembering.
+        RecordOutcome::Changed {
+            previous,
+            written_ttl: PerFamily::default(),
+        }
     } else {
         RecordOutcome::Unchanged
     }
@@ -243,6 +247,7 @@ mod tests {
             name: name.into(),
             v4: v4.map(|s| s.parse().unwrap()),
             v6: v6.map(|s| s.parse().unwrap()),
+            known: PerFamily::default(),
         }
     }
 
