@@ -254,7 +254,15 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
         answer.stderr
     );
     assert!(answer.stderr.contains("EF09901"), "{}", answer.stderr);
+    assert!(
+        answer
+            .stderr
+            .contains("check username, password, context and totp_secret in the config"),
+        "{}",
+        answer.stderr
+    );
     assert!(!answer.stderr.contains("wrong&pass"));
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
 
     // Clock far off: every code is refused.
     gw.set_clock_offset(3600);
@@ -262,8 +270,15 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
     assert_answer(&answer, "200 OK", "911\n");
     assert!(answer.stderr.contains("EF09903"), "{}", answer.stderr);
-    assert!(answer.stderr.contains("clock"), "{}", answer.stderr);
+    assert!(
+        answer
+            .stderr
+            .contains("and that this host's clock is right (local UTC time "),
+        "{}",
+        answer.stderr
+    );
     assert!(!answer.stderr.contains(TOTP));
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
     gw.set_clock_offset(0);
 
     // 2FA account, but no totp_secret configured.
@@ -287,35 +302,91 @@ fn unknown_zone_is_nohost() {
             "allowed_hostnames = home.example.org ",
         ),
     );
+    let before = gw.zones();
     let answer = run(&cfg, &get("hostname=home.example.org&myip=84.17.5.15"));
     assert_answer(&answer, "200 OK", "nohost\n");
     assert!(
-        answer.stderr.contains("zone example.org does not exist"),
+        answer.stderr.contains(
+            "schlund: zone example.org does not exist in the account; fix the zones key or the allowed host names"
+        ),
         "{}",
         answer.stderr
     );
+    let codes: Vec<_> = gw
+        .requests()
+        .iter()
+        .map(|r| (r.task_code.clone(), r.status_code.clone()))
+        .collect();
+    assert_eq!(codes, [("0205".to_string(), "E0205".to_string())]);
+    let xml = |zones: Vec<StoredZone>| zones.iter().map(StoredZone::to_xml).collect::<Vec<_>>();
+    assert_eq!(xml(gw.zones()), xml(before), "no zone created or changed");
 }
 
 #[test]
 fn gateway_faults_answer_and_leave_the_zone() {
+    const REFUSED: &str =
+        "schlund: the registrar refused the change: zone update for example.co.uk: ";
+    const UNUSABLE: &str = "schlund: unusable answer from the registrar: ";
     let cases = [
-        (SchlundFault::UpdateFailsE0202002, "dnserr\n", "E0202"),
-        (SchlundFault::UpdateRejectedEF09904, "dnserr\n", "EF09904"),
-        (SchlundFault::Http500Html, "911\n", "HTTP 500"),
-        (SchlundFault::TruncatedXml, "911\n", "answer is not XML"),
-        (SchlundFault::NotXml, "911\n", "not XML"),
+        // The 0205 is answered well; the 0202 that follows fails.
+        (
+            SchlundFault::UpdateFailsE0202002,
+            "dnserr\n",
+            format!("{REFUSED}E0202002 \"Zone could not be updated on the name server.\""),
+            &[("0205", "S0205"), ("0202", "E0202002")][..],
+        ),
+        (
+            SchlundFault::UpdateRejectedEF09904,
+            "dnserr\n",
+            format!("{REFUSED}E0202 \"Zone could not be updated.\"; EF09904"),
+            &[("0205", "S0205"), ("0202", "E0202")][..],
+        ),
+        (
+            SchlundFault::Http500Html,
+            "911\n",
+            format!(
+                "{UNUSABLE}HTTP 500 for zone inquiry for example.co.uk; the gateway may be down"
+            ),
+            &[("0205", "")][..],
+        ),
+        (
+            SchlundFault::TruncatedXml,
+            "911\n",
+            format!("{UNUSABLE}answer is not XML ("),
+            &[("0205", "")][..],
+        ),
+        (
+            SchlundFault::NotXml,
+            "911\n",
+            format!("{UNUSABLE}answer is not XML ("),
+            &[("0205", "")][..],
+        ),
     ];
-    for (fault, body, log) in cases {
+    for (fault, body, log, calls) in cases {
         let dir = TempDir::new("schlund-fault");
         let gw = fake();
         let before = gw.zone("example.co.uk").unwrap().to_xml();
         let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
-        gw.set_fault(fault);
+        gw.set_fault(fault.clone());
         let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.16"));
         assert_answer(&answer, "200 OK", body);
-        assert!(answer.stderr.contains(log), "{log}: {}", answer.stderr);
+        assert!(answer.stderr.contains(&log), "{log}: {}", answer.stderr);
+        let seen: Vec<_> = gw
+            .requests()
+            .iter()
+            .map(|r| (r.task_code.clone(), r.status_code.clone()))
+            .collect();
+        let expected: Vec<_> = calls
+            .iter()
+            .map(|(t, s)| (t.to_string(), s.to_string()))
+            .collect();
+        assert_eq!(seen, expected, "{fault:?}");
         gw.set_fault(SchlundFault::None);
         assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+        assert!(
+            !dir.path().join("state/hosts/home.example.co.uk").exists(),
+            "{fault:?}: state written for a failed update"
+        );
     }
 }
 
@@ -349,20 +420,29 @@ fn one_request_spans_both_registrars() {
     );
 
     // One registrar failing does not change the other's answer.
+    let schlund_before = gw.zone("example.co.uk").unwrap().to_xml();
+    let mut gandi_expected = gandi.rrsets("example.com");
+    for rrset in &mut gandi_expected {
+        if rrset.name == "home" && rrset.rr_type == "A" {
+            rrset.values = vec!["84.17.5.18".to_string()];
+        }
+    }
     gw.set_fault(SchlundFault::Http500Html);
     let answer = run(
         &cfg,
         &get("hostname=home.example.co.uk,home.example.com&myip=84.17.5.18"),
     );
     assert_answer(&answer, "200 OK", "911\ngood 84.17.5.18\n");
-    assert_eq!(
-        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
-        "84.17.5.17"
+    assert!(
+        answer.stderr.contains(
+            "schlund: unusable answer from the registrar: HTTP 500 for zone inquiry for example.co.uk; the gateway may be down"
+        ),
+        "{}",
+        answer.stderr
     );
-    assert_eq!(
-        gandi.rrset("example.com", "home", "A").unwrap().values,
-        ["84.17.5.18"]
-    );
+    gw.set_fault(SchlundFault::None);
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), schlund_before);
+    assert_eq!(gandi.rrsets("example.com"), gandi_expected);
 }
 
 #[test]
