@@ -233,6 +233,15 @@ fn credential_failures_are_911_never_badauth_and_never_leak_the_token() {
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.15"));
     assert_answer(&answer, "200 OK", "911\n");
     assert!(answer.stderr.contains("HTTP 401"), "{}", answer.stderr);
+    assert!(
+        answer
+            .stderr
+            .contains("the [gandi] token is unknown or malformed: create a personal access token"),
+        "{}",
+        answer.stderr
+    );
+    assert!(!answer.stderr.contains("pat_wrong"), "{}", answer.stderr);
+    assert!(gandi.writes().is_empty());
     assert_eq!(gandi.rrsets("example.com"), before);
 }
 
@@ -259,25 +268,97 @@ fn legacy_api_key_uses_the_apikey_scheme() {
 
 #[test]
 fn registrar_faults_map_to_protocol_words() {
+    const UNUSABLE: &str = "home.example.com: gandi: unusable answer from the registrar: ";
     let cases = [
-        (GandiFault::Status500Html, "911\n", "HTTP 500"),
-        (GandiFault::Status429, "911\n", "rate limit"),
-        (GandiFault::NotJson, "911\n", "not an rrset"),
-        (GandiFault::FailWrites(400), "dnserr\n", "HTTP 400"),
-        (GandiFault::FailWrites(503), "911\n", "HTTP 503"),
+        (
+            GandiFault::Status500Html,
+            "911\n",
+            format!("{UNUSABLE}reading A of home.example.com: HTTP 500"),
+        ),
+        (
+            GandiFault::Status429,
+            "911\n",
+            "gandi: the registrar's rate limit was hit (HTTP 429); the router will retry later"
+                .to_string(),
+        ),
+        (
+            GandiFault::NotJson,
+            "911\n",
+            format!("{UNUSABLE}reading A of home.example.com: answer is not an rrset ("),
+        ),
+        // The read is cut short, so nothing is written.
+        (
+            GandiFault::TruncatedJson,
+            "911\n",
+            format!("{UNUSABLE}reading A of home.example.com: answer is not an rrset (EOF"),
+        ),
+        (
+            GandiFault::FailWrites(400),
+            "dnserr\n",
+            "gandi: the registrar refused the change: writing A of home.example.com: HTTP 400"
+                .to_string(),
+        ),
+        (
+            GandiFault::FailWrites(503),
+            "911\n",
+            format!("{UNUSABLE}writing A of home.example.com: HTTP 503"),
+        ),
     ];
     for (fault, body, log) in cases {
         let dir = TempDir::new("gandi-fault");
         let gandi = fake();
         let before = gandi.rrsets("example.com");
         let cfg = config(&dir, &gandi, "", "zones = example.com");
-        gandi.set_fault(fault);
+        gandi.set_fault(fault.clone());
         let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.17"));
         assert_answer(&answer, "200 OK", body);
-        assert!(answer.stderr.contains(log), "{log}: {}", answer.stderr);
+        assert!(answer.stderr.contains(&log), "{log}: {}", answer.stderr);
         gandi.set_fault(GandiFault::None);
-        assert_eq!(gandi.rrsets("example.com"), before);
+        assert_eq!(gandi.rrsets("example.com"), before, "{fault:?}");
+        assert!(
+            !dir.path().join("state/hosts/home.example.com").exists(),
+            "{fault:?}: state written for a failed update"
+        );
     }
+}
+
+/// Once state knows the record, a change is one PUT without a read. A PUT answered with a
+/// body that is not JSON (an edge page with status 200) stored nothing, so it must not be
+/// `good`: spec §7.1 expects `201`, and non-JSON is `911`.
+#[test]
+#[ignore = "bug: a PUT answered 200 with a non-JSON body is taken as success: `good`, state updated, zone unchanged"]
+fn a_write_answered_with_non_json_is_911_not_good() {
+    let dir = TempDir::new("gandi-put-notjson");
+    let gandi = fake();
+    let cfg = config(&dir, &gandi, "cache_seconds = 0", "zones = example.com");
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.19"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.19\n");
+    let state_file = dir.path().join("state/hosts/home.example.com");
+    let state = std::fs::read_to_string(&state_file).unwrap();
+    let before = gandi.rrsets("example.com");
+
+    gandi.clear_requests();
+    gandi.set_fault(GandiFault::NotJson);
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.20"));
+    gandi.set_fault(GandiFault::None);
+    assert_eq!(
+        calls(&gandi),
+        ["PUT /v5/livedns/domains/example.com/records/home/A"]
+    );
+    assert_eq!(
+        gandi.rrsets("example.com"),
+        before,
+        "the fake stored nothing"
+    );
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer
+            .stderr
+            .contains("gandi: unusable answer from the registrar: writing A of home.example.com"),
+        "{}",
+        answer.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&state_file).unwrap(), state);
 }
 
 #[test]
@@ -290,13 +371,19 @@ fn unknown_zone_is_nohost() {
             gandi.base_url()
         ),
     );
+    let before = gandi.rrsets("example.com");
     let answer = run(&cfg, &get("hostname=home.example.org&myip=84.17.5.18"));
     assert_answer(&answer, "200 OK", "nohost\n");
     assert!(
-        answer.stderr.contains("zone example.org does not exist"),
+        answer.stderr.contains(
+            "gandi: zone example.org does not exist in the account; fix the zones key or the allowed host names"
+        ),
         "{}",
         answer.stderr
     );
+    assert!(gandi.writes().is_empty());
+    assert_eq!(gandi.rrsets("example.com"), before);
+    assert!(gandi.rrsets("example.org").is_empty(), "no zone created");
 }
 
 #[test]
