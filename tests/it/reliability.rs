@@ -220,7 +220,8 @@ fn a_silent_registrar_costs_at_most_the_timeout() {
     let dir = TempDir::new("hang");
     let gw = fake();
     let before = gw.zone("example.co.uk").unwrap().to_xml();
-    gw.set_fault(SchlundFault::Hang(Duration::from_secs(8)));
+    // Far longer than the bound below: a client that ignored `timeout` would fail it.
+    gw.set_fault(SchlundFault::Hang(Duration::from_secs(60)));
     let cfg = dir.write_config(
         "ddns.ini",
         &config_text(&gw, "zones = example.co.uk\ntimeout = 1"),
@@ -230,43 +231,56 @@ fn a_silent_registrar_costs_at_most_the_timeout() {
     let took = started.elapsed();
     assert_answer(&answer, "200 OK", "911\n");
     assert!(
-        answer
-            .stderr
-            .contains("did not answer within the configured timeout"),
+        answer.stderr.contains(
+            "schlund: the registrar did not answer within the configured timeout; it may be down, or raise `timeout`"
+        ),
         "{}",
         answer.stderr
     );
+    // Loose on purpose: timing asserts must not be flaky.
     assert!(
-        took < Duration::from_secs(6),
+        took < Duration::from_secs(1 + 10),
         "the request hung for {took:?}"
     );
     gw.set_fault(SchlundFault::None);
     assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+    // The inquiry was still waiting; no update was sent after it.
+    assert!(gw.requests().iter().all(|r| r.task_code == "0205"));
+    assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
 }
 
 #[test]
 fn a_refused_connection_is_911_with_the_fix() {
     let dir = TempDir::new("refused");
+    let gw = fake();
+    let before = gw.zone("example.co.uk").unwrap().to_xml();
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let text = format!(
-        "[default]\nusername = {USER}\npassword = x\nurl = http://127.0.0.1:{port}/\nzones = example.co.uk\nallowed_hostnames = home.example.co.uk\n"
-    );
+    // The account's config, with a url nothing listens on.
+    let text = config_text(&gw, "zones = example.co.uk")
+        .replace(&gw.url(), &format!("http://127.0.0.1:{port}/"));
     let cfg = dir.write_config("ddns.ini", &text);
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.23"));
     assert_answer(&answer, "200 OK", "911\n");
     assert!(
-        answer.stderr.contains("cannot reach the registrar"),
+        answer
+            .stderr
+            .contains("schlund: cannot reach the registrar ("),
         "{}",
         answer.stderr
     );
     assert!(
-        answer.stderr.contains("check the url key"),
+        answer
+            .stderr
+            .contains("check the url key, DNS and outgoing firewall"),
         "{}",
         answer.stderr
     );
+    assert!(gw.requests().is_empty());
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+    assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
 }
 
 #[test]
@@ -372,10 +386,31 @@ fn a_config_path_that_is_a_directory_is_911() {
     );
     assert_answer(&answer, "200 OK", "911\n");
     assert!(
-        answer.stderr.contains("cannot be read"),
+        answer
+            .stderr
+            .contains(&format!("config {}: cannot be read", dir.path().display())),
         "{}",
         answer.stderr
     );
+    assert!(
+        answer.stderr.ends_with("; answering 911\n"),
+        "{}",
+        answer.stderr
+    );
+}
+
+/// The missing-file line says to point DDNS_CONFIG at the file; a path that is a
+/// directory deserves the same hint.
+#[test]
+#[ignore = "bug: a config path that is a directory logs `cannot be read: Is a directory` without saying what to fix"]
+fn a_config_path_that_is_a_directory_names_the_fix() {
+    let dir = TempDir::new("config-dir-fix");
+    let answer = run(
+        dir.path(),
+        &get("hostname=home.example.co.uk&myip=84.17.5.51"),
+    );
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(answer.stderr.contains("DDNS_CONFIG"), "{}", answer.stderr);
 }
 
 /// Runs many scenarios at the most verbose level and looks for every secret in everything
@@ -451,6 +486,303 @@ fn no_secret_in_any_answer_log_or_state_file() {
         assert!(!seen.contains(&secret), "{secret} leaked:\n{seen}");
     }
     let _ = FIXTURE_ZONE;
+}
+
+/// Whether `code` occurs in `text` as a number of its own (not inside a longer digit run
+/// such as a Unix time), the way a leaked TOTP code would appear.
+fn contains_code(text: &str, code: &str) -> bool {
+    text.match_indices(code).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + code.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+/// Every fault scenario of the README's table, for both registrars, at `log_level = debug`,
+/// plus `check-config` and `check-config --probe`: no password, TOTP seed, TOTP code or
+/// token in any answer, log line, command output or state file.
+#[test]
+fn no_secret_in_any_fault_scenario() {
+    use fake_registrars::gandi::GandiFault;
+    use fake_registrars::schlund::fixture_zone_named;
+
+    const WRONG_PASSWORD: &str = "wr0ng&pass<x";
+    const WRONG_TOKEN: &str = "pat_wrongwrongwrongwrongwrongwrongwrongwrong0";
+    const EXPIRED_TOKEN: &str = "pat_expiredexpiredexpiredexpiredexpiredexp01";
+    const BROKEN_TOTP: &str = "JBSWY3DPEHPK3PX1";
+
+    let dir = TempDir::new("secrets-faults");
+    // example.net holds a record the gateway refuses on update: that zone's update fails.
+    let net = fixture_zone_named("example.net").replacen(
+        "<free>",
+        "<rr><name>legacy</name><ttl>30</ttl><type>TXT</type><value>old</value></rr><free>",
+        1,
+    );
+    let gw = FakeSchlund::start(
+        vec![SchlundUser::new(USER, PASSWORD, "10").with_totp(TOTP)],
+        &[FIXTURE_ZONE, &net],
+    );
+    let gandi = crate::gandi::fake();
+    gandi.add_expired_token(EXPIRED_TOKEN);
+    let closed = format!("http://127.0.0.1:{}", {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    });
+
+    struct Cfg<'a> {
+        password: &'a str,
+        totp: &'a str,
+        schlund_url: String,
+        token: &'a str,
+        gandi_url: String,
+        extra: &'a str,
+    }
+    let good = || Cfg {
+        password: PASSWORD,
+        totp: TOTP,
+        schlund_url: gw.url(),
+        token: crate::gandi::TOKEN,
+        gandi_url: gandi.base_url(),
+        extra: "",
+    };
+    let text = |c: &Cfg<'_>| {
+        format!(
+            "[default]\nusername = {USER}\npassword = {}\ncontext = 10\nurl = {}\ntotp_secret = {}\nallowed_hostnames = home.example.co.uk home.example.net home.example.org home.example.com home.example.info\nzones = example.co.uk example.net example.org\nlog_level = debug\ncache_seconds = 0\n{}\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com example.info\n",
+            c.password.replace('%', "%%"),
+            c.schlund_url,
+            c.totp,
+            c.extra,
+            c.token,
+            c.gandi_url
+        )
+    };
+    let mut n = 0;
+    let mut write = |c: &Cfg<'_>| {
+        n += 1;
+        dir.write_config(&format!("c{n}.ini"), &text(c))
+    };
+
+    let mut seen = String::new();
+    let mut ip = 100;
+    let mut go = |cfg: &std::path::Path, hosts: &str| {
+        ip += 1;
+        let answer = run(cfg, &get(&format!("hostname={hosts}&myip=84.17.5.{ip}")));
+        seen.push_str(&answer.raw);
+        seen.push_str(&answer.stderr);
+        answer
+    };
+    let both = "home.example.co.uk,home.example.com";
+
+    // Good, then a repeat.
+    let cfg = write(&good());
+    assert_eq!(go(&cfg, both).body, "good 84.17.5.101\ngood 84.17.5.101\n");
+    // Missing zones at both registrars, a zone whose 0202 fails next to a good one.
+    go(
+        &cfg,
+        "home.example.org,home.example.info,home.example.net,home.example.co.uk,home.example.com",
+    );
+    // Every SchlundTech fault while the Gandi zone in the same request succeeds.
+    for fault in [
+        SchlundFault::Http500Html,
+        SchlundFault::TruncatedXml,
+        SchlundFault::NotXml,
+        SchlundFault::UpdateFailsE0202002,
+        SchlundFault::UpdateRejectedEF09904,
+    ] {
+        gw.set_fault(fault);
+        go(&cfg, both);
+    }
+    gw.set_fault(SchlundFault::None);
+    // Every Gandi fault while the SchlundTech zone succeeds: once with the record known
+    // from state (written without a read), once without (read first).
+    let gandi_state = dir.path().join("state/hosts/home.example.com");
+    for fault in [
+        GandiFault::Status429,
+        GandiFault::Status500Html,
+        GandiFault::NotJson,
+        GandiFault::TruncatedJson,
+        GandiFault::FailWrites(400),
+        GandiFault::FailWrites(403),
+    ] {
+        gandi.set_fault(fault);
+        go(&cfg, both);
+        let _ = std::fs::remove_file(&gandi_state);
+        go(&cfg, both);
+    }
+    gandi.set_fault(GandiFault::None);
+    // Wrong TOTP codes (the gateway's clock is an hour off).
+    gw.set_clock_offset(3600);
+    go(&cfg, both);
+    gw.set_clock_offset(0);
+    // Both registrars silent, with a short timeout.
+    gw.set_fault(SchlundFault::Hang(Duration::from_secs(60)));
+    gandi.set_fault(GandiFault::Hang(Duration::from_secs(60)));
+    let hang = write(&Cfg {
+        extra: "timeout = 2",
+        ..good()
+    });
+    go(&hang, both);
+    gw.set_fault(SchlundFault::None);
+    gandi.set_fault(GandiFault::None);
+    // Wrong gateway password, wrong and expired Gandi tokens.
+    let wrong_password = write(&Cfg {
+        password: WRONG_PASSWORD,
+        token: WRONG_TOKEN,
+        ..good()
+    });
+    go(&wrong_password, both);
+    let expired = write(&Cfg {
+        token: EXPIRED_TOKEN,
+        ..good()
+    });
+    go(&expired, both);
+    // Nothing listens at either url.
+    let refused = write(&Cfg {
+        schlund_url: format!("{closed}/"),
+        gandi_url: format!("{closed}/v5/livedns"),
+        ..good()
+    });
+    go(&refused, both);
+    // The state directory cannot be created.
+    dir.write("not-a-dir", "");
+    let state_extra = format!("state_dir = {}/not-a-dir/state", dir.path().display());
+    let unwritable = dir.write(
+        "unwritable.ini",
+        &text(&Cfg {
+            extra: &state_extra,
+            ..good()
+        }),
+    );
+    go(&unwritable, both);
+    // Invalid configs that hold every secret.
+    let mut invalid = vec![write(&Cfg {
+        totp: BROKEN_TOTP,
+        ..good()
+    })];
+    let good_text = text(&good());
+    for (i, broken) in [
+        // A bad value next to the secrets.
+        good_text.replacen("log_level = debug", "log_level = loud", 1),
+        // No `=` on the password line.
+        good_text.replacen("password = ", "password ", 1),
+        // The token twice.
+        good_text.replacen("token = ", &format!("token = {WRONG_TOKEN}\ntoken = "), 1),
+        // Both credentials for Gandi.
+        good_text.replacen("token = ", &format!("api_key = {WRONG_TOKEN}\ntoken = "), 1),
+        // A section header left open after the secrets.
+        format!("{good_text}[user:bob\n"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        invalid.push(dir.write_config(&format!("broken{i}.ini"), &broken));
+    }
+    for cfg in &invalid {
+        let answer = go(cfg, both);
+        assert_eq!(answer.body, "911\n", "{}", answer.stderr);
+    }
+    // check-config, with and without --probe, for every config above and one whose zones
+    // all exist.
+    let probe_ok = dir.write_config(
+        "probe-ok.ini",
+        &good_text
+            .replace("example.co.uk example.net example.org", "example.co.uk")
+            .replace("example.com example.info", "example.com"),
+    );
+    for cfg in [
+        &probe_ok,
+        &cfg,
+        &wrong_password,
+        &expired,
+        &refused,
+        &unwritable,
+    ]
+    .into_iter()
+    .chain(&invalid)
+    {
+        for probe in [false, true] {
+            let mut cmd = Command::new(binary());
+            cmd.arg("check-config");
+            if probe {
+                cmd.arg("--probe");
+            }
+            let out = cmd.arg("--config").arg(cfg).env_clear().output().unwrap();
+            seen.push_str(&String::from_utf8_lossy(&out.stdout));
+            seen.push_str(&String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    gw.set_clock_offset(3600);
+    let out = Command::new(binary())
+        .args(["check-config", "--probe", "--config"])
+        .arg(&probe_ok)
+        .env_clear()
+        .output()
+        .unwrap();
+    seen.push_str(&String::from_utf8_lossy(&out.stdout));
+    seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    for entry in walk(&dir.path().join("state")) {
+        seen.push_str(&std::fs::read_to_string(entry).unwrap_or_default());
+    }
+
+    // The scenarios ran as meant.
+    for marker in [
+        "schlund: zone update for example.co.uk: S0202",
+        "zone update for example.net: E0202",
+        "E0202002",
+        "EF09904",
+        "HTTP 500 for zone inquiry",
+        "answer is not XML",
+        "HTTP 429",
+        "answer is not an rrset",
+        "writing A of home.example.com: HTTP 400",
+        "EF09901",
+        "EF09903",
+        "zone example.org does not exist",
+        "zone example.info does not exist",
+        "did not answer within the configured timeout",
+        "cannot reach the registrar",
+        "HTTP 401",
+        "has expired",
+        "the state_dir must exist",
+        "`loud` is not one of",
+        "is not a base32 TOTP secret",
+        "expected `key = value`",
+        "appears twice",
+        "not both",
+        "section header is not closed",
+        "password = ***",
+        "probe schlund: login accepted",
+        "probe gandi: token accepted",
+        "probe failed",
+        "config OK",
+    ] {
+        assert!(seen.contains(marker), "{marker} not seen:\n{seen}");
+    }
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for secret in [
+        PASSWORD,
+        "s3cret",
+        WRONG_PASSWORD,
+        "wr0ng",
+        TOTP,
+        BROKEN_TOTP,
+        crate::gandi::TOKEN,
+        WRONG_TOKEN,
+        EXPIRED_TOKEN,
+    ] {
+        assert!(!seen.contains(secret), "{secret} leaked:\n{seen}");
+    }
+    for step in (0..=6).map(|i| now - 90 + i * 30) {
+        let code = fake_registrars::schlund::totp_code(TOTP, step);
+        assert!(
+            !contains_code(&seen, &code),
+            "TOTP code {code} leaked:\n{seen}"
+        );
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
