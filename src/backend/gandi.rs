@@ -323,6 +323,17 @@ impl Gandi {
             if !(200..300).contains(&reply.status) {
                 return Err(self.error(&reply, &what, zone));
             }
+            // Gandi answers 201 with a JSON message (§7.1); a success status around
+            // anything else (a proxy's or edge's page) does not prove the write happened.
+            if serde_json::from_str::<serde_json::Value>(&reply.body).is_err() {
+                return Err(BackendError::BadResponse {
+                    registrar: LABEL,
+                    detail: format!(
+                        "{what}: HTTP {} without a JSON body; the change may not be stored",
+                        reply.status
+                    ),
+                });
+            }
             log.debug(format_args!(
                 "gandi: {what}: {addr} ttl {ttl}: HTTP {}",
                 reply.status

@@ -312,7 +312,13 @@ impl Config {
                     "permission denied; make it readable by the web server's user (and nobody else)"
                         .to_string()
                 }
-                _ => format!("cannot be read: {e}"),
+                std::io::ErrorKind::IsADirectory => {
+                    "is a directory; point DDNS_CONFIG (or --config) at the config file itself"
+                        .to_string()
+                }
+                _ => format!(
+                    "cannot be read ({e}); check that DDNS_CONFIG names the config file and that the web server's user can read it"
+                ),
             },
         })?;
         Config::parse_str(&text, path)

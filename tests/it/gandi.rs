@@ -326,7 +326,6 @@ fn registrar_faults_map_to_protocol_words() {
 /// body that is not JSON (an edge page with status 200) stored nothing, so it must not be
 /// `good`: spec §7.1 expects `201`, and non-JSON is `911`.
 #[test]
-#[ignore = "bug: a PUT answered 200 with a non-JSON body is taken as success: `good`, state updated, zone unchanged"]
 fn a_write_answered_with_non_json_is_911_not_good() {
     let dir = TempDir::new("gandi-put-notjson");
     let gandi = fake();

@@ -388,7 +388,7 @@ fn a_config_path_that_is_a_directory_is_911() {
     assert!(
         answer
             .stderr
-            .contains(&format!("config {}: cannot be read", dir.path().display())),
+            .contains(&format!("config {}: is a directory", dir.path().display())),
         "{}",
         answer.stderr
     );
@@ -402,7 +402,6 @@ fn a_config_path_that_is_a_directory_is_911() {
 /// The missing-file line says to point DDNS_CONFIG at the file; a path that is a
 /// directory deserves the same hint.
 #[test]
-#[ignore = "bug: a config path that is a directory logs `cannot be read: Is a directory` without saying what to fix"]
 fn a_config_path_that_is_a_directory_names_the_fix() {
     let dir = TempDir::new("config-dir-fix");
     let answer = run(
