@@ -1,0 +1,148 @@
+"""Times CGI answers through Apache: every scenario once per round, in a shuffled order,
+so that all of them see the same machine state and their ratios are fair.
+
+    measure.py PLAN.json OUT.json
+
+PLAN.json (written by bench/run):
+    {"port": 8080, "user": "bench", "password": "...", "inspect": "http://127.0.0.1:N/",
+     "rounds": 200, "warmup": 5, "seed": 1,
+     "scenarios": [{"name": "...", "path": "/nic/update",
+                    "setup": [VARIANT, ...],     # sent once before the warm-up, not timed
+                    "variants": [VARIANT, ...]}]} # request i sends variants[i % len]
+    VARIANT: {"query": "hostname=...&myip=...", "status": 200,
+              "body": "exact answer"  or  "body_re": "regular expression"}
+
+Each request opens a new TCP connection (Connection: close), as a router's update does, and
+its time runs from before connect() to the last byte of the answer. Every answer is checked
+against the plan; the first wrong one stops the run with exit status 1, because timing an
+error answer would measure the wrong thing. After each request (outside the timed part) the
+fakes' request counters are read, so every request's registrar calls are known exactly.
+
+Standard library only: runs on Debian's python3 as installed.
+"""
+
+import base64
+import http.client
+import json
+import random
+import re
+import sys
+import time
+import urllib.request
+
+
+class WrongAnswer(Exception):
+    pass
+
+
+def registrar_counts(inspect):
+    with urllib.request.urlopen(inspect + "requests", timeout=10) as r:
+        data = json.load(r)
+    return data["schlund"]["total"], data["gandi"]["total"]
+
+
+def request(plan, path, variant):
+    """One request on a fresh connection; returns (seconds, status, body)."""
+    auth = base64.b64encode(f"{plan['user']}:{plan['password']}".encode()).decode()
+    headers = {"Authorization": "Basic " + auth, "Connection": "close",
+               "User-Agent": "ddns-cgi-bench"}
+    target = path + "?" + variant["query"]
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", plan["port"], timeout=30)
+    try:
+        conn.request("GET", target, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    elapsed = time.perf_counter() - start
+    return elapsed, response.status, body.decode("utf-8", "replace")
+
+
+def check(name, variant, status, body):
+    want_status = variant["status"]
+    ok = status == want_status
+    if "body" in variant:
+        ok = ok and body == variant["body"]
+        want = repr(variant["body"])
+    else:
+        ok = ok and re.fullmatch(variant["body_re"], body, re.S) is not None
+        want = "/" + variant["body_re"] + "/"
+    if not ok:
+        raise WrongAnswer(
+            f"scenario '{name}': ?{variant['query']} answered HTTP {status} {body!r}, "
+            f"expected HTTP {want_status} {want}")
+
+
+def run(plan):
+    scenarios = plan["scenarios"]
+    inspect = plan["inspect"]
+    results = {}
+    sent = {}
+    for sc in scenarios:
+        results[sc["name"]] = {"ms": [], "schlund": [], "gandi": [], "first": None,
+                               "answer": None}
+        sent[sc["name"]] = 0
+
+    def one(sc, variant):
+        before = registrar_counts(inspect)
+        seconds, status, body = request(plan, sc["path"], variant)
+        after = registrar_counts(inspect)
+        check(sc["name"], variant, status, body)
+        return seconds, (after[0] - before[0], after[1] - before[1]), status, body
+
+    def next_variant(sc):
+        variants = sc["variants"]
+        variant = variants[sent[sc["name"]] % len(variants)]
+        sent[sc["name"]] += 1
+        return variant
+
+    # Setup and warm-up, scenario by scenario. The first request of a scenario is the one
+    # that meets no local state yet (for ddns-cgi: registrar calls without a known TTL).
+    for sc in scenarios:
+        res = results[sc["name"]]
+        for variant in sc.get("setup", []):
+            _, calls, _, _ = one(sc, variant)
+            if res["first"] is None:
+                res["first"] = calls
+        for _ in range(plan["warmup"]):
+            _, calls, _, _ = one(sc, next_variant(sc))
+            if res["first"] is None:
+                res["first"] = calls
+
+    rng = random.Random(plan["seed"])
+    order = list(scenarios)
+    started = time.monotonic()
+    for round_no in range(plan["rounds"]):
+        rng.shuffle(order)
+        for sc in order:
+            seconds, calls, status, body = one(sc, next_variant(sc))
+            res = results[sc["name"]]
+            res["ms"].append(seconds * 1000.0)
+            res["schlund"].append(calls[0])
+            res["gandi"].append(calls[1])
+            res["answer"] = f"HTTP {status} {body!r}"
+        if (round_no + 1) % 50 == 0:
+            print(f"bench: {round_no + 1}/{plan['rounds']} rounds "
+                  f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+    return results
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: measure.py PLAN.json OUT.json", file=sys.stderr)
+        return 2
+    with open(sys.argv[1]) as f:
+        plan = json.load(f)
+    try:
+        results = run(plan)
+    except WrongAnswer as e:
+        print(f"bench: wrong answer, stopping: {e}", file=sys.stderr)
+        return 1
+    with open(sys.argv[2], "w") as f:
+        json.dump(results, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
