@@ -109,6 +109,10 @@ pub enum SchlundFault {
     NotXml,
     /// Waits this long, then answers normally (for client timeouts).
     Hang(Duration),
+    /// Inquiries are answered normally; an update (0202, 0202001) waits this long and is
+    /// then answered 504 without being applied, like a front proxy giving up on a stuck
+    /// back end (for a timeout between a good 0205 and its 0202).
+    HangUpdates(Duration),
     /// 0202 and 0202001 answer the real `E0202002` "zone could not be updated on the name
     /// server" (spec §6); the zone stays unchanged.
     UpdateFailsE0202002,
@@ -366,10 +370,19 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
         totp_now: now.saturating_add_signed(state.clock_offset),
         now,
     };
-    let transport_fault = matches!(
-        fault,
-        SchlundFault::Http500Html | SchlundFault::TruncatedXml | SchlundFault::NotXml
-    );
+    let stuck_update = match fault {
+        SchlundFault::HangUpdates(d) => {
+            let mut scratch = state.store.clone();
+            let (_, record) = gateway::process(&mut scratch, &options, &incoming.body);
+            record.task_code.starts_with("0202").then_some(d)
+        }
+        _ => None,
+    };
+    let transport_fault = stuck_update.is_some()
+        || matches!(
+            fault,
+            SchlundFault::Http500Html | SchlundFault::TruncatedXml | SchlundFault::NotXml
+        );
     let (body, mut record) = if transport_fault {
         // Worked out on a copy, so nothing is applied, and then thrown away.
         let mut scratch = state.store.clone();
@@ -384,6 +397,14 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
     }
     state.requests.push(record);
     drop(state);
+    if let Some(d) = stuck_update {
+        delay(d);
+        return Reply::new(
+            504,
+            "text/html; charset=iso-8859-1",
+            "<html><head><title>504 Gateway Time-out</title></head><body><h1>Gateway Time-out</h1></body></html>\n",
+        );
+    }
 
     let xml = |body: String| Reply::new(200, "text/xml;charset=UTF-8", body);
     match fault {

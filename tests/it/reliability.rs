@@ -249,6 +249,41 @@ fn a_silent_registrar_costs_at_most_the_timeout() {
     assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
 }
 
+/// The inquiry works, the update never comes back: the request still ends within
+/// `timeout` (which spans all calls of the request), answers 911 and keeps no state.
+#[test]
+fn an_update_stuck_after_a_good_inquiry_costs_at_most_the_timeout() {
+    let dir = TempDir::new("hang-update");
+    let gw = fake();
+    let before = gw.zone("example.co.uk").unwrap().to_xml();
+    gw.set_fault(SchlundFault::HangUpdates(Duration::from_secs(30)));
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &config_text(&gw, "zones = example.co.uk\ntimeout = 2"),
+    );
+    let started = Instant::now();
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.23"));
+    let took = started.elapsed();
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer.stderr.contains(
+            "schlund: the registrar did not answer within the configured timeout; it may be down, or raise `timeout`"
+        ),
+        "{}",
+        answer.stderr
+    );
+    assert!(
+        took < Duration::from_secs(2 + 10),
+        "the request hung for {took:?}"
+    );
+    let tasks: Vec<String> = gw.requests().iter().map(|r| r.task_code.clone()).collect();
+    assert_eq!(tasks, ["0205", "0202"]);
+    assert_eq!(gw.requests()[0].status_code, "S0205");
+    gw.set_fault(SchlundFault::None);
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+    assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
+}
+
 #[test]
 fn a_refused_connection_is_911_with_the_fix() {
     let dir = TempDir::new("refused");

@@ -1143,6 +1143,28 @@ fn transport_faults_change_nothing() {
 }
 
 #[test]
+fn stuck_updates_wait_then_apply_nothing() {
+    let fake = fake();
+    fake.set_fault(SchlundFault::HangUpdates(Duration::from_millis(60)));
+    let started = Instant::now();
+    assert_eq!(status(&post(&fake, &inquire("example.co.uk"))).0, "S0205");
+    assert!(started.elapsed() < Duration::from_millis(60));
+    let started = Instant::now();
+    let (code, _, answer) = send(
+        &fake,
+        "POST",
+        "/",
+        &update_with(fixture_without_server_elements()),
+    );
+    assert!(started.elapsed() >= Duration::from_millis(60));
+    assert_eq!(code, 504, "{answer}");
+    assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
+    let seen = fake.requests();
+    assert_eq!(seen[1].task_code, "0202");
+    assert!(seen[1].status_code.is_empty());
+}
+
+#[test]
 fn update_faults_answer_errors_and_keep_the_zone() {
     let fake = fake();
     fake.set_fault(SchlundFault::UpdateFailsE0202002);
