@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 use ddns_cgi::acl::Acl;
 use ddns_cgi::address::{check_usable, parse_ip};
+use ddns_cgi::backend::gandi::RrsetBody;
 use ddns_cgi::backend::schlund::xml::{self, Element, Node};
 use ddns_cgi::backend::schlund::zone::{self, READ_ONLY};
 use ddns_cgi::backend::{EditPolicy, RecordChange, RecordOutcome};
@@ -1053,6 +1054,37 @@ proptest! {
             }
             Err(e) => prop_assert!(!e.to_string().contains(&secret), "{}", e),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Gandi rrsets: JSON round trip
+// ---------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// Any answer body: no panic, only an error or an rrset.
+    #[test]
+    fn gandi_rrset_parse_never_panics(text in prop_oneof![
+        any::<String>(),
+        hostile_text(),
+        (any::<Option<u32>>(), prop::collection::vec(hostile_text(), 0..4)).prop_map(|(ttl, values)| {
+            serde_json::json!({ "rrset_ttl": ttl, "rrset_values": values, "rrset_name": "x" }).to_string()
+        }),
+    ]) {
+        let _ = RrsetBody::parse(&text);
+    }
+
+    /// What we send reads back as the same rrset, whatever the values hold.
+    #[test]
+    fn gandi_rrset_render_parse_is_identity(
+        ttl in any::<Option<u32>>(),
+        values in prop::collection::vec(prop_oneof![any::<String>(), hostile_text()], 0..4),
+    ) {
+        let rrset = RrsetBody { rrset_ttl: ttl, rrset_values: values };
+        let text = rrset.render();
+        prop_assert_eq!(RrsetBody::parse(&text), Ok(rrset), "{}", text);
     }
 }
 

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::time::SystemTime;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::http::{Http, HttpReply};
 use crate::backend::{
@@ -46,11 +46,27 @@ pub struct Gandi {
     discovered: RefCell<Option<Vec<String>>>,
 }
 
-#[derive(Deserialize)]
-struct RrsetBody {
-    rrset_ttl: Option<u32>,
+/// An rrset as GET returns it and PUT sends it (§4); other fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct RrsetBody {
+    /// The TTL; Gandi always sends it, but a missing one is not our problem to invent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rrset_ttl: Option<u32>,
+    /// The values, as text.
     #[serde(default)]
-    rrset_values: Vec<String>,
+    pub rrset_values: Vec<String>,
+}
+
+impl RrsetBody {
+    /// Reads a body; any text is handled, unusable text is an error message.
+    pub fn parse(text: &str) -> Result<RrsetBody, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The JSON sent with PUT.
+    pub fn render(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]
@@ -121,14 +137,14 @@ impl Gandi {
         &self,
         method: &str,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<&RrsetBody>,
     ) -> Result<HttpReply, BackendError> {
         let authorization = match &self.settings.credential {
             GandiCredential::Token(t) => format!("Bearer {}", t.expose()),
             GandiCredential::ApiKey(k) => format!("Apikey {}", k.expose()),
         };
         let url = format!("{}{path}", self.settings.url);
-        let bytes = body.map(|b| b.to_string().into_bytes());
+        let bytes = body.map(|b| b.render().into_bytes());
         let mut headers = vec![
             ("Authorization", authorization.as_str()),
             ("Accept", "application/json"),
@@ -202,14 +218,12 @@ impl Gandi {
         let what = format!("reading {rr_type} of {host}");
         let reply = self.send("GET", &Self::rrset_path(zone, name, rr_type), None)?;
         match reply.status {
-            200 => {
-                serde_json::from_str(&reply.body)
-                    .map(Some)
-                    .map_err(|e| BackendError::BadResponse {
-                        registrar: LABEL,
-                        detail: format!("{what}: answer is not an rrset ({e})"),
-                    })
-            }
+            200 => RrsetBody::parse(&reply.body)
+                .map(Some)
+                .map_err(|e| BackendError::BadResponse {
+                    registrar: LABEL,
+                    detail: format!("{what}: answer is not an rrset ({e})"),
+                }),
             404 if ErrorBody::read(&reply).object.as_deref() == Some("dns-record") => Ok(None),
             _ => Err(self.error(&reply, &what, zone)),
         }
@@ -313,7 +327,10 @@ impl Gandi {
                     continue;
                 }
             };
-            let body = serde_json::json!({ "rrset_values": [addr.to_string()], "rrset_ttl": ttl });
+            let body = RrsetBody {
+                rrset_ttl: Some(ttl),
+                rrset_values: vec![addr.to_string()],
+            };
             let what = format!("writing {rr_type} of {}", record.host);
             let reply = self.send(
                 "PUT",
