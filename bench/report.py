@@ -21,6 +21,19 @@ def pct(data):
     return statistics.median(data), q[0], q[8]
 
 
+def ratio_interval(num, den, rounds=1000):
+    """90 % bootstrap interval of median(num) / median(den): how sure the ratio is."""
+    import random
+    rng = random.Random(1)
+    ratios = []
+    for _ in range(rounds):
+        a = statistics.median(rng.choices(num, k=len(num)))
+        b = statistics.median(rng.choices(den, k=len(den)))
+        ratios.append(a / b)
+    ratios.sort()
+    return ratios[int(0.05 * rounds)], ratios[int(0.95 * rounds) - 1]
+
+
 def ms(x):
     return f"{x:.2f}" if x < 100 else f"{x:.0f}"
 
@@ -64,7 +77,9 @@ def main():
     p(f"{plan['rounds']} timed requests per scenario after {plan['warmup']} warm-up "
       "requests, all scenarios interleaved in shuffled rounds, one new TCP connection per "
       "request, Basic auth (bcrypt htpasswd) on every path, fake registrars on 127.0.0.1 "
-      "without added latency. Times are from connect() to the last byte of the answer.")
+      "without added latency. Times are from connect() to the last byte of the answer. "
+      "Ratios are of medians; in brackets their 90 % bootstrap interval. "
+      f"Load average before timing: {facts['load']}.")
     p("")
 
     # --- timings ------------------------------------------------------------------------
@@ -80,10 +95,15 @@ def main():
         if sc.get("floor_target"):
             target = f"≤ {sc['floor_target']}×"
             ok = ratio <= sc["floor_target"]
-            targets.append((f"{sc['label']}: time ÷ floor", f"{ratio:.2f}×", target, ok))
-        ratio_text = "1" if name == "floor" else f"{ratio:.2f}×"
-        if sc["kind"] == "ws":
-            ratio_text = f"{ratio:.0f}×"
+            lo, hi = ratio_interval(times[name]["ms"], times["floor"]["ms"])
+            targets.append((f"{sc['label']}: time ÷ floor",
+                            f"{ratio:.2f}× ({lo:.2f}–{hi:.2f})", target, ok))
+        if name == "floor":
+            ratio_text = "1"
+        else:
+            lo, hi = ratio_interval(times[name]["ms"], times["floor"]["ms"])
+            digits = 0 if sc["kind"] == "ws" else 2
+            ratio_text = f"{ratio:.{digits}f}× ({lo:.{digits}f}–{hi:.{digits}f})"
         p(f"| {sc['label']} | {sc['answer_text']} | {ms(median)} | {ms(p10)} | {ms(p90)} "
           f"| {ratio_text} | {target} | {'' if ok is None else verdict(ok)} |")
     for name, reason in facts.get("not_measured", {}).items():
@@ -106,13 +126,16 @@ def main():
             other = scenarios[sc["pair"]]
             mine, theirs = stats[other["name"]][0], stats[sc["name"]][0]
             ratio = theirs / mine
+            lo, hi = ratio_interval(times[sc["name"]]["ms"], times[other["name"]]["ms"])
             ok = ratio >= sc["pair_target"]
             what = f"ws.ddns ÷ ddns-cgi, {sc['request_text']}"
             if sc.get("lower_bound"):
                 what += " (lower bound)"
-            targets.append((what, f"{ratio:.0f}×", f"≥ {sc['pair_target']}×", ok))
+            targets.append((what, f"{ratio:.1f}× ({lo:.1f}–{hi:.1f})",
+                            f"≥ {sc['pair_target']}×", ok))
             p(f"| {sc['request_text']} | {other['answer_text']} | {sc['answer_text']} "
-              f"| {ms(mine)} | {ms(theirs)} | {ratio:.0f}× | ≥ {sc['pair_target']}× "
+              f"| {ms(mine)} | {ms(theirs)} | {ratio:.1f}× ({lo:.1f}–{hi:.1f}) "
+              f"| ≥ {sc['pair_target']}× "
               f"| {verdict(ok)} |")
         for sc in pairs:
             if sc.get("note"):
