@@ -101,10 +101,11 @@ impl CgiResponse {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        out.write_all(head.as_bytes())?;
+        // One write for the whole answer: stdout is a pipe to the web server.
         if !self.head_only {
-            out.write_all(self.body.as_bytes())?;
+            head.push_str(&self.body);
         }
+        out.write_all(head.as_bytes())?;
         out.flush()
     }
 }

@@ -86,8 +86,11 @@ impl Log {
             return;
         }
         let text = message.to_string().replace(['\n', '\r'], " ");
+        // One write per line: stderr is unbuffered, and a line written in pieces can be
+        // interleaved with another process's in the shared error log.
+        let line = format!("ddns-cgi: {level}: {text}\n");
         let mut sink = self.sink.borrow_mut();
-        let _ = writeln!(sink, "ddns-cgi: {level}: {text}");
+        let _ = sink.write_all(line.as_bytes());
         let _ = sink.flush();
     }
 
