@@ -1,10 +1,11 @@
 //! `fake-registrars`: the strict fakes as a process, for the demo stack and benchmarks.
 //!
 //! Starts the SchlundTech gateway fake and the Gandi LiveDNS fake on 127.0.0.1 with their
-//! fixture zones and the fixed demo credentials below, prints one line per server, and
-//! serves until killed (SIGTERM or SIGINT end the process; nothing needs saving). A third,
-//! read-only server shows the stored zones and request counts, on its own port so the
-//! registrar APIs stay exactly as strict as in the tests.
+//! fixture zones (plus, on request, copies of the SchlundTech one under other names) and the
+//! fixed demo credentials below, prints one line per server, and serves until killed
+//! (SIGTERM or SIGINT end the process; nothing needs saving). A third, read-only server shows
+//! the stored zones and request counts, on its own port so the registrar APIs stay exactly as
+//! strict as in the tests.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake_registrars::gandi::{FakeGandi, fixture_zone};
-use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund, SchlundUser};
+use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund, SchlundUser, fixture_zone_named};
 use fake_registrars::server::{HttpServer, Incoming, Reply};
 
 /// Gateway user of the demo SchlundTech account (a SchlundTech customer number).
@@ -23,16 +24,27 @@ const SCHLUND_PASSWORD: &str = "demo-gateway-password";
 const SCHLUND_CONTEXT: &str = "10";
 /// The personal access token the Gandi fake accepts.
 const GANDI_TOKEN: &str = "pat_demo0000000000000000000000000000000000000";
+/// The name of the SchlundTech fixture zone, always served.
+const SCHLUND_FIXTURE_NAME: &str = "example.co.uk";
 
 const USAGE: &str = "\
 usage: fake-registrars [--schlund-port N] [--gandi-port N] [--inspect-port N] [--latency-ms N]
+                       [--schlund-zone NAME]...
 
 Serves strict fakes of the SchlundTech XML gateway and Gandi LiveDNS on 127.0.0.1 until
 killed. Ports default to 0 (any free port); the chosen URLs are printed, one line each:
 
-  schlund URL user=1234567 password=demo-gateway-password context=10 zone=example.co.uk
+  schlund URL user=1234567 password=demo-gateway-password context=10 zone=example.co.uk zones=example.co.uk
   gandi URL token=pat_demo0000000000000000000000000000000000000 zone=example.com
   inspect URL
+
+`zone=` is the SchlundTech fixture zone; `zones=` lists every SchlundTech zone served,
+comma separated, the fixture first.
+
+--schlund-zone NAME (repeatable) serves one more SchlundTech zone: the fixture zone with
+only its name changed to NAME (its records, and values such as `www CNAME example.co.uk.`,
+stay the same). NAME is a lower-case DNS name of two or more labels, for example
+example.net, which clients that take the last two labels as the zone can update.
 
 The inspect server answers, read-only:
   GET /schlund/zone/NAME      the stored zone as the gateway's XML
@@ -50,6 +62,32 @@ struct Options {
     gandi_port: u16,
     inspect_port: u16,
     latency: Duration,
+    /// Extra SchlundTech zones, in the order given.
+    schlund_zones: Vec<String>,
+}
+
+/// Checks a `--schlund-zone` name: lower-case LDH labels, at least two, at most 253 bytes.
+fn zone_name(text: &str) -> Result<String, String> {
+    let bad = |why: &str| Err(format!("--schlund-zone: `{text}` {why}"));
+    if text.len() > 253 {
+        return bad("is longer than 253 characters");
+    }
+    let labels: Vec<&str> = text.split('.').collect();
+    if labels.len() < 2 {
+        return bad("needs at least two labels, such as example.net");
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if !labels.iter().all(|l| label_ok(l)) {
+        return bad("is not a lower-case DNS name (letters, digits and inner hyphens per label)");
+    }
+    Ok(text.to_string())
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -72,6 +110,13 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--schlund-port" => options.schlund_port = port(value()?)?,
             "--gandi-port" => options.gandi_port = port(value()?)?,
             "--inspect-port" => options.inspect_port = port(value()?)?,
+            "--schlund-zone" => {
+                let name = zone_name(&value()?)?;
+                if name == SCHLUND_FIXTURE_NAME || options.schlund_zones.contains(&name) {
+                    return Err(format!("--schlund-zone: zone `{name}` is already served"));
+                }
+                options.schlund_zones.push(name);
+            }
             "--latency-ms" => {
                 let text = value()?;
                 let ms = text
@@ -108,6 +153,14 @@ fn main() -> ExitCode {
 }
 
 fn serve(options: &Options) -> Result<(), String> {
+    let extra: Vec<String> = options
+        .schlund_zones
+        .iter()
+        .map(|name| fixture_zone_named(name))
+        .collect();
+    let zones: Vec<&str> = std::iter::once(FIXTURE_ZONE)
+        .chain(extra.iter().map(String::as_str))
+        .collect();
     let schlund = FakeSchlund::start_on(
         options.schlund_port,
         vec![SchlundUser::new(
@@ -115,7 +168,7 @@ fn serve(options: &Options) -> Result<(), String> {
             SCHLUND_PASSWORD,
             SCHLUND_CONTEXT,
         )],
-        &[FIXTURE_ZONE],
+        &zones,
     )
     .map_err(|e| format!("SchlundTech fake on port {}: {e}", options.schlund_port))?;
     let gandi = FakeGandi::start_on(options.gandi_port, &[GANDI_TOKEN], vec![fixture_zone()])
@@ -132,8 +185,8 @@ fn serve(options: &Options) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "schlund {} user={SCHLUND_USER} password={SCHLUND_PASSWORD} context={SCHLUND_CONTEXT} zone=example.co.uk",
-        schlund.url()
+        "{}",
+        schlund_line(&schlund.url(), &options.schlund_zones)
     );
     let _ = writeln!(
         out,
@@ -149,6 +202,17 @@ fn serve(options: &Options) -> Result<(), String> {
     loop {
         std::thread::park();
     }
+}
+
+/// The `schlund …` line: `zone=` keeps naming the fixture zone, as before `zones=` existed.
+fn schlund_line(url: &str, extra_zones: &[String]) -> String {
+    let mut zones = vec![SCHLUND_FIXTURE_NAME];
+    zones.extend(extra_zones.iter().map(String::as_str));
+    format!(
+        "schlund {url} user={SCHLUND_USER} password={SCHLUND_PASSWORD} context={SCHLUND_CONTEXT} \
+         zone={SCHLUND_FIXTURE_NAME} zones={}",
+        zones.join(",")
+    )
 }
 
 /// The read-only view of both fakes.
@@ -242,6 +306,7 @@ mod tests {
                 gandi_port: 8002,
                 inspect_port: 8003,
                 latency: Duration::from_millis(25),
+                schlund_zones: Vec::new(),
             }))
         );
         assert_eq!(parse(&args("")), Ok(Some(Options::default())));
@@ -249,5 +314,59 @@ mod tests {
         assert!(parse(&args("--gandi-port 70000")).is_err());
         assert!(parse(&args("--latency-ms")).is_err());
         assert!(parse(&args("--bogus")).is_err());
+    }
+
+    #[test]
+    fn parses_extra_schlund_zones() {
+        let options = parse(&args(
+            "--schlund-zone example.net --schlund-zone a-1.example.org",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(options.schlund_zones, ["example.net", "a-1.example.org"]);
+        for bad in [
+            "--schlund-zone",
+            "--schlund-zone net",
+            "--schlund-zone Example.net",
+            "--schlund-zone example..net",
+            "--schlund-zone example.net.",
+            "--schlund-zone -x.net",
+            "--schlund-zone ex_ample.net",
+            "--schlund-zone example.co.uk",
+            "--schlund-zone example.net --schlund-zone example.net",
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn schlund_line_stays_compatible() {
+        let url = "http://127.0.0.1:1/";
+        assert_eq!(
+            schlund_line(url, &[]),
+            "schlund http://127.0.0.1:1/ user=1234567 password=demo-gateway-password context=10 \
+             zone=example.co.uk zones=example.co.uk"
+        );
+        assert!(
+            schlund_line(url, &["example.net".to_string(), "example.org".to_string()])
+                .ends_with(" zone=example.co.uk zones=example.co.uk,example.net,example.org")
+        );
+    }
+
+    #[test]
+    fn extra_zone_is_the_fixture_renamed_and_served() {
+        let fake = FakeSchlund::start(
+            vec![SchlundUser::new(
+                SCHLUND_USER,
+                SCHLUND_PASSWORD,
+                SCHLUND_CONTEXT,
+            )],
+            &[FIXTURE_ZONE, &fixture_zone_named("example.net")],
+        );
+        let fixture = fake.zone(SCHLUND_FIXTURE_NAME).unwrap();
+        let extra = fake.zone("example.net").unwrap();
+        assert_eq!(extra.name(), "example.net");
+        assert_eq!(extra.all_rr(), fixture.all_rr());
+        assert_eq!(extra.rr("home", "A")[0].value, "198.51.100.7");
     }
 }
