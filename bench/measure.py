@@ -16,7 +16,8 @@ Each request opens a new TCP connection (Connection: close), as a router's updat
 its time runs from before connect() to the last byte of the answer. Every answer is checked
 against the plan; the first wrong one stops the run with exit status 1, because timing an
 error answer would measure the wrong thing. After each request (outside the timed part) the
-fakes' request counters are read, so every request's registrar calls are known exactly.
+fakes' request counters are read, so every request's registrar calls are known exactly,
+and for SchlundTech which tasks they were (e.g. "0205 + 0202").
 
 Standard library only: runs on Debian's python3 as installed.
 """
@@ -36,9 +37,24 @@ class WrongAnswer(Exception):
 
 
 def registrar_counts(inspect):
+    """(SchlundTech total, Gandi total, SchlundTech requests by task code)."""
     with urllib.request.urlopen(inspect + "requests", timeout=10) as r:
         data = json.load(r)
-    return data["schlund"]["total"], data["gandi"]["total"]
+    return data["schlund"]["total"], data["gandi"]["total"], data["schlund"]["by_task"]
+
+
+# Inquire first, then updates, as a client sends them.
+TASK_ORDER = {"0205": 0, "0202": 1, "0202001": 2}
+
+
+def task_mix(before, after):
+    """The SchlundTech tasks between two counter readings, e.g. "0205 + 0202"; "" if none."""
+    parts = []
+    for code in sorted(after, key=lambda c: (TASK_ORDER.get(c, 9), c)):
+        n = after[code] - before.get(code, 0)
+        if n:
+            parts.append(code if n == 1 else f"{n} × {code}")
+    return " + ".join(parts)
 
 
 def request(plan, path, variant):
@@ -80,8 +96,8 @@ def run(plan):
     results = {}
     sent = {}
     for sc in scenarios:
-        results[sc["name"]] = {"ms": [], "schlund": [], "gandi": [], "first": None,
-                               "answer": None}
+        results[sc["name"]] = {"ms": [], "schlund": [], "gandi": [], "tasks": {},
+                               "first": None, "answer": None}
         sent[sc["name"]] = 0
 
     def one(sc, variant):
@@ -89,7 +105,8 @@ def run(plan):
         seconds, status, body = request(plan, sc["path"], variant)
         after = registrar_counts(inspect)
         check(sc["name"], variant, status, body)
-        return seconds, (after[0] - before[0], after[1] - before[1]), status, body
+        calls = (after[0] - before[0], after[1] - before[1], task_mix(before[2], after[2]))
+        return seconds, calls, status, body
 
     def next_variant(sc):
         variants = sc["variants"]
@@ -104,11 +121,11 @@ def run(plan):
         for variant in sc.get("setup", []):
             _, calls, _, _ = one(sc, variant)
             if res["first"] is None:
-                res["first"] = calls
+                res["first"] = calls[:2]
         for _ in range(plan["warmup"]):
             _, calls, _, _ = one(sc, next_variant(sc))
             if res["first"] is None:
-                res["first"] = calls
+                res["first"] = calls[:2]
 
     rng = random.Random(plan["seed"])
     order = list(scenarios)
@@ -121,6 +138,7 @@ def run(plan):
             res["ms"].append(seconds * 1000.0)
             res["schlund"].append(calls[0])
             res["gandi"].append(calls[1])
+            res["tasks"][calls[2]] = res["tasks"].get(calls[2], 0) + 1
             res["answer"] = f"HTTP {status} {body!r}"
         if (round_no + 1) % 50 == 0:
             print(f"bench: {round_no + 1}/{plan['rounds']} rounds "

@@ -54,6 +54,16 @@ def calls_text(schlund, gandi):
     return text, mean, min(total) == max(total)
 
 
+def tasks_text(tasks, rounds):
+    """The SchlundTech tasks of the timed requests: "0205 + 0202", or each mix with its count."""
+    mixes = {mix: n for mix, n in tasks.items() if mix}
+    if not mixes:
+        return ""
+    if len(mixes) == 1 and sum(tasks.values()) == rounds and not tasks.get(""):
+        return next(iter(mixes))
+    return ", ".join(f"{mix or 'none'} ({n}×)" for mix, n in sorted(tasks.items()))
+
+
 def main():
     plan_path, times_path, facts_path = sys.argv[1:4]
     with open(plan_path) as f:
@@ -141,6 +151,9 @@ def main():
             if sc.get("note"):
                 p("")
                 p(sc["note"])
+        if facts.get("zone_check"):
+            p("")
+            p(facts["zone_check"])
     p("")
 
     # --- registrar calls ----------------------------------------------------------------
@@ -150,8 +163,8 @@ def main():
       "first request, which meets no local state; for nochg that is the good update that "
       "fills the state.")
     p("")
-    p("| scenario | first | per timed request | target | |")
-    p("|---|--:|--:|---|---|")
+    p("| scenario | first | per timed request | SchlundTech tasks per timed request | target | |")
+    p("|---|--:|--:|---|---|---|")
     for sc in plan["scenarios"]:
         name = sc["name"]
         if sc["kind"] in ("floor", "info"):
@@ -170,8 +183,9 @@ def main():
             first_text += f" (target {first_target}: {verdict(first_ok)})"
             targets.append((f"{sc['label']}: registrar calls without state",
                             str(first), f"{first_target}", first_ok))
-        p(f"| {sc['label']} | {first_text} | {text} | {'' if target is None else target} "
-          f"| {'' if ok is None else verdict(ok)} |")
+        tasks = tasks_text(t["tasks"], plan["rounds"])
+        p(f"| {sc['label']} | {first_text} | {text} | {tasks} "
+          f"| {'' if target is None else target} | {'' if ok is None else verdict(ok)} |")
     p("")
 
     # --- size and memory ----------------------------------------------------------------
