@@ -349,9 +349,16 @@ fn remember(
     if changed {
         state.changes.push(now);
     }
+    // Only the newest `abuse_limit` changes inside the window can decide `abuse`; keeping
+    // more would let the state file grow with every change when the limit is off.
     state
         .changes
         .retain(|t| now.saturating_sub(*t) < general.abuse_window);
+    let excess = state
+        .changes
+        .len()
+        .saturating_sub(general.abuse_limit as usize);
+    state.changes.drain(..excess);
     state
 }
 

@@ -362,6 +362,50 @@ fn too_many_changes_are_abuse_without_a_registrar_call() {
 }
 
 #[test]
+fn the_state_remembers_no_more_changes_than_the_abuse_limit_needs() {
+    let changes_line = |dir: &TempDir| {
+        let text =
+            std::fs::read_to_string(dir.path().join("state/hosts/home.example.co.uk")).unwrap();
+        text.lines()
+            .find(|l| l.starts_with("changes "))
+            .map(|l| l.split(' ').count() - 1)
+    };
+    for (limit, kept) in [(0, None), (2, Some(2)), (12, Some(5))] {
+        let dir = TempDir::new("abuse-history");
+        let gw = fake();
+        let cfg = dir.write_config(
+            "ddns.ini",
+            &config_text(
+                &gw,
+                &format!("zones = example.co.uk\nabuse_limit = {limit}\ncache_seconds = 0"),
+            ),
+        );
+        let mut last = String::new();
+        for n in 0..5 {
+            last = format!("84.17.5.{}", 50 + n);
+            let answer = run(
+                &cfg,
+                &get(&format!("hostname=home.example.co.uk&myip={last}")),
+            );
+            let want = if limit == 2 && n >= 2 {
+                "abuse\n".to_string()
+            } else {
+                format!("good {last}\n")
+            };
+            assert_answer(&answer, "200 OK", &want);
+        }
+        assert_eq!(changes_line(&dir), kept, "abuse_limit = {limit}");
+        let stored = &gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value;
+        let want = if limit == 2 {
+            "84.17.5.51"
+        } else {
+            last.as_str()
+        };
+        assert_eq!(stored, want, "abuse_limit = {limit}");
+    }
+}
+
+#[test]
 fn stale_or_broken_state_means_asking_the_registrar() {
     let dir = TempDir::new("stale");
     let gw = fake();
