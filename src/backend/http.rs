@@ -10,6 +10,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::backend::BackendError;
+use crate::backend::resolver::CachingResolver;
 use crate::config::General;
 
 /// A shared agent, the request's deadline, and a count of calls for the log.
@@ -50,7 +51,11 @@ impl Http {
             .user_agent(concat!("ddns-cgi/", env!("CARGO_PKG_VERSION")))
             .build();
         Ok(Http {
-            agent: ureq::Agent::new_with_config(config),
+            agent: ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::default(),
+                CachingResolver::<ureq::unversioned::resolver::DefaultResolver>::default(),
+            ),
             deadline: Instant::now() + general.timeout,
             calls: Rc::new(Cell::new(0)),
         })

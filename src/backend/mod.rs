@@ -3,6 +3,7 @@
 
 pub mod gandi;
 pub mod http;
+mod resolver;
 pub mod schlund;
 
 use std::fmt;
