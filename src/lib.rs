@@ -38,11 +38,11 @@ pub fn handle(
     config: &Config,
     registrars: &Registrars,
     request: &CgiRequest,
-    now: SystemTime,
+    clock: &dyn Fn() -> SystemTime,
     log: &Log,
 ) -> CgiResponse {
     let started = Instant::now();
-    let (mut response, details) = answer(config, registrars, request, now, log);
+    let (mut response, details) = answer(config, registrars, request, clock, log);
     response.head_only = request.method == "HEAD";
     log.info(format_args!(
         "{} {} user={} from={} agent={} query={}: {} -> {} {} | {} registrar calls | {} ms",
@@ -73,7 +73,7 @@ fn answer(
     config: &Config,
     registrars: &Registrars,
     request: &CgiRequest,
-    now: SystemTime,
+    clock: &dyn Fn() -> SystemTime,
     log: &Log,
 ) -> (CgiResponse, update::Details) {
     let realm = &config.general.realm;
@@ -108,7 +108,7 @@ fn answer(
         general: &config.general,
         registrars,
         store: &store,
-        now,
+        clock,
         log,
     };
     let (answers, details) = update::run(&update, &context, request.method == "HEAD");

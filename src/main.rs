@@ -90,7 +90,7 @@ fn run_cgi() {
                 }
                 Ok(http) => {
                     let registrars = backend::from_config(&config, http);
-                    ddns_cgi::handle(&config, &registrars, &request, SystemTime::now(), &log)
+                    ddns_cgi::handle(&config, &registrars, &request, &SystemTime::now, &log)
                 }
             }
         }

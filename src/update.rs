@@ -51,8 +51,10 @@ pub struct Context<'a> {
     pub registrars: &'a Registrars,
     /// Per-host state and zone locks.
     pub store: &'a Store,
-    /// The request's time.
-    pub now: SystemTime,
+    /// The wall clock. Read when the request starts, for the cache and abuse decisions, and
+    /// again once a zone's lock is held: a SchlundTech one-time code must be current when
+    /// it is sent, however long the lock took.
+    pub clock: &'a dyn Fn() -> SystemTime,
     /// Where log lines go.
     pub log: &'a Log,
 }
@@ -119,7 +121,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
             per_name.insert(name.clone(), Answer::NoChg(echo.clone()));
         }
     } else {
-        let now = unix(ctx.now);
+        let now = unix((ctx.clock)());
         let mut states: HashMap<Hostname, HostState> = HashMap::new();
         let mut groups: Vec<(usize, ZoneChange)> = Vec::new();
         for name in &wanted {
@@ -192,7 +194,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                     Err(None)
                 }
                 // Held for the read-modify-write only; state files are replaced atomically.
-                Ok(_lock) => registrar.apply(change, ctx.now, log).map_err(Some),
+                Ok(_lock) => registrar.apply(change, (ctx.clock)(), log).map_err(Some),
             };
             match outcomes {
                 Ok(outcomes) => {
@@ -416,9 +418,122 @@ fn locate(name: &Hostname, ctx: &Context<'_>) -> Result<Option<(usize, String)>,
         if !registrar.configured_zones().is_empty() {
             continue;
         }
-        if let Some(zone) = registrar.discover_zone(name, ctx.now, ctx.log)? {
+        if let Some(zone) = registrar.discover_zone(name, (ctx.clock)(), ctx.log)? {
             return Ok(Some((index, zone)));
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::net::Ipv4Addr;
+    use std::path::Path;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::address::Target;
+    use crate::backend::Registrar;
+    use crate::backend::http::Http;
+    use crate::config::Config;
+    use crate::log::Level;
+
+    /// A registrar for `example.net` that remembers the time each call was given.
+    struct Recording {
+        zones: Vec<String>,
+        seen: Rc<RefCell<Vec<SystemTime>>>,
+    }
+
+    impl Registrar for Recording {
+        fn label(&self) -> &'static str {
+            "recording"
+        }
+        fn configured_zones(&self) -> &[String] {
+            &self.zones
+        }
+        fn probe(&self, _now: SystemTime, _log: &Log) -> Result<String, BackendError> {
+            Ok(String::new())
+        }
+        fn discover_zone(
+            &self,
+            _host: &Hostname,
+            _now: SystemTime,
+            _log: &Log,
+        ) -> Result<Option<String>, BackendError> {
+            Ok(None)
+        }
+        fn apply(
+            &self,
+            change: &ZoneChange,
+            now: SystemTime,
+            _log: &Log,
+        ) -> Result<Vec<RecordOutcome>, BackendError> {
+            self.seen.borrow_mut().push(now);
+            Ok(change
+                .records
+                .iter()
+                .map(|_| RecordOutcome::Changed {
+                    previous: Vec::new(),
+                    written_ttl: PerFamily::default(),
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn the_registrar_gets_the_time_read_once_the_zone_is_locked() {
+        let dir = std::env::temp_dir().join(format!("ddns-update-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = format!(
+            "[default]\nallowed_hostnames = home.example.net\nstate_dir = {}\n\n[gandi]\ntoken = unit\nzones = example.net\n",
+            dir.join("state").display()
+        );
+        let config = Config::parse_str(&text, Path::new("unit.ini")).unwrap();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let registrars = Registrars {
+            list: vec![Box::new(Recording {
+                zones: vec!["example.net".to_string()],
+                seen: seen.clone(),
+            })],
+            http: Http::new(&config.general).unwrap(),
+        };
+        let store = Store::new(&config.general.state_dir);
+        // Each reading of the clock is 100 s after the one before, as if the lock took long.
+        let readings = Cell::new(0u64);
+        let clock = || {
+            readings.set(readings.get() + 1);
+            UNIX_EPOCH + Duration::from_secs(1_000_000 + 100 * readings.get())
+        };
+        let log = Log::to(Level::Error, Box::new(std::io::sink()));
+        let ctx = Context {
+            acl: &config.acl,
+            general: &config.general,
+            registrars: &registrars,
+            store: &store,
+            clock: &clock,
+            log: &log,
+        };
+        let request = UpdateRequest {
+            user: "alice".to_string(),
+            hosts: vec![HostRequest {
+                text: "home.example.net".to_string(),
+                name: "home.example.net".parse(),
+            }],
+            targets: Ok(Targets {
+                v4: Some(Target {
+                    addr: Ipv4Addr::new(192, 0, 2, 1),
+                    echo: "192.0.2.1".to_string(),
+                }),
+                v6: None,
+            }),
+        };
+        let (answers, _) = run(&request, &ctx, false);
+        assert_eq!(answers, vec![Answer::Good("192.0.2.1".to_string())]);
+        let last_reading = UNIX_EPOCH + Duration::from_secs(1_000_000 + 100 * readings.get());
+        assert!(readings.get() >= 2, "the clock was read once only");
+        assert_eq!(*seen.borrow(), vec![last_reading]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
