@@ -192,6 +192,10 @@ impl Values<'_> {
         }
     }
 
+    fn missing(&self, key: &str) -> ConfigError {
+        self.error(key, "is required but missing or empty")
+    }
+
     fn get(&self, key: &str) -> Option<&str> {
         self.entries.get(key).map(|(v, _)| v.as_str())
     }
@@ -199,13 +203,7 @@ impl Values<'_> {
     fn required(&self, key: &str) -> Result<&str, ConfigError> {
         match self.get(key) {
             Some(v) if !v.trim().is_empty() => Ok(v.trim()),
-            _ => Err(ConfigError {
-                path: self.path.to_path_buf(),
-                line: None,
-                section: Some(self.section.clone()),
-                key: Some(key.to_string()),
-                problem: "is required but missing or empty".into(),
-            }),
+            _ => Err(self.missing(key)),
         }
     }
 
@@ -243,13 +241,7 @@ impl Values<'_> {
     fn secret(&self, key: &str) -> Result<Secret, ConfigError> {
         match self.get(key) {
             Some(v) if !v.is_empty() => Ok(Secret::new(v)),
-            _ => Err(ConfigError {
-                path: self.path.to_path_buf(),
-                line: None,
-                section: Some(self.section.clone()),
-                key: Some(key.to_string()),
-                problem: "is required but missing or empty".into(),
-            }),
+            _ => Err(self.missing(key)),
         }
     }
 
