@@ -357,7 +357,15 @@ impl Config {
                     ));
                 }
             };
-            let values = values_of(path, section, &inherited, &allowed)?;
+            // `[DEFAULT]` holds shared settings, not a user's own list: a user section
+            // inheriting `allowed_hostnames` would get the global list back under
+            // `use_global = no`.
+            let inherits: &[ini::Entry] = if section.name.starts_with("user:") {
+                &[]
+            } else {
+                &inherited
+            };
+            let values = values_of(path, section, inherits, &allowed)?;
             match section.name.as_str() {
                 "default" => default = Some(values),
                 "schlund" => schlund = Some(values),
@@ -382,12 +390,20 @@ impl Config {
                 });
             }
         }
-        let empty = Values {
-            path,
-            section: "default".into(),
-            entries: BTreeMap::new(),
+        // Without a `[default]` section, `[DEFAULT]` alone still gives the defaults, such as
+        // the global `allowed_hostnames`; dropping them would open the ACL.
+        let default = match default {
+            Some(values) => values,
+            None => {
+                let implicit = ini::Section {
+                    name: "default".into(),
+                    line: 0,
+                    entries: Vec::new(),
+                };
+                let allowed: Vec<&str> = GENERAL_KEYS.iter().chain(SCHLUND_KEYS).copied().collect();
+                values_of(path, &implicit, &inherited, &allowed)?
+            }
         };
-        let default = default.unwrap_or(empty);
 
         let general = General {
             realm: default.optional("realm").unwrap_or("ddns").to_string(),

@@ -142,3 +142,28 @@ fn the_example_config_is_valid() {
     let text = include_str!("../../config.example.ini");
     load(text).unwrap();
 }
+
+#[test]
+fn default_alone_still_limits_every_user() {
+    let c = load(
+        "[DEFAULT]
+allowed_hostnames = home.example.com
+state_dir = /var/lib/elsewhere
+
+[gandi]
+token = t
+zones = example.com
+
+[user:bob]
+use_global = no
+",
+    )
+    .unwrap();
+    assert_eq!(c.general.state_dir, Path::new("/var/lib/elsewhere"));
+    let host = |s: &str| s.parse().unwrap();
+    assert_ne!(c.acl, Acl::Open);
+    assert!(c.acl.allows("alice", &host("home.example.com")));
+    assert!(!c.acl.allows("alice", &host("a.b.example.com")));
+    // [DEFAULT] is not bob's own list: narrowed to his own (empty) list, he may change nothing.
+    assert!(!c.acl.allows("bob", &host("home.example.com")));
+}
