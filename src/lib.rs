@@ -115,19 +115,41 @@ fn answer(
     (protocol::noip::render(&answers), details)
 }
 
-/// Query strings may carry `password=`/`pass=` (FritzBox URLs); they never reach a log.
+/// Parameters whose values a log line may show; they say what was asked, never who proves it.
+const LOGGED_PARAMETERS: &[&str] = &[
+    "hostname", "myip", "myipv6", "myipv4", "ip", "ipv6", "offline", "wildcard", "mx", "backmx",
+    "system", "username", "user", "domain", "host",
+];
+
+/// Query strings may carry a password under any name (`password=`, `pass=`, `passwd=` in
+/// router URL templates), and a FritzBox sends its password unescaped, so `password=ab&cd`
+/// is one password. Only known parameters keep their values; any other value, and every
+/// piece after it up to the next known parameter, is replaced by `***`.
 fn redact_query(query: &str) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
+    let mut hiding = false;
     query
         .split('&')
         .map(|pair| {
-            let key = pair.split('=').next().unwrap_or("");
-            if matches!(
-                key.to_ascii_lowercase().as_str(),
-                "password" | "pass" | "pwd" | "token" | "secret"
-            ) {
-                format!("{key}=***")
-            } else {
+            let (key, has_value) = match pair.split_once('=') {
+                Some((key, _)) => (key, true),
+                None => (pair, false),
+            };
+            let name = percent_encoding::percent_decode_str(key)
+                .decode_utf8_lossy()
+                .trim()
+                .to_ascii_lowercase();
+            if LOGGED_PARAMETERS.contains(&name.as_str()) {
+                hiding = false;
                 pair.to_string()
+            } else if hiding || !has_value {
+                hiding = true;
+                "***".to_string()
+            } else {
+                hiding = true;
+                format!("{key}=***")
             }
         })
         .collect::<Vec<_>>()
@@ -137,4 +159,36 @@ fn redact_query(query: &str) -> String {
 /// The answer when the config cannot be loaded: `911`, the failure already logged.
 pub fn config_failure() -> CgiResponse {
     Failure::ServerError.response("ddns")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_query;
+
+    #[test]
+    fn only_known_parameters_keep_their_values() {
+        let cases = [
+            (
+                "hostname=h.example.com&myip=84.1.1.1",
+                "hostname=h.example.com&myip=84.1.1.1",
+            ),
+            (
+                "hostname=h.example.com&password=pw&myip=84.1.1.1",
+                "hostname=h.example.com&password=***&myip=84.1.1.1",
+            ),
+            ("passwd=TopSecret1&hostname=h", "passwd=***&hostname=h"),
+            ("pass%77ord=TopSecret1", "pass%77ord=***"),
+            ("Token=abc", "Token=***"),
+            // A FritzBox password with & in it: every piece of it is hidden.
+            (
+                "username=u&password=ab&cd=ef&gh&hostname=h",
+                "username=u&password=***&***&***&hostname=h",
+            ),
+            ("HOSTNAME=h&x", "HOSTNAME=h&***"),
+            ("", ""),
+        ];
+        for (query, logged) in cases {
+            assert_eq!(redact_query(query), logged, "{query}");
+        }
+    }
 }
