@@ -142,8 +142,6 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                 per_name.insert(name.clone(), Answer::Abuse);
                 continue;
             }
-            let known = known_records(&state);
-            states.insert(name.clone(), state);
             match locate(name, ctx) {
                 Ok(Some((index, zone))) => {
                     let record = RecordChange {
@@ -151,7 +149,8 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                         name: name.relative_to(&zone).unwrap_or_default(),
                         v4: targets.v4.as_ref().map(|t| t.addr),
                         v6: targets.v6.as_ref().map(|t| t.addr),
-                        known,
+                        // Filled in under the zone's lock.
+                        known: PerFamily::default(),
                     };
                     match groups
                         .iter_mut()
@@ -181,20 +180,33 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                 }
             }
         }
-        for (index, change) in &groups {
-            let registrar = &ctx.registrars.list[*index];
-            let outcomes = match lock_zone(
+        for (index, mut change) in groups {
+            let registrar = &ctx.registrars.list[index];
+            let lock = match lock_zone(
                 ctx.store,
                 registrar.label(),
                 &change.zone,
                 ctx.general.lock_wait,
             ) {
+                Ok(lock) => Some(lock),
                 Err(e) => {
                     log.error(format_args!("{}: {e}; answering 911", registrar.label()));
-                    Err(None)
+                    None
                 }
-                // Held for the read-modify-write only; state files are replaced atomically.
-                Ok(_lock) => registrar.apply(change, (ctx.clock)(), log).map_err(Some),
+            };
+            // The lock is held for the read-modify-write and the state it leaves. The hosts'
+            // state is read again under it: a request that held it before may have just
+            // written these names.
+            let outcomes = match &lock {
+                None => Err(None),
+                Some(_) => {
+                    for record in &mut change.records {
+                        let state = ctx.store.load(&record.host).unwrap_or_default();
+                        record.known = known_records(&state);
+                        states.insert(record.host.clone(), state);
+                    }
+                    registrar.apply(&change, (ctx.clock)(), log).map_err(Some)
+                }
             };
             match outcomes {
                 Ok(outcomes) => {

@@ -57,6 +57,43 @@ fn run_concurrently(config: &std::path::Path, queries: Vec<String>) -> Vec<Strin
 }
 
 #[test]
+fn concurrent_changes_of_one_host_all_reach_its_state() {
+    let dir = TempDir::new("crowd-one-host");
+    let gw = fake();
+    gw.set_latency(Duration::from_millis(30));
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &config_text(
+            &gw,
+            "zones = example.co.uk\nabuse_limit = 50\nlock_wait = 60",
+        ),
+    );
+    const ROUTERS: usize = 8;
+    let queries = (0..ROUTERS)
+        .map(|i| format!("hostname=home.example.co.uk&myip=84.17.7.{i}"))
+        .collect();
+    let bodies = run_concurrently(&cfg, queries);
+    for (i, body) in bodies.iter().enumerate() {
+        assert_eq!(body, &format!("good 84.17.7.{i}\n"), "process {i}");
+    }
+    // Each change was made under the zone's lock from the state the previous one left, so
+    // every change time is there, and the state names the address the registrar holds.
+    let state = std::fs::read_to_string(dir.path().join("state/hosts/home.example.co.uk")).unwrap();
+    let changes = state
+        .lines()
+        .find_map(|l| l.strip_prefix("changes "))
+        .map_or(0, |times| times.split(' ').count());
+    assert_eq!(changes, ROUTERS, "{state}");
+    let stored = gw.zone("example.co.uk").unwrap().rr("home", "A")[0]
+        .value
+        .clone();
+    assert!(
+        state.contains(&format!("\nA {stored} ")),
+        "{stored}: {state}"
+    );
+}
+
+#[test]
 fn concurrent_updates_of_one_schlund_zone_are_all_kept() {
     let dir = TempDir::new("crowd-schlund");
     let zone = crowded_zone();
