@@ -283,9 +283,12 @@ impl Gandi {
         let mut steps = Vec::new();
         for (rr_type, addr, known) in families {
             // We wrote this record last, as one value with a known TTL, and the router now
-            // reports another address: one PUT does it (gandi-livedns.md §7.1). A repeat of
+            // reports another address: one PUT does it (gandi-livedns.md §7.1). Only when a
+            // read could not change the outcome: the record may have been deleted or given
+            // more values by hand since, which the policies may say to refuse. A repeat of
             // the known address is read instead, since the cache window has passed.
-            if let Some(known) = known.filter(|k| k.addr != addr) {
+            let read_can_refuse = !self.policy.create_missing || !self.policy.collapse_round_robin;
+            if let Some(known) = known.filter(|k| k.addr != addr && !read_can_refuse) {
                 let ttl = self.clamp_ttl(self.settings.ttl.unwrap_or(known.ttl), &record.host, log);
                 steps.push((
                     rr_type,

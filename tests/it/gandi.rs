@@ -322,14 +322,19 @@ fn registrar_faults_map_to_protocol_words() {
     }
 }
 
-/// Once state knows the record, a change is one PUT without a read. A PUT answered with a
+/// Once state knows the record (and no policy needs a read), a change is one PUT. A PUT answered with a
 /// body that is not JSON (an edge page with status 200) stored nothing, so it must not be
 /// `good`: spec §7.1 expects `201`, and non-JSON is `911`.
 #[test]
 fn a_write_answered_with_non_json_is_911_not_good() {
     let dir = TempDir::new("gandi-put-notjson");
     let gandi = fake();
-    let cfg = config(&dir, &gandi, "cache_seconds = 0", "zones = example.com");
+    let cfg = config(
+        &dir,
+        &gandi,
+        "cache_seconds = 0\ncreate_missing_records = yes\ncollapse_round_robin = yes",
+        "zones = example.com",
+    );
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.19"));
     assert_answer(&answer, "200 OK", "good 84.17.5.19\n");
     let state_file = dir.path().join("state/hosts/home.example.com");
@@ -451,7 +456,7 @@ fn put_ttl(gandi: &FakeGandi, index: usize) -> serde_json::Value {
 /// Once ddns-cgi has written a record, local state knows its single value and TTL, so the
 /// next change is one PUT per family; a repeat of the known address is still read.
 #[test]
-fn a_change_after_our_own_write_is_one_put_keeping_the_ttl() {
+fn a_change_after_our_own_write_is_one_put_when_no_policy_needs_a_read() {
     const A: &str = "/v5/livedns/domains/example.com/records/home/A";
     const AAAA: &str = "/v5/livedns/domains/example.com/records/home/AAAA";
     let dir = TempDir::new("gandi-known");
@@ -464,8 +469,11 @@ fn a_change_after_our_own_write_is_one_put_keeping_the_ttl() {
         "example.com",
         Rrset::new("home", "AAAA", 900, &["2001:db8::1"]),
     );
-    // No answers from the cache window, so every request reaches the backend.
-    let cfg = config(&dir, &gandi, "cache_seconds = 0", "zones = example.com");
+    // No answers from the cache window, so every request reaches the backend; policies under
+    // which a read cannot refuse a write.
+    const POLICIES: &str =
+        "cache_seconds = 0\ncreate_missing_records = yes\ncollapse_round_robin = yes";
+    let cfg = config(&dir, &gandi, POLICIES, "zones = example.com");
     let before = gandi.rrsets("example.com");
 
     // Nothing known yet: read both, then write both.
@@ -528,12 +536,7 @@ fn a_change_after_our_own_write_is_one_put_keeping_the_ttl() {
     assert_eq!(put_ttl(&gandi, 0), 1800);
 
     // A configured TTL wins over the remembered one.
-    let cfg = config(
-        &dir,
-        &gandi,
-        "cache_seconds = 0",
-        "zones = example.com\nttl = 600",
-    );
+    let cfg = config(&dir, &gandi, POLICIES, "zones = example.com\nttl = 600");
     gandi.clear_requests();
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.12"));
     assert_answer(&answer, "200 OK", "good 84.17.5.12\n");
@@ -546,4 +549,41 @@ fn a_change_after_our_own_write_is_one_put_keeping_the_ttl() {
         gandi.rrset("example.com", "home", "AAAA"),
         Some(Rrset::new("home", "AAAA", 900, &["2a01:4f8::10"]))
     );
+}
+
+#[test]
+fn a_change_after_our_own_write_is_read_first_under_the_default_policies() {
+    const A: &str = "/v5/livedns/domains/example.com/records/home/A";
+    let dir = TempDir::new("gandi-known-strict");
+    let gandi = fake();
+    gandi.put_rrset(
+        "example.com",
+        Rrset::new("home", "A", 1800, &["198.51.100.1"]),
+    );
+    let cfg = config(&dir, &gandi, "cache_seconds = 0", "zones = example.com");
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.9"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.9\n");
+
+    // Known from state, yet read first: the read finds one value and the write follows.
+    gandi.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.10"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.10\n");
+    assert_eq!(calls(&gandi), [format!("GET {A}"), format!("PUT {A}")]);
+
+    // A second value added by hand since: refused (collapse_round_robin = no), kept as is.
+    let by_hand = Rrset::new("home", "A", 600, &["84.17.5.10", "84.17.5.99"]);
+    gandi.put_rrset("example.com", by_hand.clone());
+    gandi.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.11"));
+    assert_answer(&answer, "200 OK", "dnserr\n");
+    assert_eq!(calls(&gandi), [format!("GET {A}")]);
+    assert_eq!(gandi.rrset("example.com", "home", "A"), Some(by_hand));
+
+    // Deleted by hand: not created again (create_missing_records = no).
+    gandi.remove_rrset("example.com", "home", "A");
+    gandi.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.12"));
+    assert_answer(&answer, "200 OK", "nohost\n");
+    assert_eq!(calls(&gandi), [format!("GET {A}")]);
+    assert_eq!(gandi.rrset("example.com", "home", "A"), None);
 }
