@@ -2,7 +2,7 @@
 //!
 //! Built once per request from the config: the proxy comes from the config only (a client's
 //! `Proxy:` header reaches a CGI as `HTTP_PROXY`, and ureq would otherwise obey it —
-//! "httpoxy"), one total timeout bounds every call, and HTTP error statuses are returned,
+//! "httpoxy"), one time budget bounds all calls together, and HTTP error statuses are returned,
 //! not turned into opaque errors, because their bodies say what went wrong.
 
 use std::cell::Cell;
@@ -13,12 +13,15 @@ use crate::backend::BackendError;
 use crate::backend::resolver::CachingResolver;
 use crate::config::General;
 
-/// A shared agent, the request's deadline, and a count of calls for the log.
+/// A shared agent, the request's time budget, and a count of calls for the log.
 #[derive(Clone)]
 pub struct Http {
     agent: ureq::Agent,
-    /// All calls of one CGI request together end by then (`timeout`).
-    deadline: Instant,
+    /// How long all calls of one CGI request may take together (`timeout`). Only time in
+    /// calls counts: waiting for a zone's lock is bounded by `lock_wait` instead.
+    budget: Duration,
+    /// Time spent in calls so far.
+    spent: Rc<Cell<Duration>>,
     calls: Rc<Cell<u32>>,
 }
 
@@ -56,7 +59,8 @@ impl Http {
                 ureq::unversioned::transport::DefaultConnector::default(),
                 CachingResolver::<ureq::unversioned::resolver::DefaultResolver>::default(),
             ),
-            deadline: Instant::now() + general.timeout,
+            budget: general.timeout,
+            spent: Rc::new(Cell::new(Duration::ZERO)),
             calls: Rc::new(Cell::new(0)),
         })
     }
@@ -85,7 +89,7 @@ impl Http {
                 registrar,
                 detail: format!("cannot build the request: {e}"),
             })?;
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let remaining = self.budget.saturating_sub(self.spent.get());
         if remaining.is_zero() {
             return Err(BackendError::Timeout { registrar });
         }
@@ -95,6 +99,17 @@ impl Http {
             .timeout_global(Some(remaining))
             .build();
         self.calls.set(self.calls.get() + 1);
+        let started = Instant::now();
+        let reply = self.exchange(registrar, request);
+        self.spent.set(self.spent.get() + started.elapsed());
+        reply
+    }
+
+    fn exchange(
+        &self,
+        registrar: &'static str,
+        request: ureq::http::Request<Vec<u8>>,
+    ) -> Result<HttpReply, BackendError> {
         let mut response = self
             .agent
             .run(request)

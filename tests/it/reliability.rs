@@ -216,6 +216,33 @@ fn a_busy_zone_lock_answers_911_and_changes_nothing() {
 }
 
 #[test]
+fn waiting_for_the_lock_does_not_use_up_the_registrar_timeout() {
+    let dir = TempDir::new("lock-wait-budget");
+    let gw = fake();
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &config_text(&gw, "zones = example.co.uk\nlock_wait = 10\ntimeout = 1"),
+    );
+    let locks = dir.path().join("state/locks");
+    std::fs::create_dir_all(&locks).unwrap();
+    let held = std::fs::File::create(locks.join("schlund-example.co.uk.lock")).unwrap();
+    held.lock().unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        drop(held);
+    });
+    let started = Instant::now();
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.22"));
+    release.join().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    assert_answer(&answer, "200 OK", "good 84.17.5.22\n");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.22"
+    );
+}
+
+#[test]
 fn an_unwritable_state_dir_answers_911_and_says_so() {
     let dir = TempDir::new("state-ro");
     let gw = fake();
