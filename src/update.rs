@@ -293,8 +293,14 @@ fn recent(state: &HostState, now: u64, window: u64) -> usize {
     state
         .changes
         .iter()
-        .filter(|t| now.saturating_sub(**t) < window)
+        .filter(|t| in_window(**t, now, window))
         .count()
+}
+
+/// A change time inside the window. A time ahead of the clock (a clock set back since, or a
+/// damaged file) is not: it would otherwise hold a host in `abuse` until that time passes.
+fn in_window(time: u64, now: u64, window: u64) -> bool {
+    time <= now && now - time < window
 }
 
 /// The host changed `abuse_limit` times within the window and this request would change
@@ -367,7 +373,7 @@ fn remember(
     // more would let the state file grow with every change when the limit is off.
     state
         .changes
-        .retain(|t| now.saturating_sub(*t) < general.abuse_window);
+        .retain(|t| in_window(*t, now, general.abuse_window));
     let excess = state
         .changes
         .len()
@@ -547,5 +553,35 @@ mod tests {
         assert!(readings.get() >= 2, "the clock was read once only");
         assert_eq!(*seen.borrow(), vec![last_reading]);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn change_times_ahead_of_the_clock_do_not_count() {
+        let general = Config::parse_str(
+            "[default]\nallowed_hostnames = h.example.net\nabuse_limit = 2\n[gandi]\ntoken = t\n",
+            Path::new("unit.ini"),
+        )
+        .unwrap()
+        .general;
+        let now = 1_000_000;
+        let state = HostState {
+            changes: vec![now - 10, now + 3600, now + 86_400 * 365],
+            ..HostState::default()
+        };
+        assert_eq!(recent(&state, now, general.abuse_window), 1);
+        let targets = Targets {
+            v4: Some(Target {
+                addr: Ipv4Addr::new(192, 0, 2, 1),
+                echo: "192.0.2.1".to_string(),
+            }),
+            v6: None,
+        };
+        assert!(!is_abuse(&state, &targets, now, &general));
+        let outcome = RecordOutcome::Changed {
+            previous: Vec::new(),
+            written_ttl: PerFamily::default(),
+        };
+        let next = remember(state, &targets, "alice", now, &outcome, &general);
+        assert_eq!(next.changes, vec![now - 10, now]);
     }
 }
