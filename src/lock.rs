@@ -47,6 +47,19 @@ impl std::fmt::Display for LockError {
 /// Pause between attempts: short, as a zone write takes well under a second.
 const RETRY: Duration = Duration::from_millis(20);
 
+/// `registrar-zone.lock`, cut to fit the 255-byte limit of a file name. Two zones whose
+/// names share the first 240 bytes then share a lock, which only makes them wait in turn.
+fn lock_file_name(registrar: &str, zone: &str) -> String {
+    const MAX_STEM: usize = 255 - ".lock".len();
+    let mut stem = format!("{registrar}-{zone}");
+    let mut end = stem.len().min(MAX_STEM);
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    stem.truncate(end);
+    stem + ".lock"
+}
+
 /// Takes the lock of `registrar`/`zone`, waiting at most `wait`.
 pub fn lock_zone(
     store: &Store,
@@ -61,7 +74,7 @@ pub fn lock_zone(
             error,
         })
     })?;
-    let path = dir.join(format!("{registrar}-{zone}.lock"));
+    let path = dir.join(lock_file_name(registrar, zone));
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -106,6 +119,28 @@ mod tests {
         assert!(other_zone.is_ok());
         drop(held);
         assert!(lock_zone(&store, "schlund", "example.com", Duration::ZERO).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_longest_zone_names_can_be_locked() {
+        let dir = std::env::temp_dir().join(format!("ddns-lock-long-{}", std::process::id()));
+        let store = Store::new(&dir);
+        let zone = |last: char| {
+            format!(
+                "{}.{}.{}.{}{last}",
+                "a".repeat(63),
+                "b".repeat(63),
+                "c".repeat(63),
+                "d".repeat(60)
+            )
+        };
+        assert_eq!(zone('x').len(), 253);
+        let held = lock_zone(&store, "schlund", &zone('x'), Duration::ZERO).unwrap();
+        // Cut to the same file name: they wait for each other, which is safe.
+        let alike = lock_zone(&store, "schlund", &zone('y'), Duration::ZERO);
+        assert!(matches!(alike, Err(LockError::Busy { .. })));
+        drop(held);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

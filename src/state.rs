@@ -157,7 +157,9 @@ impl Store {
             error,
         };
         fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
-        let temp = dir.join(format!(".{}.{}.tmp", host.as_str(), std::process::id()));
+        // Not named after the host: a name of 253 characters plus any decoration would pass
+        // the 255-byte limit of a file name. One process saves one host at a time.
+        let temp = dir.join(format!(".saving.{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut file = File::create(&temp)?;
             file.write_all(state.render().as_bytes())?;
@@ -240,5 +242,27 @@ mod tests {
         let leftovers: Vec<_> = fs::read_dir(dir.join("hosts")).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_longest_host_names_can_be_saved() {
+        let dir = std::env::temp_dir().join(format!("ddns-state-long-{}", std::process::id()));
+        let store = Store::new(&dir);
+        let name = format!(
+            "{}.{}.{}.{}",
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61)
+        );
+        let host: Hostname = name.parse().unwrap();
+        assert_eq!(host.as_str().len(), 253);
+        let state = HostState {
+            changes: vec![7],
+            ..HostState::default()
+        };
+        store.save(&host, &state).unwrap();
+        assert_eq!(store.load(&host), Some(state));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
