@@ -192,13 +192,13 @@ fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPol
             Plan::Missing
         };
     }
-    let (keep, remove): (Vec<usize>, Vec<usize>) = if rrs.len() > 1 && main_value.is_none() {
+    // At the apex, `main` and one `rr` of type A are the same record written twice
+    // (spec §7.1 notes); only further values make a round robin.
+    let (keep, remove): (Vec<usize>, Vec<usize>) = if rrs.len() > 1 {
         if !policy.collapse_round_robin {
-            return Plan::RoundRobin(rrs.len());
+            return Plan::RoundRobin(rrs.len() + usize::from(main_value.is_some()));
         }
         (vec![rrs[0].0], rrs[1..].iter().map(|(i, _)| *i).collect())
-    } else if rrs.len() > 1 && !policy.collapse_round_robin {
-        return Plan::RoundRobin(rrs.len() + 1);
     } else {
         (rrs.iter().map(|(i, _)| *i).collect(), Vec::new())
     };
@@ -308,6 +308,58 @@ mod tests {
             "84.17.5.9"
         );
         assert_eq!(rr_values(&zone, "", "AAAA"), ["2a01:4f8::1"]);
+    }
+
+    #[test]
+    fn apex_ipv4_in_main_and_in_rrs() {
+        let apex_a =
+            |v: &str| format!("<rr><name/><ttl>600</ttl><type>A</type><value>{v}</value></rr>");
+        let with_rrs = |values: &[&str]| {
+            let rrs: String = values.iter().map(|v| apex_a(v)).collect();
+            ZONE.replacen("<www_include>", &format!("{rrs}<www_include>"), 1)
+        };
+        let collapse = EditPolicy {
+            create_missing: false,
+            collapse_round_robin: true,
+        };
+        // `main` plus one apex rr (the real gateway's shape): one record, both copies set.
+        let mut zone = xml::parse(&with_rrs(&["203.0.113.10"])).unwrap();
+        let outcome = apply(&mut zone, &change("", Some("84.17.5.9"), None), STRICT, 300);
+        assert!(matches!(outcome, RecordOutcome::Changed { .. }));
+        assert_eq!(
+            zone.child("main").unwrap().child_text("value").unwrap(),
+            "84.17.5.9"
+        );
+        assert_eq!(rr_values(&zone, "", "A"), ["84.17.5.9"]);
+
+        // `main` plus two apex rrs: a round robin of three values.
+        let text = with_rrs(&["203.0.113.10", "203.0.113.11"]);
+        let mut zone = xml::parse(&text).unwrap();
+        let before = zone.clone();
+        let outcome = apply(&mut zone, &change("", Some("84.17.5.9"), None), STRICT, 300);
+        assert_eq!(
+            outcome,
+            RecordOutcome::RoundRobin {
+                rr_type: "A",
+                count: 3
+            }
+        );
+        assert_eq!(zone, before);
+
+        // Collapsed: `main` and a single apex rr hold the address, the extra one is gone.
+        let outcome = apply(
+            &mut zone,
+            &change("", Some("84.17.5.9"), None),
+            collapse,
+            300,
+        );
+        assert!(matches!(outcome, RecordOutcome::Changed { .. }));
+        assert_eq!(
+            zone.child("main").unwrap().child_text("value").unwrap(),
+            "84.17.5.9"
+        );
+        assert_eq!(rr_values(&zone, "", "A"), ["84.17.5.9"]);
+        assert_eq!(rr_values(&zone, "", "AAAA"), ["2001:db8::10"]);
     }
 
     #[test]
