@@ -77,7 +77,9 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
             let answers = request
                 .hosts
                 .iter()
-                .map(|h| match h.name {
+                .map(|h| match &h.name {
+                    // A name the user may not touch is nohost whatever the address.
+                    Ok(name) if !ctx.acl.allows(&request.user, name) => Answer::NoHost,
                     Ok(_) => Answer::BadIp,
                     Err(_) => Answer::NotFqdn,
                 })

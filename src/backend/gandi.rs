@@ -279,7 +279,9 @@ impl Gandi {
         if let Some(v6) = record.v6 {
             families.push(("AAAA", IpAddr::V6(v6), record.known.v6));
         }
-        // Decide every family first, so a host is never half-updated.
+        // Decide every family first, so a host refused for one family changes in none. A
+        // write that fails after the other family's succeeded leaves that one written; the
+        // answer is 911 and no state is kept, so the next request reads both and finishes.
         let mut steps = Vec::new();
         for (rr_type, addr, known) in families {
             // We wrote this record last, as one value with a known TTL, and the router now

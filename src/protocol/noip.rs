@@ -133,8 +133,13 @@ fn check_targets(targets: Targets, allow_private: bool) -> Result<Targets, Addre
     Ok(targets)
 }
 
-/// One line per requested host, in request order, `\n` after each.
+/// One line per requested host, in request order, `\n` after each. A request that failed
+/// on the server side for every host is one `911` line, as the protocol has it; a request
+/// where only some hosts failed keeps one line per host, so the others' answers are not lost.
 pub fn render(answers: &[Answer]) -> CgiResponse {
+    if answers.len() > 1 && answers.iter().all(|a| *a == Answer::ServerError) {
+        return render(&answers[..1]);
+    }
     let mut body = String::new();
     for answer in answers {
         body.push_str(&answer.line());
@@ -241,5 +246,19 @@ mod tests {
     fn a_user_named_like_a_host_updates_it() {
         let u = parse(&request(""), "home.example.com", &general()).unwrap();
         assert_eq!(u.hosts[0].text, "home.example.com");
+    }
+
+    #[test]
+    fn a_server_failure_for_every_host_is_one_line() {
+        let good = Answer::Good("84.1.1.1".into());
+        let body = |answers: &[Answer]| render(answers).body;
+        let failed = vec![Answer::ServerError; 3];
+        assert_eq!(body(&failed), "911\n");
+        assert_eq!(body(&[Answer::ServerError]), "911\n");
+        assert_eq!(
+            body(&[Answer::ServerError, good.clone(), Answer::ServerError]),
+            "911\ngood 84.1.1.1\n911\n"
+        );
+        assert_eq!(body(&[Answer::NoHost, Answer::NoHost]), "nohost\nnohost\n");
     }
 }

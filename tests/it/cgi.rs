@@ -66,6 +66,10 @@ fn every_protocol_word_for_bad_input() {
         ),
         ("hostname=home.example.co.uk&myip=fe80::1%25eth0", "badip\n"),
         ("hostname=evil.example.co.uk&myip=84.17.5.1", "nohost\n"),
+        (
+            "hostname=home.example.co.uk,evil.example.co.uk&myip=192.168.1.1",
+            "badip\nnohost\n",
+        ),
         ("hostname=home.example.co.uk&offline=YES", "!donator\n"),
     ];
     for (query, body) in cases {
