@@ -204,6 +204,19 @@ fn a_ws_ddns_config_works_unchanged_with_zone_discovery() {
         gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
         "84.17.5.12"
     );
+
+    // Two names of that zone in one request: the answer for example.co.uk, asked about for
+    // the apex, is reused for a.b, and the zone is read and written once.
+    gw.clear_requests();
+    let answer = run(
+        &cfg,
+        &get("hostname=example.co.uk,a.b.example.co.uk&myip=84.17.5.14"),
+    );
+    assert_answer(&answer, "200 OK", "good 84.17.5.14\ngood 84.17.5.14\n");
+    let requests = gw.requests();
+    let list = requests.iter().filter(|r| r.is_list_query).count();
+    assert_eq!(list, 3, "example.co.uk, a.b, b; not example.co.uk again");
+    assert_eq!(requests.iter().filter(|r| !r.is_list_query).count(), 2);
 }
 
 #[test]

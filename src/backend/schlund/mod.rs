@@ -8,6 +8,8 @@ pub mod gateway;
 pub mod xml;
 pub mod zone;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::backend::http::Http;
@@ -25,6 +27,9 @@ pub struct Schlund {
     settings: SchlundSettings,
     policy: EditPolicy,
     http: Http,
+    /// Names already asked about during zone discovery, and whether each is a zone: the
+    /// hosts of one request mostly share their zone, and every question is a gateway call.
+    zone_answers: RefCell<HashMap<String, bool>>,
 }
 
 impl Schlund {
@@ -34,6 +39,7 @@ impl Schlund {
             settings,
             policy,
             http,
+            zone_answers: RefCell::new(HashMap::new()),
         }
     }
 
@@ -221,7 +227,18 @@ impl Registrar for Schlund {
         log: &Log,
     ) -> Result<Option<String>, BackendError> {
         for candidate in host.zone_candidates() {
-            if self.count_zones(candidate, "eq", now, log)? > 0 {
+            let known = self.zone_answers.borrow().get(candidate).copied();
+            let is_zone = match known {
+                Some(answer) => answer,
+                None => {
+                    let answer = self.count_zones(candidate, "eq", now, log)? > 0;
+                    self.zone_answers
+                        .borrow_mut()
+                        .insert(candidate.to_string(), answer);
+                    answer
+                }
+            };
+            if is_zone {
                 log.debug(format_args!(
                     "schlund: {host} is in zone {candidate}; set zones = {candidate} to skip this search"
                 ));
