@@ -359,9 +359,15 @@ impl Config {
             };
             // `[DEFAULT]` holds shared settings, not a user's own list: a user section
             // inheriting `allowed_hostnames` would get the global list back under
-            // `use_global = no`.
+            // `use_global = no`. `use_global` itself is a shared setting.
+            let for_users: Vec<ini::Entry>;
             let inherits: &[ini::Entry] = if section.name.starts_with("user:") {
-                &[]
+                for_users = inherited
+                    .iter()
+                    .filter(|e| e.key == "use_global")
+                    .cloned()
+                    .collect();
+                &for_users
             } else {
                 &inherited
             };
@@ -390,8 +396,10 @@ impl Config {
                 });
             }
         }
-        // Without a `[default]` section, `[DEFAULT]` alone still gives the defaults, such as
-        // the global `allowed_hostnames`; dropping them would open the ACL.
+        // Without a `[default]` section, `[DEFAULT]` alone still gives the general defaults,
+        // such as the global `allowed_hostnames`; dropping them would open the ACL. Not a
+        // SchlundTech account: keys such as `zones` or `ttl` there are meant for the
+        // registrar sections, which inherit them anyway.
         let default = match default {
             Some(values) => values,
             None => {
@@ -400,8 +408,12 @@ impl Config {
                     line: 0,
                     entries: Vec::new(),
                 };
-                let allowed: Vec<&str> = GENERAL_KEYS.iter().chain(SCHLUND_KEYS).copied().collect();
-                values_of(path, &implicit, &inherited, &allowed)?
+                let general: Vec<ini::Entry> = inherited
+                    .iter()
+                    .filter(|e| GENERAL_KEYS.contains(&e.key.as_str()))
+                    .cloned()
+                    .collect();
+                values_of(path, &implicit, &general, GENERAL_KEYS)?
             }
         };
 

@@ -167,3 +167,49 @@ use_global = no
     // [DEFAULT] is not bob's own list: narrowed to his own (empty) list, he may change nothing.
     assert!(!c.acl.allows("bob", &host("home.example.com")));
 }
+
+#[test]
+fn default_use_global_still_reaches_user_sections() {
+    let c = load(
+        "[DEFAULT]
+use_global = no
+
+[default]
+allowed_hostnames = *.example.com
+
+[gandi]
+token = t
+
+[user:bob]
+allowed_hostnames = bob.example.com
+",
+    )
+    .unwrap();
+    let host = |s: &str| s.parse().unwrap();
+    assert!(c.acl.allows("bob", &host("bob.example.com")));
+    assert!(!c.acl.allows("bob", &host("alice.example.com")));
+    assert!(c.acl.allows("alice", &host("alice.example.com")));
+}
+
+#[test]
+fn registrar_keys_in_default_alone_are_for_the_registrar_sections() {
+    let c = load("[DEFAULT]\nttl = 600\n\n[gandi]\ntoken = t\n").unwrap();
+    assert!(c.schlund.is_none());
+    assert_eq!(c.gandi.unwrap().ttl, Some(600));
+
+    let c = load(
+        "[DEFAULT]
+zones = example.com
+
+[schlund]
+username = 1234567
+password = p
+
+[gandi]
+token = t
+",
+    )
+    .unwrap();
+    assert_eq!(c.schlund.unwrap().zones, ["example.com"]);
+    assert_eq!(c.gandi.unwrap().zones, ["example.com"]);
+}
