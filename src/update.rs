@@ -51,9 +51,10 @@ pub struct Context<'a> {
     pub registrars: &'a Registrars,
     /// Per-host state and zone locks.
     pub store: &'a Store,
-    /// The wall clock. Read when the request starts, for the cache and abuse decisions, and
-    /// again once a zone's lock is held: a SchlundTech one-time code must be current when
-    /// it is sent, however long the lock took.
+    /// The wall clock. Read when the request starts, for the first cache and abuse
+    /// decisions, and again once a zone's lock is held: for the abuse check under the lock,
+    /// for the registrar (a SchlundTech one-time code must be current when it is sent), and
+    /// for the times the new state records, so they follow the order of the writes.
     pub clock: &'a dyn Fn() -> SystemTime,
     /// Where log lines go.
     pub log: &'a Log,
@@ -134,14 +135,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                 continue;
             }
             if is_abuse(&state, targets, now, ctx.general) {
-                log.warn(format_args!(
-                    "{name} changed {} times within {} s (abuse_limit = {}); answering abuse until that calms down",
-                    recent(&state, now, ctx.general.abuse_window),
-                    ctx.general.abuse_window,
-                    ctx.general.abuse_limit
-                ));
-                details.push(format!("{name} abuse"));
-                per_name.insert(name.clone(), Answer::Abuse);
+                refuse_as_abuse(name, &state, now, ctx, &mut details, &mut per_name);
                 continue;
             }
             match locate(name, ctx) {
@@ -198,16 +192,37 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
             };
             // The lock is held for the read-modify-write and the state it leaves. The hosts'
             // state is read again under it: a request that held it before may have just
-            // written these names.
+            // written these names. The clock is read again too: the change happens now, and
+            // a SchlundTech one-time code must be current however long the lock took.
+            let locked_at = (ctx.clock)();
+            let at = unix(locked_at);
             let outcomes = match &lock {
                 None => Err(None),
                 Some(_) => {
-                    for record in &mut change.records {
+                    // Requests that arrived together all passed the abuse limit before the
+                    // lock; the state as it is now decides.
+                    change.records.retain_mut(|record| {
                         let state = ctx.store.load(&record.host).unwrap_or_default();
+                        if is_abuse(&state, targets, at, ctx.general) {
+                            refuse_as_abuse(
+                                &record.host,
+                                &state,
+                                at,
+                                ctx,
+                                &mut details,
+                                &mut per_name,
+                            );
+                            return false;
+                        }
                         record.known = known_records(&state);
                         states.insert(record.host.clone(), state);
+                        true
+                    });
+                    if change.records.is_empty() {
+                        Ok(Vec::new())
+                    } else {
+                        registrar.apply(&change, locked_at, log).map_err(Some)
                     }
-                    registrar.apply(&change, (ctx.clock)(), log).map_err(Some)
                 }
             };
             match outcomes {
@@ -221,7 +236,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                         ) {
                             let state = states.remove(&record.host).unwrap_or_default();
                             let next =
-                                remember(state, targets, &request.user, now, &outcome, ctx.general);
+                                remember(state, targets, &request.user, at, &outcome, ctx.general);
                             if let Err(e) = ctx.store.save(&record.host, &next) {
                                 log.warn(format_args!("{e}"));
                             }
@@ -289,6 +304,24 @@ fn is_cached(state: &HostState, targets: &Targets, now: u64, window: u64) -> boo
         .as_ref()
         .is_none_or(|t| holds(&state.v6, IpAddr::V6(t.addr), now, window));
     v4 && v6
+}
+
+fn refuse_as_abuse(
+    name: &Hostname,
+    state: &HostState,
+    now: u64,
+    ctx: &Context<'_>,
+    details: &mut Details,
+    per_name: &mut HashMap<Hostname, Answer>,
+) {
+    ctx.log.warn(format_args!(
+        "{name} changed {} times within {} s (abuse_limit = {}); answering abuse until that calms down",
+        recent(state, now, ctx.general.abuse_window),
+        ctx.general.abuse_window,
+        ctx.general.abuse_limit
+    ));
+    details.push(format!("{name} abuse"));
+    per_name.insert(name.clone(), Answer::Abuse);
 }
 
 fn recent(state: &HostState, now: u64, window: u64) -> usize {
@@ -554,6 +587,11 @@ mod tests {
         let last_reading = UNIX_EPOCH + Duration::from_secs(1_000_000 + 100 * readings.get());
         assert!(readings.get() >= 2, "the clock was read once only");
         assert_eq!(*seen.borrow(), vec![last_reading]);
+        // The state records the change at that time too.
+        let host: Hostname = "home.example.net".parse().unwrap();
+        let state = store.load(&host).unwrap();
+        assert_eq!(state.v4.unwrap().seen_at, unix(last_reading));
+        assert_eq!(state.changes, vec![unix(last_reading)]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

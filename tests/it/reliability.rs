@@ -94,6 +94,35 @@ fn concurrent_changes_of_one_host_all_reach_its_state() {
 }
 
 #[test]
+fn routers_arriving_together_cannot_pass_the_abuse_limit_together() {
+    let dir = TempDir::new("crowd-abuse");
+    let gw = fake();
+    gw.set_latency(Duration::from_millis(30));
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &config_text(
+            &gw,
+            "zones = example.co.uk\nabuse_limit = 3\nlock_wait = 60",
+        ),
+    );
+    let queries = (0..8)
+        .map(|i| format!("hostname=home.example.co.uk&myip=84.17.8.{i}"))
+        .collect();
+    let bodies = run_concurrently(&cfg, queries);
+    let good: Vec<&String> = bodies.iter().filter(|b| b.starts_with("good ")).collect();
+    let abuse = bodies.iter().filter(|b| *b == "abuse\n").count();
+    assert_eq!((good.len(), abuse), (3, 5), "{bodies:?}");
+    let stored = gw.zone("example.co.uk").unwrap().rr("home", "A")[0]
+        .value
+        .clone();
+    assert!(
+        good.iter().any(|b| **b == format!("good {stored}\n")),
+        "{stored}: {bodies:?}"
+    );
+    assert_eq!(gw.requests().len(), 2 * 3);
+}
+
+#[test]
 fn concurrent_updates_of_one_schlund_zone_are_all_kept() {
     let dir = TempDir::new("crowd-schlund");
     let zone = crowded_zone();
