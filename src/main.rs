@@ -132,7 +132,7 @@ fn check_config(explicit: Option<PathBuf>, probe: bool) -> ExitCode {
                 let log = Log::stderr(Level::Warn);
                 let registrars = backend::from_config(&config, http);
                 for registrar in &registrars.list {
-                    match registrar.probe(SystemTime::now(), &log) {
+                    match registrar.probe(&SystemTime::now, &log) {
                         Ok(found) => println!("probe {}: {found}", registrar.label()),
                         Err(e) => {
                             eprintln!("ddns-cgi: probe failed: {e}");

@@ -52,9 +52,9 @@ pub struct Context<'a> {
     /// Per-host state and zone locks.
     pub store: &'a Store,
     /// The wall clock. Read when the request starts, for the first cache and abuse
-    /// decisions, and again once a zone's lock is held: for the abuse check under the lock,
-    /// for the registrar (a SchlundTech one-time code must be current when it is sent), and
-    /// for the times the new state records, so they follow the order of the writes.
+    /// decisions; again once a zone's lock is held, for the abuse check under the lock and
+    /// the times the new state records, so they follow the order of the writes; and by the
+    /// registrars as they send (a SchlundTech one-time code must be current then).
     pub clock: &'a dyn Fn() -> SystemTime,
     /// Where log lines go.
     pub log: &'a Log,
@@ -194,8 +194,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
             // state is read again under it: a request that held it before may have just
             // written these names. The clock is read again too: the change happens now, and
             // a SchlundTech one-time code must be current however long the lock took.
-            let locked_at = (ctx.clock)();
-            let at = unix(locked_at);
+            let at = unix((ctx.clock)());
             let outcomes = match &lock {
                 None => Err(None),
                 Some(_) => {
@@ -221,7 +220,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                     if change.records.is_empty() {
                         Ok(Vec::new())
                     } else {
-                        registrar.apply(&change, locked_at, log).map_err(Some)
+                        registrar.apply(&change, ctx.clock, log).map_err(Some)
                     }
                 }
             };
@@ -471,7 +470,7 @@ fn locate(name: &Hostname, ctx: &Context<'_>) -> Result<Option<(usize, String)>,
         if !registrar.configured_zones().is_empty() {
             continue;
         }
-        if let Some(zone) = registrar.discover_zone(name, (ctx.clock)(), ctx.log)? {
+        if let Some(zone) = registrar.discover_zone(name, ctx.clock, ctx.log)? {
             return Ok(Some((index, zone)));
         }
     }
@@ -488,8 +487,8 @@ mod tests {
 
     use super::*;
     use crate::address::Target;
-    use crate::backend::Registrar;
     use crate::backend::http::Http;
+    use crate::backend::{Clock, Registrar};
     use crate::config::Config;
     use crate::log::Level;
 
@@ -506,13 +505,13 @@ mod tests {
         fn configured_zones(&self) -> &[String] {
             &self.zones
         }
-        fn probe(&self, _now: SystemTime, _log: &Log) -> Result<String, BackendError> {
+        fn probe(&self, _clock: Clock<'_>, _log: &Log) -> Result<String, BackendError> {
             Ok(String::new())
         }
         fn discover_zone(
             &self,
             _host: &Hostname,
-            _now: SystemTime,
+            _clock: Clock<'_>,
             _log: &Log,
         ) -> Result<Option<String>, BackendError> {
             Ok(None)
@@ -520,10 +519,10 @@ mod tests {
         fn apply(
             &self,
             change: &ZoneChange,
-            now: SystemTime,
+            clock: Clock<'_>,
             _log: &Log,
         ) -> Result<Vec<RecordOutcome>, BackendError> {
-            self.seen.borrow_mut().push(now);
+            self.seen.borrow_mut().push(clock());
             Ok(change
                 .records
                 .iter()
@@ -536,7 +535,7 @@ mod tests {
     }
 
     #[test]
-    fn the_registrar_gets_the_time_read_once_the_zone_is_locked() {
+    fn the_clock_is_read_again_under_the_lock_and_by_the_registrar() {
         let dir = std::env::temp_dir().join(format!("ddns-update-unit-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let text = format!(
@@ -584,14 +583,18 @@ mod tests {
         };
         let (answers, _) = run(&request, &ctx, false);
         assert_eq!(answers, vec![Answer::Good("192.0.2.1".to_string())]);
-        let last_reading = UNIX_EPOCH + Duration::from_secs(1_000_000 + 100 * readings.get());
-        assert!(readings.get() >= 2, "the clock was read once only");
-        assert_eq!(*seen.borrow(), vec![last_reading]);
-        // The state records the change at that time too.
+        let reading = |n: u64| 1_000_000 + 100 * n;
+        // Read at the start, once the lock is held, and by the registrar as it sends.
+        assert_eq!(readings.get(), 3);
+        assert_eq!(
+            *seen.borrow(),
+            vec![UNIX_EPOCH + Duration::from_secs(reading(3))]
+        );
+        // The state records the change at the time the lock was taken, not the start.
         let host: Hostname = "home.example.net".parse().unwrap();
         let state = store.load(&host).unwrap();
-        assert_eq!(state.v4.unwrap().seen_at, unix(last_reading));
-        assert_eq!(state.changes, vec![unix(last_reading)]);
+        assert_eq!(state.v4.unwrap().seen_at, reading(2));
+        assert_eq!(state.changes, vec![reading(2)]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -7,15 +7,14 @@
 
 use std::cell::RefCell;
 use std::net::IpAddr;
-use std::time::SystemTime;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::http::{Http, HttpReply};
 use crate::backend::{
-    BackendError, EditPolicy, KnownRecord, PerFamily, RecordChange, RecordOutcome, Registrar,
-    ZoneChange,
+    BackendError, Clock, EditPolicy, KnownRecord, PerFamily, RecordChange, RecordOutcome,
+    Registrar, ZoneChange,
 };
 use crate::config::{GandiCredential, GandiSettings};
 use crate::hostname::Hostname;
@@ -420,7 +419,7 @@ impl Registrar for Gandi {
         &self.settings.zones
     }
 
-    fn probe(&self, _now: SystemTime, _log: &Log) -> Result<String, BackendError> {
+    fn probe(&self, _clock: Clock<'_>, _log: &Log) -> Result<String, BackendError> {
         if self.settings.zones.is_empty() {
             let zones = self.list_zones()?;
             return Ok(format!("token accepted; {} zones visible", zones.len()));
@@ -441,7 +440,7 @@ impl Registrar for Gandi {
     fn discover_zone(
         &self,
         host: &Hostname,
-        _now: SystemTime,
+        _clock: Clock<'_>,
         log: &Log,
     ) -> Result<Option<String>, BackendError> {
         let zones = self.list_zones()?;
@@ -461,7 +460,7 @@ impl Registrar for Gandi {
     fn apply(
         &self,
         change: &ZoneChange,
-        _now: SystemTime,
+        _clock: Clock<'_>,
         log: &Log,
     ) -> Result<Vec<RecordOutcome>, BackendError> {
         let mut outcomes = Vec::new();

@@ -193,14 +193,14 @@ pub trait Registrar {
 
     /// A read-only call proving the credentials work (`check-config --probe`): each
     /// configured zone is looked up, or the zones the account sees are counted.
-    fn probe(&self, now: SystemTime, log: &Log) -> Result<String, BackendError>;
+    fn probe(&self, clock: Clock<'_>, log: &Log) -> Result<String, BackendError>;
 
     /// Asks the registrar which of its zones holds `host` (longest suffix wins). Only used
     /// when no configured zone matches.
     fn discover_zone(
         &self,
         host: &Hostname,
-        now: SystemTime,
+        clock: Clock<'_>,
         log: &Log,
     ) -> Result<Option<String>, BackendError>;
 
@@ -208,10 +208,14 @@ pub trait Registrar {
     fn apply(
         &self,
         change: &ZoneChange,
-        now: SystemTime,
+        clock: Clock<'_>,
         log: &Log,
     ) -> Result<Vec<RecordOutcome>, BackendError>;
 }
+
+/// The wall clock, passed in so the core never reads it itself. A registrar reads it when
+/// it sends, since a SchlundTech one-time code must be current at that moment.
+pub type Clock<'a> = &'a dyn Fn() -> SystemTime;
 
 /// The configured registrars, in config order.
 pub struct Registrars {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::backend::http::Http;
-use crate::backend::{BackendError, EditPolicy, RecordOutcome, Registrar, ZoneChange};
+use crate::backend::{BackendError, Clock, EditPolicy, RecordOutcome, Registrar, ZoneChange};
 use crate::config::SchlundSettings;
 use crate::hostname::Hostname;
 use crate::log::Log;
@@ -43,7 +43,7 @@ impl Schlund {
         }
     }
 
-    /// The current one-time code, from the `now` passed in (never the wall clock here).
+    /// The one-time code for `now`, read from the clock passed in.
     fn token(&self, now: SystemTime) -> Option<String> {
         let seed = self.settings.totp_secret.as_ref()?;
         // The seed was validated when the config was loaded.
@@ -63,9 +63,11 @@ impl Schlund {
         &self,
         task: Element,
         what: &str,
-        now: SystemTime,
+        clock: Clock<'_>,
         log: &Log,
     ) -> Result<Reply, BackendError> {
+        // Read now, not when the request began: the code must be current when it is sent.
+        let now = clock();
         let token = self.token(now);
         let body = gateway::request_document(
             &Auth {
@@ -101,9 +103,10 @@ impl Schlund {
         }
     }
 
-    /// The one place gateway errors become [`BackendError`]s (§6): request-level failures
-    /// (`E00000`: login, context, two-factor code, parser) are our credentials; `EF02020`
-    /// means the zone is not in the account; anything else refused the task itself.
+    /// The one place gateway errors become [`BackendError`]s (§6): a parser error
+    /// (`EF00000`) is our own malformed request; other request-level failures (`E00000`:
+    /// login, context, two-factor code) are our credentials; `EF02020` means the zone is
+    /// not in the account; anything else refused the task itself.
     fn classify(&self, reply: &Reply, what: &str, now: SystemTime) -> BackendError {
         if reply.has_message("EF02020") {
             let zone = reply
@@ -115,6 +118,15 @@ impl Schlund {
             return BackendError::ZoneNotFound {
                 registrar: LABEL,
                 zone: zone.trim_start_matches("zone: ").to_string(),
+            };
+        }
+        if reply.has_message("EF00000") {
+            return BackendError::Rejected {
+                registrar: LABEL,
+                detail: format!(
+                    "{what}: {}; the gateway could not parse our request, which is a ddns-cgi bug: please report it with this line",
+                    reply.describe()
+                ),
             };
         }
         if reply.code == "E00000" || reply.has_message("EF00505") {
@@ -146,7 +158,7 @@ impl Schlund {
         &self,
         name: &str,
         operator: &str,
-        now: SystemTime,
+        clock: Clock<'_>,
         log: &Log,
     ) -> Result<u64, BackendError> {
         let task = Element::new("task")
@@ -162,7 +174,7 @@ impl Schlund {
                     .child_el(Element::with_text("operator", operator))
                     .child_el(Element::with_text("value", name)),
             );
-        let reply = self.call(task, &format!("zone search for {name}"), now, log)?;
+        let reply = self.call(task, &format!("zone search for {name}"), clock, log)?;
         Ok(reply
             .data
             .as_ref()
@@ -171,11 +183,11 @@ impl Schlund {
             .unwrap_or(0))
     }
 
-    fn inquire(&self, zone: &str, now: SystemTime, log: &Log) -> Result<Element, BackendError> {
+    fn inquire(&self, zone: &str, clock: Clock<'_>, log: &Log) -> Result<Element, BackendError> {
         let task = Element::new("task")
             .child_el(Element::with_text("code", "0205"))
             .child_el(Element::new("zone").child_el(Element::with_text("name", zone)));
-        let reply = self.call(task, &format!("zone inquiry for {zone}"), now, log)?;
+        let reply = self.call(task, &format!("zone inquiry for {zone}"), clock, log)?;
         reply
             .data
             .and_then(|d| d.child("zone").cloned())
@@ -195,7 +207,7 @@ impl Registrar for Schlund {
         &self.settings.zones
     }
 
-    fn probe(&self, now: SystemTime, log: &Log) -> Result<String, BackendError> {
+    fn probe(&self, clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {
         let mut found = Vec::new();
         let names: Vec<&str> = if self.settings.zones.is_empty() {
             vec!["*"]
@@ -204,7 +216,7 @@ impl Registrar for Schlund {
         };
         for name in names {
             let operator = if name == "*" { "like" } else { "eq" };
-            let count = self.count_zones(name, operator, now, log)?;
+            let count = self.count_zones(name, operator, clock, log)?;
             if name != "*" && count == 0 {
                 return Err(BackendError::ZoneNotFound {
                     registrar: LABEL,
@@ -223,7 +235,7 @@ impl Registrar for Schlund {
     fn discover_zone(
         &self,
         host: &Hostname,
-        now: SystemTime,
+        clock: Clock<'_>,
         log: &Log,
     ) -> Result<Option<String>, BackendError> {
         for candidate in host.zone_candidates() {
@@ -231,7 +243,7 @@ impl Registrar for Schlund {
             let is_zone = match known {
                 Some(answer) => answer,
                 None => {
-                    let answer = self.count_zones(candidate, "eq", now, log)? > 0;
+                    let answer = self.count_zones(candidate, "eq", clock, log)? > 0;
                     self.zone_answers
                         .borrow_mut()
                         .insert(candidate.to_string(), answer);
@@ -251,10 +263,10 @@ impl Registrar for Schlund {
     fn apply(
         &self,
         change: &ZoneChange,
-        now: SystemTime,
+        clock: Clock<'_>,
         log: &Log,
     ) -> Result<Vec<RecordOutcome>, BackendError> {
-        let inquired = self.inquire(&change.zone, now, log)?;
+        let inquired = self.inquire(&change.zone, clock, log)?;
         let mut edited = zone::for_update(&inquired);
         let outcomes: Vec<RecordOutcome> = change
             .records
@@ -281,7 +293,12 @@ impl Registrar for Schlund {
         let task = Element::new("task")
             .child_el(Element::with_text("code", "0202"))
             .child_el(edited);
-        self.call(task, &format!("zone update for {}", change.zone), now, log)?;
+        self.call(
+            task,
+            &format!("zone update for {}", change.zone),
+            clock,
+            log,
+        )?;
         Ok(outcomes)
     }
 }
@@ -316,5 +333,44 @@ mod tests {
     fn formats_utc() {
         assert_eq!(utc(0), "1970-01-01 00:00:00");
         assert_eq!(utc(1_795_000_000), "2026-11-18 11:06:40");
+    }
+
+    #[test]
+    fn a_parser_error_is_not_blamed_on_the_credentials() {
+        let config = crate::config::Config::parse_str(
+            "[default]\nusername = 1234567\npassword = p\n",
+            std::path::Path::new("unit.ini"),
+        )
+        .unwrap();
+        let schlund = Schlund::new(
+            config.schlund.unwrap(),
+            EditPolicy {
+                create_missing: false,
+                collapse_round_robin: false,
+            },
+            Http::new(&config.general).unwrap(),
+        );
+        let reply = |msg: &str| {
+            Reply::parse(&format!(
+                "<response><result><data/><status><code>E00000</code><text>Errors occurred during processing.</text><type>error</type></status>{msg}</result><stid>x</stid></response>"
+            ))
+            .unwrap()
+        };
+        let parser =
+            reply("<msg><code>EF00000</code><text>Parser error.</text><type>error</type></msg>");
+        let error = schlund.classify(&parser, "zone inquiry for example.com", UNIX_EPOCH);
+        assert!(matches!(error, BackendError::Rejected { .. }), "{error:?}");
+        assert!(
+            error.to_string().contains("could not parse our request"),
+            "{error}"
+        );
+        let login = reply(
+            "<msg><code>EF09901</code><text>User does not exist or password incorrect</text><type>error</type></msg>",
+        );
+        let error = schlund.classify(&login, "zone inquiry for example.com", UNIX_EPOCH);
+        assert!(
+            matches!(error, BackendError::CredentialsRejected { .. }),
+            "{error:?}"
+        );
     }
 }
