@@ -396,6 +396,9 @@ fn update(
                 return reason.answer();
             }
         }
+        if let Err(reason) = check_zone_shape(zone) {
+            return reason.answer();
+        }
     }
     let (index, name) = match target_zone(store, task, "0202") {
         Ok(found) => found,
@@ -564,6 +567,28 @@ fn check_rr(rr: &Element, element: &str) -> Result<(), Reject> {
     }
     if kind == "AAAA" && record.value.parse::<Ipv6Addr>().is_err() {
         return Err(Reject::new(Text::BadIpv6, &value_object, &record.value));
+    }
+    Ok(())
+}
+
+/// A 0202 replaces the whole zone, so it must be a whole zone (§7.1): one `soa`, one to
+/// seven `nserver`, and `main` once when the zone is served by the gateway's name servers
+/// (`ns_action` `primary` or `complete`), at most once otherwise.
+fn check_zone_shape(zone: &Element) -> Result<(), Reject> {
+    let needs_main = matches!(zone.child_text("ns_action"), Some("primary" | "complete"));
+    for (element, min, max) in [
+        ("soa", 1, 1),
+        ("nserver", 1, 7),
+        ("main", usize::from(needs_main), 1),
+    ] {
+        let count = zone.children.iter().filter(|c| c.name == element).count();
+        if !(min..=max).contains(&count) {
+            return Err(Reject::new(
+                Text::MissingValue,
+                &format!("zone.{element}"),
+                &count.to_string(),
+            ));
+        }
     }
     Ok(())
 }

@@ -647,6 +647,44 @@ fn update_refuses_server_written_elements() {
 }
 
 #[test]
+fn update_refuses_a_zone_that_is_not_whole() {
+    let fake = fake();
+    let without = |element: &str| {
+        let mut zone = fixture_without_server_elements();
+        zone.children.retain(|c| c.name != element);
+        zone
+    };
+    let with_more = |element: &str, extra: usize| {
+        let mut zone = fixture_without_server_elements();
+        let copy = zone.child(element).cloned().unwrap();
+        for _ in 0..extra {
+            zone.children.push(copy.clone());
+        }
+        zone
+    };
+    let cases = [
+        (without("soa"), "zone.soa", "0"),
+        (without("nserver"), "zone.nserver", "0"),
+        (without("main"), "zone.main", "0"),
+        (with_more("soa", 1), "zone.soa", "2"),
+        (with_more("main", 1), "zone.main", "2"),
+        // The fixture has four.
+        (with_more("nserver", 4), "zone.nserver", "8"),
+    ];
+    for (zone, object, value) in cases {
+        let answer = post(&fake, &update_with(zone));
+        assert_error(&answer, "E0202", "EF09904");
+        let (_, kind, count) = first_msg(&answer);
+        assert_eq!((kind.as_str(), count.as_str()), (object, value), "{answer}");
+    }
+    assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
+    // A zone not served by the gateway's name servers may leave `main` out.
+    let mut zone = without("main");
+    zone.child_mut("ns_action").unwrap().text = "none".into();
+    assert_eq!(status(&post(&fake, &update_with(zone))).0, "S0202");
+}
+
+#[test]
 fn update_refuses_bad_records() {
     let fake = fake();
     let cases: Vec<(Element, &str)> = vec![
