@@ -1,5 +1,7 @@
 //! SchlundTech XML gateway through the real CGI process against the strict fake.
 
+use std::time::Duration;
+
 use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund, SchlundFault, SchlundUser, StoredZone};
 
 use crate::util::{TempDir, assert_answer, get, run};
@@ -492,4 +494,72 @@ fn check_config_probe_logs_in_read_only() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("EF09901"));
     assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+}
+
+/// The shape the real gateway answered with in 2018 (schlund-xml-gateway.md §10.2): the apex
+/// IPv4 in `main` and again as an apex `rr` of type A. Both copies must change together.
+#[test]
+fn apex_ipv4_held_in_main_and_an_apex_rr_changes_in_both() {
+    let dir = TempDir::new("schlund-apex-mirror");
+    let gw = fake();
+    let mirrored = FIXTURE_ZONE.replacen(
+        "<www_include>",
+        "<rr><name/><ttl>600</ttl><type>A</type><value>203.0.113.10</value></rr><www_include>",
+        1,
+    );
+    assert_ne!(mirrored, FIXTURE_ZONE, "the fixture changed shape");
+    gw.put_zone(&mirrored);
+    let before = gw.zone("example.co.uk").unwrap();
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let answer = run(&cfg, &get("hostname=example.co.uk&myip=84.17.5.60"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.60\n");
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert_eq!(zone.text("main/value").as_deref(), Some("84.17.5.60"));
+    let apex: Vec<String> = zone.rr("", "A").into_iter().map(|r| r.value).collect();
+    assert_eq!(apex, ["84.17.5.60"]);
+    let rest = |z: &StoredZone| {
+        z.all_rr()
+            .into_iter()
+            .filter(|r| !(r.name.is_empty() && r.rr_type == "A"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(before.rr("", "A").len(), 1);
+    assert_eq!(rest(&zone), rest(&before));
+}
+
+/// Whether the gateway takes a one-time code twice is unknown (§5). If it does not, the
+/// update after an accepted inquiry fails: ddns-cgi answers 911, changes nothing, and its
+/// log line says what probably happened.
+#[test]
+fn a_gateway_taking_each_code_once_gets_911_and_a_clear_log_line() {
+    let dir = TempDir::new("schlund-single-use");
+    let gw = fake();
+    gw.set_strict_single_use(true);
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    // Both calls must fall into one 30-second step; a request takes milliseconds, so start
+    // at least two seconds before the step ends (at most a two-second wait).
+    while gw.totp_time() % 30 >= 28 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.61"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer
+            .stderr
+            .contains("the zone inquiry just before was accepted, so the gateway may take each one-time code only once"),
+        "{}",
+        answer.stderr
+    );
+    assert!(
+        answer.stderr.contains("local UTC time"),
+        "{}",
+        answer.stderr
+    );
+    let tasks: Vec<String> = gw.requests().iter().map(|r| r.task_code.clone()).collect();
+    assert_eq!(tasks, ["0205", "0202"]);
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().to_xml(),
+        fixture().to_xml()
+    );
+    assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
 }

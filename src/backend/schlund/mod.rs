@@ -298,7 +298,24 @@ impl Registrar for Schlund {
             &format!("zone update for {}", change.zone),
             clock,
             log,
-        )?;
+        )
+        .map_err(|error| match error {
+            // The inquiry just before was accepted, so the login is right; with two-factor
+            // login the likely cause is a gateway that takes each one-time code only once
+            // (schlund-xml-gateway.md §5). Waiting for the next code would cost up to 30 s,
+            // so the router's own retry is left to try again.
+            BackendError::CredentialsRejected { registrar, detail }
+                if self.settings.totp_secret.is_some() =>
+            {
+                BackendError::CredentialsRejected {
+                    registrar,
+                    detail: format!(
+                        "{detail}; the zone inquiry just before was accepted, so the gateway may take each one-time code only once"
+                    ),
+                }
+            }
+            other => other,
+        })?;
         Ok(outcomes)
     }
 }
