@@ -162,6 +162,8 @@ struct State {
     zones: BTreeMap<String, Zone>,
     latency: Duration,
     fault: GandiFault,
+    /// Largest page served, whatever `per_page` asks for; the real limit is unknown (§5.1).
+    max_per_page: Option<usize>,
 }
 
 /// Requests in arrival order; each carries a sequence number so its status can be filled in
@@ -465,6 +467,13 @@ impl FakeGandi {
     /// Switches the misbehaviour for the following requests.
     pub fn set_fault(&self, f: GandiFault) {
         self.shared.state().fault = f;
+    }
+
+    /// Serves at most `n` items per page of a list, whatever `per_page` asks for, as an API
+    /// with a lower page-size limit than the client assumes would (§5.1: the limit is
+    /// unknown). `Total-Count` and `Link` still describe the pages really served.
+    pub fn set_max_per_page(&self, n: usize) {
+        self.shared.state().max_per_page = Some(n.max(1));
     }
 }
 

@@ -35,6 +35,8 @@ const NAME_IN_PATH: &AsciiSet = &CONTROLS
 /// What every endpoint needs to know about the request.
 struct Ctx<'a> {
     req: &'a Incoming,
+    /// See [`super::FakeGandi::set_max_per_page`].
+    max_per_page: Option<usize>,
     /// Base URL for links in answers.
     base: String,
     /// The zones a restricted PAT may see; `None` for an unrestricted credential.
@@ -61,6 +63,7 @@ pub(super) fn handle(shared: &Shared, req: &Incoming) -> Reply {
     };
     let ctx = Ctx {
         req,
+        max_per_page: state.max_per_page,
         base: shared.base(req),
         scope,
     };
@@ -403,6 +406,9 @@ fn paginate(ctx: &Ctx, url: &str, items: Vec<Value>) -> Reply {
     }
     if !errors.is_empty() {
         return validation(errors);
+    }
+    if let Some(max) = ctx.max_per_page {
+        per_page = per_page.min(max);
     }
     let total = items.len();
     let last = total.div_ceil(per_page).max(1);
