@@ -388,13 +388,27 @@ impl Gandi {
                     registrar: LABEL,
                     detail: format!("listing zones: answer is not a list of domains ({e})"),
                 })?;
+            // The API may serve fewer than asked for (its page limit is not documented), so
+            // its own word decides whether more follow: `Total-Count`, else `Link: rel="next"`,
+            // else a full page.
+            let total = reply
+                .header("total-count")
+                .and_then(|t| t.trim().parse::<usize>().ok());
+            let next_linked = reply
+                .header("link")
+                .is_some_and(|l| l.contains("rel=\"next\""));
             let full = batch.len() >= 100;
+            let empty = batch.is_empty();
             zones.extend(
                 batch
                     .into_iter()
                     .map(|d| d.fqdn.trim_end_matches('.').to_ascii_lowercase()),
             );
-            if !full {
+            let more = match total {
+                Some(total) => zones.len() < total,
+                None => next_linked || full,
+            };
+            if empty || !more {
                 break;
             }
         }

@@ -30,10 +30,17 @@ pub struct Http {
 pub struct HttpReply {
     /// HTTP status.
     pub status: u16,
-    /// `Content-Type`, if any.
-    pub content_type: Option<String>,
+    /// The headers, for what a registrar says beside the body (Gandi's paging).
+    pub headers: ureq::http::HeaderMap,
     /// The body as text.
     pub body: String,
+}
+
+impl HttpReply {
+    /// A header's value, if present and readable as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 /// Largest answer read; a whole zone is a few tens of kilobytes.
@@ -115,11 +122,7 @@ impl Http {
             .run(request)
             .map_err(|e| transport_error(registrar, e))?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let headers = response.headers().clone();
         let body = response
             .body_mut()
             .with_config()
@@ -128,7 +131,7 @@ impl Http {
             .map_err(|e| transport_error(registrar, e))?;
         Ok(HttpReply {
             status,
-            content_type,
+            headers,
             body,
         })
     }

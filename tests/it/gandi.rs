@@ -587,3 +587,36 @@ fn a_change_after_our_own_write_is_read_first_under_the_default_policies() {
     assert_eq!(calls(&gandi), [format!("GET {A}")]);
     assert_eq!(gandi.rrset("example.com", "home", "A"), None);
 }
+
+/// The API's page-size limit is not documented (spec §5.1). A server that serves fewer zones
+/// per page than asked for must still be read to the end: its `Total-Count` says how many.
+#[test]
+fn zone_discovery_reads_every_page_the_api_serves() {
+    let dir = TempDir::new("gandi-pages");
+    let (name, rrsets) = fixture_zone();
+    let small = || vec![Rrset::new("www", "A", 300, &["198.51.100.50"])];
+    // Listed in name order: example.com comes last, on the third page of two.
+    let gandi = FakeGandi::start(
+        &[TOKEN],
+        vec![
+            ("aa.test", small()),
+            ("ab.test", small()),
+            ("ac.test", small()),
+            ("ad.test", small()),
+            (name, rrsets),
+        ],
+    );
+    gandi.set_max_per_page(2);
+    let cfg = config(&dir, &gandi, "", "");
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.70"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.70\n");
+    let listed: Vec<String> = calls(&gandi)
+        .into_iter()
+        .filter(|c| c.starts_with("GET /v5/livedns/domains?"))
+        .collect();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A").map(|r| r.values),
+        Some(vec!["84.17.5.70".to_string()])
+    );
+}
