@@ -573,7 +573,8 @@ fn check_rr(rr: &Element, element: &str) -> Result<(), Reject> {
 
 /// A 0202 replaces the whole zone, so it must be a whole zone (§7.1): one `soa`, one to
 /// seven `nserver`, and `main` once when the zone is served by the gateway's name servers
-/// (`ns_action` `primary` or `complete`), at most once otherwise.
+/// (`ns_action` `primary` or `complete`), at most once otherwise; and a valid one: no
+/// record beside a CNAME.
 fn check_zone_shape(zone: &Element) -> Result<(), Reject> {
     let needs_main = matches!(zone.child_text("ns_action"), Some("primary" | "complete"));
     for (element, min, max) in [
@@ -588,6 +589,21 @@ fn check_zone_shape(zone: &Element) -> Result<(), Reject> {
                 &format!("zone.{element}"),
                 &count.to_string(),
             ));
+        }
+    }
+    // DNS allows no other record beside a CNAME (RFC 1034 §3.6.2); a name server refuses
+    // such a zone.
+    let records: Vec<Rr> = zone.children_named("rr").map(Rr::from_element).collect();
+    for alias in records
+        .iter()
+        .filter(|r| r.rr_type.eq_ignore_ascii_case("CNAME"))
+    {
+        let beside = records
+            .iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(&alias.name))
+            .count();
+        if beside > 1 {
+            return Err(Reject::new(Text::Rejected, "rr.name", &alias.name));
         }
     }
     Ok(())

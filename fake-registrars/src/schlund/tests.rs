@@ -677,6 +677,13 @@ fn update_refuses_a_zone_that_is_not_whole() {
         let (_, kind, count) = first_msg(&answer);
         assert_eq!((kind.as_str(), count.as_str()), (object, value), "{answer}");
     }
+    // The fixture's `www` is a CNAME: nothing may join it.
+    let mut zone = fixture_without_server_elements();
+    zone.children
+        .push(record("rr", "WWW", Some("300"), "A", "192.0.2.9"));
+    let answer = post(&fake, &update_with(zone));
+    assert_error(&answer, "E0202", "EF09904");
+    assert_eq!(first_msg(&answer).1, "rr.name", "{answer}");
     assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
     // A zone not served by the gateway's name servers may leave `main` out.
     let mut zone = without("main");
