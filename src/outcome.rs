@@ -88,7 +88,7 @@ pub fn answer_for_record(outcome: &RecordOutcome, echo: &str) -> Answer {
         RecordOutcome::Changed { .. } => Answer::Good(echo.to_string()),
         RecordOutcome::Unchanged => Answer::NoChg(echo.to_string()),
         RecordOutcome::Missing { .. } => Answer::NoHost,
-        RecordOutcome::RoundRobin { .. } => Answer::DnsErr,
+        RecordOutcome::RoundRobin { .. } | RecordOutcome::Alias { .. } => Answer::DnsErr,
         RecordOutcome::Failed(error) => answer_for_error(error),
     }
 }

@@ -435,6 +435,9 @@ fn describe(record: &RecordChange, outcome: &RecordOutcome, targets: &Targets) -
         RecordOutcome::RoundRobin { rr_type, count } => {
             format!("{} dnserr ({count} {rr_type} records)", record.host)
         }
+        RecordOutcome::Alias { rr_type } => {
+            format!("{} dnserr (CNAME, no {rr_type} record)", record.host)
+        }
         RecordOutcome::Failed(e) => format!("{} {}", record.host, answer_for_error(e).line()),
     }
 }
@@ -446,6 +449,9 @@ fn log_record_problem(host: &Hostname, outcome: &RecordOutcome, log: &Log) {
         )),
         RecordOutcome::RoundRobin { rr_type, count } => log.warn(format_args!(
             "{host} holds {count} {rr_type} records; refusing to replace them by one (set collapse_round_robin = yes to allow it); answering dnserr"
+        )),
+        RecordOutcome::Alias { rr_type } => log.warn(format_args!(
+            "{host} is a CNAME, and DNS allows no {rr_type} record beside it; point the router at the name the CNAME leads to, or replace the CNAME at the registrar; answering dnserr"
         )),
         RecordOutcome::Failed(error) => log.error(format_args!("{host}: {error}")),
         RecordOutcome::Changed { .. } | RecordOutcome::Unchanged => {}

@@ -89,6 +89,11 @@ pub enum RecordOutcome {
         /// How many there are.
         count: usize,
     },
+    /// The name holds a CNAME, beside which DNS allows no other record, so none is created.
+    Alias {
+        /// `A` or `AAAA`, the type that would have been created.
+        rr_type: &'static str,
+    },
     /// This record failed on its own (registrars that write record by record); the other
     /// records of the zone are unaffected.
     Failed(BackendError),

@@ -563,3 +563,33 @@ fn a_gateway_taking_each_code_once_gets_911_and_a_clear_log_line() {
     );
     assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
 }
+
+/// `www` is a CNAME in the fixture. DNS allows nothing beside a CNAME, so even with
+/// creation allowed no A record is added there.
+#[test]
+fn no_record_is_created_beside_a_cname() {
+    let dir = TempDir::new("schlund-cname");
+    let gw = fake();
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &config_text(&gw, "zones = example.co.uk\ncreate_missing_records = yes").replace(
+            "allowed_hostnames = ",
+            "allowed_hostnames = www.example.co.uk ",
+        ),
+    );
+    let answer = run(&cfg, &get("hostname=www.example.co.uk&myip=84.17.5.62"));
+    assert_answer(&answer, "200 OK", "dnserr\n");
+    assert!(
+        answer
+            .stderr
+            .contains("www.example.co.uk is a CNAME, and DNS allows no A record beside it"),
+        "{}",
+        answer.stderr
+    );
+    let tasks: Vec<String> = gw.requests().iter().map(|r| r.task_code.clone()).collect();
+    assert_eq!(tasks, ["0205"]);
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().to_xml(),
+        fixture().to_xml()
+    );
+}

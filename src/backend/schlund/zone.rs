@@ -42,6 +42,8 @@ enum Plan {
     Create,
     /// No record and creating is off.
     Missing,
+    /// No record, and the name is a CNAME: nothing may be added beside it.
+    Alias,
     /// Several records, collapsing is off.
     RoundRobin(usize),
 }
@@ -72,6 +74,7 @@ pub fn apply(
     for (rr_type, _, p) in &plans {
         match p {
             Plan::Missing => return RecordOutcome::Missing { rr_type },
+            Plan::Alias => return RecordOutcome::Alias { rr_type },
             Plan::RoundRobin(count) => {
                 return RecordOutcome::RoundRobin {
                     rr_type,
@@ -113,7 +116,7 @@ pub fn apply(
                 changed = true;
                 create.push((rr_type, value));
             }
-            Plan::Missing | Plan::RoundRobin(_) => unreachable!("returned above"),
+            Plan::Missing | Plan::Alias | Plan::RoundRobin(_) => unreachable!("returned above"),
         }
     }
     if !set_at.is_empty() || !remove_at.is_empty() {
@@ -186,10 +189,21 @@ fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPol
         .map(|(i, rr)| (i, rr.child_text("value").unwrap_or_default()))
         .collect();
     if main_value.is_none() && rrs.is_empty() {
-        return if policy.create_missing {
-            Plan::Create
-        } else {
+        let is_alias = zone.elements().filter(|e| e.name == "rr").any(|rr| {
+            rr.child_text("name")
+                .unwrap_or_default()
+                .eq_ignore_ascii_case(name)
+                && rr
+                    .child_text("type")
+                    .unwrap_or_default()
+                    .eq_ignore_ascii_case("CNAME")
+        });
+        return if !policy.create_missing {
             Plan::Missing
+        } else if is_alias {
+            Plan::Alias
+        } else {
+            Plan::Create
         };
     }
     // At the apex, `main` and one `rr` of type A are the same record written twice
@@ -360,6 +374,36 @@ mod tests {
         );
         assert_eq!(rr_values(&zone, "", "A"), ["84.17.5.9"]);
         assert_eq!(rr_values(&zone, "", "AAAA"), ["2001:db8::10"]);
+    }
+
+    #[test]
+    fn nothing_is_created_beside_a_cname() {
+        let text = ZONE.replacen(
+            "<www_include>",
+            "<rr><name>alias</name><ttl>300</ttl><type>CNAME</type><value>home</value></rr><www_include>",
+            1,
+        );
+        let mut zone = xml::parse(&text).unwrap();
+        let before = zone.clone();
+        let create = EditPolicy {
+            create_missing: true,
+            collapse_round_robin: false,
+        };
+        let outcome = apply(
+            &mut zone,
+            &change("Alias", Some("84.17.5.9"), None),
+            create,
+            300,
+        );
+        assert_eq!(outcome, RecordOutcome::Alias { rr_type: "A" });
+        assert_eq!(zone, before);
+        let outcome = apply(
+            &mut zone,
+            &change("fresh", Some("84.17.5.9"), None),
+            create,
+            300,
+        );
+        assert!(matches!(outcome, RecordOutcome::Changed { .. }));
     }
 
     #[test]
