@@ -593,3 +593,35 @@ fn no_record_is_created_beside_a_cname() {
         fixture().to_xml()
     );
 }
+
+/// An account that may read zones but not update them (spec §12.9): the log names the
+/// missing right, not the password or the one-time codes.
+#[test]
+fn a_missing_update_right_is_named_in_the_log() {
+    let dir = TempDir::new("schlund-no-right");
+    let mut user = SchlundUser::new(USER, PASSWORD, "10").with_totp(TOTP);
+    user.can_update = false;
+    let gw = FakeSchlund::start(vec![user], &[FIXTURE_ZONE]);
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.63"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer
+            .stderr
+            .contains("EF00505 \"User is not authorized for this function\"")
+            && answer
+                .stderr
+                .contains("the gateway user lacks the right for this task"),
+        "{}",
+        answer.stderr
+    );
+    assert!(
+        !answer.stderr.contains("one-time code"),
+        "{}",
+        answer.stderr
+    );
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().to_xml(),
+        fixture().to_xml()
+    );
+}

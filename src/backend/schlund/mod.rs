@@ -66,6 +66,29 @@ impl Schlund {
         clock: Clock<'_>,
         log: &Log,
     ) -> Result<Reply, BackendError> {
+        self.send_task(task, what, clock, log, false)
+    }
+
+    /// [`Schlund::call`] for a task sent right after an accepted zone inquiry, whose login
+    /// is then known to work.
+    fn call_after_inquiry(
+        &self,
+        task: Element,
+        what: &str,
+        clock: Clock<'_>,
+        log: &Log,
+    ) -> Result<Reply, BackendError> {
+        self.send_task(task, what, clock, log, true)
+    }
+
+    fn send_task(
+        &self,
+        task: Element,
+        what: &str,
+        clock: Clock<'_>,
+        log: &Log,
+        after_inquiry: bool,
+    ) -> Result<Reply, BackendError> {
         // Read now, not when the request began: the code must be current when it is sent.
         let now = clock();
         let token = self.token(now);
@@ -99,7 +122,7 @@ impl Schlund {
         if parsed.is_success() {
             Ok(parsed)
         } else {
-            Err(self.classify(&parsed, what, now))
+            Err(self.classify(&parsed, what, now, after_inquiry))
         }
     }
 
@@ -107,7 +130,13 @@ impl Schlund {
     /// (`EF00000`) is our own malformed request; other request-level failures (`E00000`:
     /// login, context, two-factor code) are our credentials; `EF02020` means the zone is
     /// not in the account; anything else refused the task itself.
-    fn classify(&self, reply: &Reply, what: &str, now: SystemTime) -> BackendError {
+    fn classify(
+        &self,
+        reply: &Reply,
+        what: &str,
+        now: SystemTime,
+        after_inquiry: bool,
+    ) -> BackendError {
         if reply.has_message("EF02020") {
             let zone = reply
                 .messages
@@ -121,20 +150,38 @@ impl Schlund {
             };
         }
         if reply.has_message("EF00000") {
+            // The parser's message quotes the request, which holds the password: left out.
             return BackendError::Rejected {
                 registrar: LABEL,
                 detail: format!(
-                    "{what}: {}; the gateway could not parse our request, which is a ddns-cgi bug: please report it with this line",
+                    "{what}: E00000 / EF00000 \"Parser error.\" [stid {}]; the gateway could not parse our request, which is a ddns-cgi bug: please report it with this line",
+                    reply.stid
+                ),
+            };
+        }
+        if reply.has_message("EF00505") {
+            return BackendError::CredentialsRejected {
+                registrar: LABEL,
+                detail: format!(
+                    "{what}: {}; the gateway user lacks the right for this task: give it the rights for zone inquiry (0205) and zone update (0202)",
                     reply.describe()
                 ),
             };
         }
-        if reply.code == "E00000" || reply.has_message("EF00505") {
-            let hint = if self.settings.totp_secret.is_some() {
-                let secs = now
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
+        if reply.code == "E00000" {
+            let secs = now
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let hint = if after_inquiry && self.settings.totp_secret.is_some() {
+                // The login was just accepted; the likely cause is a gateway that takes each
+                // one-time code only once (§5). Waiting for the next code could take 30 s,
+                // so the router's own retry is left to try again.
+                format!(
+                    "the zone inquiry just before was accepted, so the gateway may take each one-time code only once (local UTC time {})",
+                    utc(secs)
+                )
+            } else if self.settings.totp_secret.is_some() {
                 format!(
                     "check username, password, context and totp_secret in the config, and that this host's clock is right (local UTC time {})",
                     utc(secs)
@@ -293,29 +340,12 @@ impl Registrar for Schlund {
         let task = Element::new("task")
             .child_el(Element::with_text("code", "0202"))
             .child_el(edited);
-        self.call(
+        self.call_after_inquiry(
             task,
             &format!("zone update for {}", change.zone),
             clock,
             log,
-        )
-        .map_err(|error| match error {
-            // The inquiry just before was accepted, so the login is right; with two-factor
-            // login the likely cause is a gateway that takes each one-time code only once
-            // (schlund-xml-gateway.md §5). Waiting for the next code would cost up to 30 s,
-            // so the router's own retry is left to try again.
-            BackendError::CredentialsRejected { registrar, detail }
-                if self.settings.totp_secret.is_some() =>
-            {
-                BackendError::CredentialsRejected {
-                    registrar,
-                    detail: format!(
-                        "{detail}; the zone inquiry just before was accepted, so the gateway may take each one-time code only once"
-                    ),
-                }
-            }
-            other => other,
-        })?;
+        )?;
         Ok(outcomes)
     }
 }
@@ -375,7 +405,7 @@ mod tests {
         };
         let parser =
             reply("<msg><code>EF00000</code><text>Parser error.</text><type>error</type></msg>");
-        let error = schlund.classify(&parser, "zone inquiry for example.com", UNIX_EPOCH);
+        let error = schlund.classify(&parser, "zone inquiry for example.com", UNIX_EPOCH, false);
         assert!(matches!(error, BackendError::Rejected { .. }), "{error:?}");
         assert!(
             error.to_string().contains("could not parse our request"),
@@ -384,7 +414,7 @@ mod tests {
         let login = reply(
             "<msg><code>EF09901</code><text>User does not exist or password incorrect</text><type>error</type></msg>",
         );
-        let error = schlund.classify(&login, "zone inquiry for example.com", UNIX_EPOCH);
+        let error = schlund.classify(&login, "zone inquiry for example.com", UNIX_EPOCH, false);
         assert!(
             matches!(error, BackendError::CredentialsRejected { .. }),
             "{error:?}"
