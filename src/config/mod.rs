@@ -459,7 +459,19 @@ impl Config {
             return Err(default.error("realm", "must not contain `\"` or `\\`"));
         }
 
-        let default_has_account = SCHLUND_KEYS.iter().any(|k| default.get(k).is_some());
+        // [default] holds a SchlundTech account when it has credentials, or names one of the
+        // account's keys itself. Keys it shares with the registrar sections (url, zones,
+        // ttl) inherited from [DEFAULT] do not make one: they are meant for [schlund] or
+        // [gandi].
+        let written_in_default: Vec<&str> = sections
+            .iter()
+            .filter(|s| s.name == "default")
+            .flat_map(|s| s.entries.iter().map(|e| e.key.as_str()))
+            .collect();
+        let default_has_account = ["username", "password", "context", "totp_secret"]
+            .iter()
+            .any(|k| default.get(k).is_some())
+            || SCHLUND_KEYS.iter().any(|k| written_in_default.contains(k));
         let schlund_values = match (schlund, default_has_account) {
             (Some(s), true) => {
                 return Err(s.error(

@@ -212,4 +212,33 @@ token = t
     .unwrap();
     assert_eq!(c.schlund.unwrap().zones, ["example.com"]);
     assert_eq!(c.gandi.unwrap().zones, ["example.com"]);
+
+    // The same with a [default] section of general settings only.
+    let c = load("[DEFAULT]\nttl = 600\n\n[default]\nallowed_hostnames = h.example.com\n\n[gandi]\ntoken = t\n")
+        .unwrap();
+    assert!(c.schlund.is_none());
+    assert_eq!(c.gandi.unwrap().ttl, Some(600));
+    let c = load(
+        "[DEFAULT]
+zones = example.com
+
+[default]
+allowed_hostnames = h.example.com
+
+[schlund]
+username = 1234567
+password = p
+
+[gandi]
+token = t
+",
+    )
+    .unwrap();
+    assert_eq!(c.schlund.unwrap().zones, ["example.com"]);
+
+    // A ws.ddns account in [default] still takes [DEFAULT]'s shared keys.
+    let c =
+        load("[DEFAULT]\nurl = https://gw.example.net\n\n[default]\nusername = 1\npassword = p\n")
+            .unwrap();
+    assert_eq!(c.schlund.unwrap().url, "https://gw.example.net");
 }
