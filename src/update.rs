@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::acl::Acl;
 use crate::address::{AddressError, Targets};
@@ -176,14 +176,15 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                 }
             }
         }
+        // `lock_wait` bounds the whole request's waiting, however many zones it touches, so
+        // `timeout` + `lock_wait` bounds the request.
+        let mut lock_budget = ctx.general.lock_wait;
         for (index, mut change) in groups {
             let registrar = &ctx.registrars.list[index];
-            let lock = match lock_zone(
-                ctx.store,
-                registrar.label(),
-                &change.zone,
-                ctx.general.lock_wait,
-            ) {
+            let asked = Instant::now();
+            let locked = lock_zone(ctx.store, registrar.label(), &change.zone, lock_budget);
+            lock_budget = lock_budget.saturating_sub(asked.elapsed());
+            let lock = match locked {
                 Ok(lock) => Some(lock),
                 Err(e) => {
                     log.error(format_args!("{}: {e}; answering 911", registrar.label()));

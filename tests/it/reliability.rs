@@ -245,6 +245,47 @@ fn a_busy_zone_lock_answers_911_and_changes_nothing() {
 }
 
 #[test]
+fn lock_wait_bounds_the_whole_request_however_many_zones_it_touches() {
+    let dir = TempDir::new("lock-two-zones");
+    let second = FIXTURE_ZONE.replace("example.co.uk", "example.net");
+    let gw = FakeSchlund::start(
+        vec![SchlundUser::new(USER, PASSWORD, "10").with_totp(TOTP)],
+        &[FIXTURE_ZONE, second.as_str()],
+    );
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &config_text(&gw, "zones = example.co.uk example.net\nlock_wait = 2").replace(
+            "allowed_hostnames = ",
+            "allowed_hostnames = home.example.net ",
+        ),
+    );
+    let locks = dir.path().join("state/locks");
+    std::fs::create_dir_all(&locks).unwrap();
+    let held: Vec<std::fs::File> = ["example.co.uk", "example.net"]
+        .iter()
+        .map(|zone| {
+            let file = std::fs::File::create(locks.join(format!("schlund-{zone}.lock"))).unwrap();
+            file.lock().unwrap();
+            file
+        })
+        .collect();
+    let started = Instant::now();
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.co.uk,home.example.net&myip=84.17.5.23"),
+    );
+    let took = started.elapsed();
+    drop(held);
+    assert_answer(&answer, "200 OK", "911\n");
+    // Two seconds for both zones together, not two for each.
+    assert!(
+        took < Duration::from_millis(3500),
+        "the request took {took:?}"
+    );
+    assert!(gw.requests().is_empty());
+}
+
+#[test]
 fn waiting_for_the_lock_does_not_use_up_the_registrar_timeout() {
     let dir = TempDir::new("lock-wait-budget");
     let gw = fake();
