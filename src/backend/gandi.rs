@@ -373,7 +373,7 @@ impl Gandi {
         })
     }
 
-    fn list_zones(&self) -> Result<Vec<String>, BackendError> {
+    fn list_zones(&self, log: &Log) -> Result<Vec<String>, BackendError> {
         if let Some(zones) = self.discovered.borrow().as_ref() {
             return Ok(zones.clone());
         }
@@ -411,6 +411,12 @@ impl Gandi {
             if empty || !more {
                 break;
             }
+            if page == MAX_DOMAIN_PAGES {
+                log.warn(format_args!(
+                    "gandi: the account lists more zones than the {} read ({MAX_DOMAIN_PAGES} pages); names in the others are not found: set zones in [gandi]",
+                    zones.len()
+                ));
+            }
         }
         *self.discovered.borrow_mut() = Some(zones.clone());
         Ok(zones)
@@ -433,9 +439,9 @@ impl Registrar for Gandi {
         &self.settings.zones
     }
 
-    fn probe(&self, _clock: Clock<'_>, _log: &Log) -> Result<String, BackendError> {
+    fn probe(&self, _clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {
         if self.settings.zones.is_empty() {
-            let zones = self.list_zones()?;
+            let zones = self.list_zones(log)?;
             return Ok(format!("token accepted; {} zones visible", zones.len()));
         }
         for zone in &self.settings.zones {
@@ -457,7 +463,7 @@ impl Registrar for Gandi {
         _clock: Clock<'_>,
         log: &Log,
     ) -> Result<Option<String>, BackendError> {
-        let zones = self.list_zones()?;
+        let zones = self.list_zones(log)?;
         let found = zones
             .iter()
             .filter(|z| host.is_within(z))

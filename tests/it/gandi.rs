@@ -620,3 +620,28 @@ fn zone_discovery_reads_every_page_the_api_serves() {
         Some(vec!["84.17.5.70".to_string()])
     );
 }
+
+/// Zone discovery reads at most 20 pages; past them it says so and names the fix.
+#[test]
+fn zone_discovery_says_when_it_stops_before_the_last_page() {
+    let dir = TempDir::new("gandi-many-pages");
+    let (name, rrsets) = fixture_zone();
+    let small = || vec![Rrset::new("www", "A", 300, &["198.51.100.50"])];
+    let names: Vec<String> = (0..20).map(|i| format!("a{i:02}.test")).collect();
+    let mut zones: Vec<(&str, Vec<Rrset>)> = names.iter().map(|n| (n.as_str(), small())).collect();
+    zones.push((name, rrsets));
+    let gandi = FakeGandi::start(&[TOKEN], zones);
+    gandi.set_max_per_page(1);
+    let before = gandi.rrsets("example.com");
+    let cfg = config(&dir, &gandi, "", "");
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.71"));
+    assert_answer(&answer, "200 OK", "nohost\n");
+    assert!(
+        answer.stderr.contains(
+            "gandi: the account lists more zones than the 20 read (20 pages); names in the others are not found: set zones in [gandi]"
+        ),
+        "{}",
+        answer.stderr
+    );
+    assert_eq!(gandi.rrsets("example.com"), before);
+}
