@@ -403,14 +403,17 @@ mod tests {
             ))
             .unwrap()
         };
-        let parser =
-            reply("<msg><code>EF00000</code><text>Parser error.</text><type>error</type></msg>");
+        // The parser's message quotes our request, password included.
+        let parser = reply(
+            "<msg><code>EF00000</code><text>Parser error.</text><type>error</type><object><type>XML parser</type><value>The reference to entity \"s3cretpart\" must end with the ';' delimiter.</value></object></msg>",
+        );
         let error = schlund.classify(&parser, "zone inquiry for example.com", UNIX_EPOCH, false);
         assert!(matches!(error, BackendError::Rejected { .. }), "{error:?}");
         assert!(
             error.to_string().contains("could not parse our request"),
             "{error}"
         );
+        assert!(!error.to_string().contains("s3cretpart"), "{error}");
         let login = reply(
             "<msg><code>EF09901</code><text>User does not exist or password incorrect</text><type>error</type></msg>",
         );
