@@ -166,6 +166,17 @@ pub fn apply(
     }
 }
 
+/// An `rr` of this name and type; names and types match without regard to case.
+fn is_record(rr: &Element, name: &str, rr_type: &str) -> bool {
+    rr.child_text("name")
+        .unwrap_or_default()
+        .eq_ignore_ascii_case(name)
+        && rr
+            .child_text("type")
+            .unwrap_or_default()
+            .eq_ignore_ascii_case(rr_type)
+}
+
 fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPolicy) -> Plan {
     let apex_v4 = name.is_empty() && rr_type == "A";
     let main_value = if apex_v4 {
@@ -177,27 +188,14 @@ fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPol
         .elements()
         .filter(|e| e.name == "rr")
         .enumerate()
-        .filter(|(_, rr)| {
-            rr.child_text("name")
-                .unwrap_or_default()
-                .eq_ignore_ascii_case(name)
-                && rr
-                    .child_text("type")
-                    .unwrap_or_default()
-                    .eq_ignore_ascii_case(rr_type)
-        })
+        .filter(|(_, rr)| is_record(rr, name, rr_type))
         .map(|(i, rr)| (i, rr.child_text("value").unwrap_or_default()))
         .collect();
     if main_value.is_none() && rrs.is_empty() {
-        let is_alias = zone.elements().filter(|e| e.name == "rr").any(|rr| {
-            rr.child_text("name")
-                .unwrap_or_default()
-                .eq_ignore_ascii_case(name)
-                && rr
-                    .child_text("type")
-                    .unwrap_or_default()
-                    .eq_ignore_ascii_case("CNAME")
-        });
+        let is_alias = zone
+            .elements()
+            .filter(|e| e.name == "rr")
+            .any(|rr| is_record(rr, name, "CNAME"));
         return if !policy.create_missing {
             Plan::Missing
         } else if is_alias {
