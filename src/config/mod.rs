@@ -360,18 +360,12 @@ impl Config {
             // `[DEFAULT]` holds shared settings, not a user's own list: a user section
             // inheriting `allowed_hostnames` would get the global list back under
             // `use_global = no`. `use_global` itself is a shared setting.
-            let for_users: Vec<ini::Entry>;
-            let inherits: &[ini::Entry] = if section.name.starts_with("user:") {
-                for_users = inherited
-                    .iter()
-                    .filter(|e| e.key == "use_global")
-                    .cloned()
-                    .collect();
-                &for_users
+            let inheritable: &[&str] = if section.name.starts_with("user:") {
+                &["use_global"]
             } else {
-                &inherited
+                &allowed
             };
-            let values = values_of(path, section, inherits, &allowed)?;
+            let values = values_of(path, section, &inherited, &allowed, inheritable)?;
             match section.name.as_str() {
                 "default" => default = Some(values),
                 "schlund" => schlund = Some(values),
@@ -408,12 +402,7 @@ impl Config {
                     line: 0,
                     entries: Vec::new(),
                 };
-                let general: Vec<ini::Entry> = inherited
-                    .iter()
-                    .filter(|e| GENERAL_KEYS.contains(&e.key.as_str()))
-                    .cloned()
-                    .collect();
-                values_of(path, &implicit, &general, GENERAL_KEYS)?
+                values_of(path, &implicit, &inherited, GENERAL_KEYS, GENERAL_KEYS)?
             }
         };
 
@@ -468,8 +457,9 @@ impl Config {
             .filter(|s| s.name == "default")
             .flat_map(|s| s.entries.iter().map(|e| e.key.as_str()))
             .collect();
-        let default_has_account = ["username", "password", "context", "totp_secret"]
+        let default_has_account = SCHLUND_KEYS
             .iter()
+            .filter(|k| !GANDI_KEYS.contains(k))
             .any(|k| default.get(k).is_some())
             || SCHLUND_KEYS.iter().any(|k| written_in_default.contains(k));
         let schlund_values = match (schlund, default_has_account) {
@@ -543,16 +533,19 @@ impl Config {
     }
 }
 
+/// A section's own entries (each must be in `allowed`) plus those of `[DEFAULT]` it does
+/// not set itself and may take (`inheritable`).
 fn values_of<'a>(
     path: &'a Path,
     section: &ini::Section,
     inherited: &[ini::Entry],
     allowed: &[&str],
+    inheritable: &[&str],
 ) -> Result<Values<'a>, ConfigError> {
     let mut entries = BTreeMap::new();
     let own = section.entries.iter();
     let defaults = inherited.iter().filter(|e| {
-        allowed.contains(&e.key.as_str()) && !section.entries.iter().any(|o| o.key == e.key)
+        inheritable.contains(&e.key.as_str()) && !section.entries.iter().any(|o| o.key == e.key)
     });
     for entry in own.chain(defaults) {
         let error = |problem: String| ConfigError {
