@@ -23,9 +23,9 @@ pub mod secret;
 pub mod state;
 pub mod update;
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use backend::Registrars;
+use backend::{Clock, Registrars};
 use cgi::{CgiRequest, CgiResponse};
 use config::Config;
 use log::{Log, printable};
@@ -38,7 +38,7 @@ pub fn handle(
     config: &Config,
     registrars: &Registrars,
     request: &CgiRequest,
-    clock: &dyn Fn() -> SystemTime,
+    clock: Clock<'_>,
     log: &Log,
 ) -> CgiResponse {
     let started = Instant::now();
@@ -73,7 +73,7 @@ fn answer(
     config: &Config,
     registrars: &Registrars,
     request: &CgiRequest,
-    clock: &dyn Fn() -> SystemTime,
+    clock: Clock<'_>,
     log: &Log,
 ) -> (CgiResponse, update::Details) {
     let realm = &config.general.realm;

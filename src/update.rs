@@ -12,7 +12,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use crate::acl::Acl;
 use crate::address::{AddressError, Targets};
 use crate::backend::{
-    BackendError, KnownRecord, PerFamily, RecordChange, RecordOutcome, Registrars, ZoneChange,
+    BackendError, Clock, KnownRecord, PerFamily, RecordChange, RecordOutcome, Registrars,
+    ZoneChange,
 };
 use crate::config::General;
 use crate::hostname::{Hostname, HostnameError};
@@ -55,7 +56,7 @@ pub struct Context<'a> {
     /// decisions; again once a zone's lock is held, for the abuse check under the lock and
     /// the times the new state records, so they follow the order of the writes; and by the
     /// registrars as they send (a SchlundTech one-time code must be current then).
-    pub clock: &'a dyn Fn() -> SystemTime,
+    pub clock: Clock<'a>,
     /// Where log lines go.
     pub log: &'a Log,
 }
@@ -125,7 +126,6 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
         }
     } else {
         let now = unix((ctx.clock)());
-        let mut states: HashMap<Hostname, HostState> = HashMap::new();
         let mut groups: Vec<(usize, ZoneChange)> = Vec::new();
         for name in &wanted {
             let state = ctx.store.load(name).unwrap_or_default();
@@ -196,6 +196,8 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
             // written these names. The clock is read again too: the change happens now, and
             // a SchlundTech one-time code must be current however long the lock took.
             let at = unix((ctx.clock)());
+            // The state of each record left in `change`, in the same order.
+            let mut states: Vec<HostState> = Vec::new();
             let outcomes = match &lock {
                 None => Err(None),
                 Some(_) => {
@@ -215,7 +217,7 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                             return false;
                         }
                         record.known = known_records(&state);
-                        states.insert(record.host.clone(), state);
+                        states.push(state);
                         true
                     });
                     if change.records.is_empty() {
@@ -227,14 +229,15 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
             };
             match outcomes {
                 Ok(outcomes) => {
-                    for (record, outcome) in change.records.iter().zip(outcomes) {
+                    for ((record, outcome), state) in
+                        change.records.iter().zip(outcomes).zip(states)
+                    {
                         log_record_problem(&record.host, &outcome, log);
                         details.push(describe(record, &outcome, targets));
                         if matches!(
                             outcome,
                             RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
                         ) {
-                            let state = states.remove(&record.host).unwrap_or_default();
                             let next =
                                 remember(state, targets, &request.user, at, &outcome, ctx.general);
                             if let Err(e) = ctx.store.save(&record.host, &next) {
@@ -495,7 +498,7 @@ mod tests {
     use super::*;
     use crate::address::Target;
     use crate::backend::http::Http;
-    use crate::backend::{Clock, Registrar};
+    use crate::backend::Registrar;
     use crate::config::Config;
     use crate::log::Level;
 
