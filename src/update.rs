@@ -497,8 +497,8 @@ mod tests {
 
     use super::*;
     use crate::address::Target;
-    use crate::backend::http::Http;
     use crate::backend::Registrar;
+    use crate::backend::http::Http;
     use crate::config::Config;
     use crate::log::Level;
 

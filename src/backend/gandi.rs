@@ -28,6 +28,8 @@ const MAX_TTL: u32 = 2_592_000;
 const CREATED_TTL: u32 = 300;
 /// Pages of `GET /domains` read at most when discovering zones.
 const MAX_DOMAIN_PAGES: u32 = 20;
+/// Zones asked for per page of `GET /domains`.
+const DOMAIN_PAGE_SIZE: usize = 100;
 
 /// Path segments keep only unreserved characters; `@` becomes `%40`, which Gandi decodes.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -379,7 +381,11 @@ impl Gandi {
         }
         let mut zones = Vec::new();
         for page in 1..=MAX_DOMAIN_PAGES {
-            let reply = self.send("GET", &format!("/domains?per_page=100&page={page}"), None)?;
+            let reply = self.send(
+                "GET",
+                &format!("/domains?per_page={DOMAIN_PAGE_SIZE}&page={page}"),
+                None,
+            )?;
             if reply.status != 200 {
                 return Err(self.error(&reply, "listing zones", "(any)"));
             }
@@ -397,7 +403,7 @@ impl Gandi {
             let next_linked = reply
                 .header("link")
                 .is_some_and(|l| l.contains("rel=\"next\""));
-            let full = batch.len() >= 100;
+            let full = batch.len() >= DOMAIN_PAGE_SIZE;
             let empty = batch.is_empty();
             zones.extend(
                 batch
