@@ -11,6 +11,8 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+
 use crate::hostname::Hostname;
 
 /// The last value set for one family.
@@ -38,17 +40,25 @@ pub struct HostState {
     pub changes: Vec<u64>,
 }
 
-/// Files of another version read as missing, which only means asking the registrar.
-const HEADER: &str = "ddns-cgi-state 2";
+/// The current layout. Files of version 2 (the same, with the user unencoded) are still
+/// read; any other text is damaged state.
+const HEADER: &str = "ddns-cgi-state 3";
+const HEADER_V2: &str = "ddns-cgi-state 2";
+
+/// Bytes of a user name written as `%XX`: every byte that is not printable ASCII (so no
+/// input can add a line or a field), the space that separates fields, and `%` itself.
+const USER_BYTES: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
 
 impl HostState {
-    /// The state file's text.
+    /// The state file's text: one line per family and one for the changes, whatever the
+    /// user name holds.
     pub fn render(&self) -> String {
         let mut out = format!("{HEADER}\n");
         for (word, family) in [("A", &self.v4), ("AAAA", &self.v6)] {
             if let Some(f) = family {
                 let ttl = f.ttl.map_or("-".to_string(), |t| t.to_string());
-                out.push_str(&format!("{word} {} {} {ttl} {}\n", f.addr, f.seen_at, f.by));
+                let by = utf8_percent_encode(&f.by, USER_BYTES);
+                out.push_str(&format!("{word} {} {} {ttl} {by}\n", f.addr, f.seen_at));
             }
         }
         if !self.changes.is_empty() {
@@ -61,9 +71,11 @@ impl HostState {
     /// Reads a state file's text; None when it is not one of ours.
     pub fn parse(text: &str) -> Option<HostState> {
         let mut lines = text.lines();
-        if lines.next()? != HEADER {
-            return None;
-        }
+        let user: fn(std::str::Split<'_, char>) -> Option<String> = match lines.next()? {
+            HEADER => decode_user,
+            HEADER_V2 => |words| Some(words.collect::<Vec<_>>().join(" ")),
+            _ => return None,
+        };
         let mut state = HostState::default();
         for line in lines {
             let mut words = line.split(' ');
@@ -75,7 +87,7 @@ impl HostState {
                         "-" => None,
                         t => Some(t.parse().ok()?),
                     };
-                    let by = words.collect::<Vec<_>>().join(" ");
+                    let by = user(words)?;
                     let family = Some(Family {
                         addr,
                         seen_at,
@@ -96,6 +108,16 @@ impl HostState {
         }
         Some(state)
     }
+}
+
+/// The user field of the current layout: exactly one word, in the form `render` writes.
+fn decode_user(mut words: std::str::Split<'_, char>) -> Option<String> {
+    let word = words.next()?;
+    if words.next().is_some() {
+        return None;
+    }
+    let user = percent_decode_str(word).decode_utf8().ok()?.into_owned();
+    (utf8_percent_encode(&user, USER_BYTES).to_string() == word).then_some(user)
 }
 
 /// The state directory.
@@ -212,19 +234,50 @@ mod tests {
         assert_eq!(HostState::parse(&state.render()), Some(state));
         assert_eq!(HostState::parse("garbage"), None);
         assert_eq!(
-            HostState::parse("ddns-cgi-state 2\nA 2a01::1 1 - x\n"),
+            HostState::parse("ddns-cgi-state 3\nA 2a01::1 1 - x\n"),
             None
         );
         assert_eq!(
-            HostState::parse("ddns-cgi-state 2\nA 1.2.3.4 x - y\n"),
+            HostState::parse("ddns-cgi-state 3\nA 1.2.3.4 x - y\n"),
             None
         );
         assert_eq!(
-            HostState::parse("ddns-cgi-state 2\nA 1.2.3.4 1 ttl y\n"),
+            HostState::parse("ddns-cgi-state 3\nA 1.2.3.4 1 ttl y\n"),
             None
         );
         // An older layout is not guessed at.
         assert_eq!(HostState::parse("ddns-cgi-state 1\nA 1.2.3.4 1 y\n"), None);
+    }
+
+    #[test]
+    fn user_names_cannot_add_lines_or_fields() {
+        let state = HostState {
+            v4: Some(Family {
+                addr: "84.17.5.9".parse().unwrap(),
+                seen_at: 5,
+                ttl: None,
+                by: "eve\nchanges\r\n50% a".into(),
+            }),
+            ..HostState::default()
+        };
+        let text = state.render();
+        assert_eq!(
+            text,
+            "ddns-cgi-state 3\nA 84.17.5.9 5 - eve%0Achanges%0D%0A50%25%20a\n"
+        );
+        assert_eq!(HostState::parse(&text), Some(state));
+        // Only the form render writes is read: a raw space, a lower-case or a needless escape.
+        for by in ["a b", "a%0a", "%61"] {
+            let text = format!("ddns-cgi-state 3\nA 1.2.3.4 1 - {by}\n");
+            assert_eq!(HostState::parse(&text), None, "{by}");
+        }
+    }
+
+    #[test]
+    fn files_of_version_2_are_still_read() {
+        let state = HostState::parse("ddns-cgi-state 2\nA 1.2.3.4 1 - al ice\nchanges 1\n");
+        let v4 = state.unwrap().v4.unwrap();
+        assert_eq!((v4.by.as_str(), v4.seen_at), ("al ice", 1));
     }
 
     #[test]

@@ -552,7 +552,7 @@ fn stale_or_broken_state_means_asking_the_registrar() {
     let state_file = dir.path().join("state/hosts/home.example.co.uk");
     let text = std::fs::read_to_string(&state_file).unwrap();
     assert!(
-        text.starts_with("ddns-cgi-state 2\nA 84.17.5.40 "),
+        text.starts_with("ddns-cgi-state 3\nA 84.17.5.40 "),
         "{text}"
     );
     assert!(text.contains(" alice\n"), "{text}");
@@ -586,7 +586,7 @@ fn stale_or_broken_state_means_asking_the_registrar() {
     assert!(
         std::fs::read_to_string(&state_file)
             .unwrap()
-            .starts_with("ddns-cgi-state 2\n")
+            .starts_with("ddns-cgi-state 3\n")
     );
 }
 
