@@ -3,16 +3,19 @@
 //! so this lives in small files in the state directory.
 //!
 //! Files are replaced atomically (write a temporary file, fsync, rename), so a reader sees
-//! the old state or the new one, never half of either. A missing or unreadable file only
-//! means "ask the registrar"; it is never an error for the router.
+//! the old state or the new one, never half of either. A missing file only means "ask the
+//! registrar". A file that is there but cannot be used is told apart from a missing one:
+//! the abuse limit must not be reset by damaging a host's file.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs::{self, File, Permissions};
+use std::io::{Read, Write};
 use std::net::IpAddr;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
+use crate::files::{self, Access, FileError};
 use crate::hostname::Hostname;
 
 /// The last value set for one family.
@@ -48,6 +51,9 @@ const HEADER_V2: &str = "ddns-cgi-state 2";
 /// Bytes of a user name written as `%XX`: every byte that is not printable ASCII (so no
 /// input can add a line or a field), the space that separates fields, and `%` itself.
 const USER_BYTES: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
+
+/// A state file is a few lines; one with `abuse_limit` at its maximum stays below 3 MB.
+const MAX_SIZE: u64 = 4 << 20;
 
 impl HostState {
     /// The state file's text: one line per family and one for the changes, whatever the
@@ -131,18 +137,55 @@ pub struct Store {
 pub struct StoreError {
     /// The file or directory.
     pub path: PathBuf,
-    /// The OS error.
-    pub error: std::io::Error,
+    /// What went wrong.
+    pub error: FileError,
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "cannot write {} ({}); the state_dir must exist and be writable by the web server's user (e.g. chown www-data)",
-            self.path.display(),
-            self.error
-        )
+        let path = self.path.display();
+        match &self.error {
+            FileError::Io(e) => write!(
+                f,
+                "cannot write {path} ({e}); the state_dir must exist and be writable by the web server's user (e.g. chown www-data)"
+            ),
+            other => write!(
+                f,
+                "{path} {other}, which ddns-cgi does not use in the state_dir (one planted there could make it write elsewhere or hang); remove it"
+            ),
+        }
+    }
+}
+
+impl From<(&Path, FileError)> for StoreError {
+    fn from((path, error): (&Path, FileError)) -> StoreError {
+        StoreError {
+            path: path.to_path_buf(),
+            error,
+        }
+    }
+}
+
+/// A state file (or the directory of them) that is there but cannot be used: not ours,
+/// damaged, unreadable, a link or not a regular file.
+#[derive(Debug)]
+pub struct Damaged {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// What is wrong; None when the text is not a state file.
+    pub error: Option<FileError>,
+}
+
+impl std::fmt::Display for Damaged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error {
+            Some(e) => write!(f, "state {} {e}", self.path.display()),
+            None => write!(
+                f,
+                "state {} is damaged or of an unknown version",
+                self.path.display()
+            ),
+        }
     }
 }
 
@@ -164,47 +207,90 @@ impl Store {
         self.dir.join("hosts").join(host.as_str())
     }
 
-    /// The remembered state, or None when missing or unreadable.
-    pub fn load(&self, host: &Hostname) -> Option<HostState> {
-        let text = fs::read_to_string(self.host_path(host)).ok()?;
-        HostState::parse(&text)
+    /// The state directory, made when missing, and who may share what is made in it.
+    fn access(&self) -> Result<Access, StoreError> {
+        let err = |error: std::io::Error| StoreError::from((self.dir.as_path(), error.into()));
+        if !self.dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(Access::Private.dir_mode())
+                .create(&self.dir)
+                .map_err(err)?;
+            fs::set_permissions(
+                &self.dir,
+                Permissions::from_mode(Access::Private.dir_mode()),
+            )
+            .map_err(err)?;
+        }
+        Access::of(&self.dir).map_err(err)
+    }
+
+    /// `name` inside the state directory, made when missing, and who may share its files.
+    pub fn subdir(&self, name: &str) -> Result<(PathBuf, Access), StoreError> {
+        let access = self.access()?;
+        let dir = self.dir.join(name);
+        files::ensure_dir(&dir, access).map_err(|e| StoreError::from((dir.as_path(), e)))?;
+        Ok((dir, access))
+    }
+
+    /// The remembered state: None when there is none, Damaged when a file is there that
+    /// cannot be used.
+    pub fn load(&self, host: &Hostname) -> Result<Option<HostState>, Damaged> {
+        let damaged = |path: &Path, error| Damaged {
+            path: path.to_path_buf(),
+            error,
+        };
+        let hosts = self.dir.join("hosts");
+        match files::dir_exists(&hosts) {
+            Ok(true) => {}
+            // A state_dir the web server's user cannot search is reported, with the fix,
+            // when the zone's lock is taken in it.
+            Ok(false) | Err(FileError::Io(_)) => return Ok(None),
+            Err(e) => return Err(damaged(&hosts, Some(e))),
+        }
+        let path = self.host_path(host);
+        let Some(file) = files::open_regular(&path).map_err(|e| damaged(&path, Some(e)))? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        file.take(MAX_SIZE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| damaged(&path, Some(e.into())))?;
+        String::from_utf8(bytes)
+            .ok()
+            .filter(|text| text.len() as u64 <= MAX_SIZE)
+            .and_then(|text| HostState::parse(&text))
+            .map(Some)
+            .ok_or_else(|| damaged(&path, None))
     }
 
     /// Replaces the state atomically.
     pub fn save(&self, host: &Hostname, state: &HostState) -> Result<(), StoreError> {
+        let (dir, access) = self.subdir("hosts")?;
         let path = self.host_path(host);
-        let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
-        let err = |path: &Path, error| StoreError {
-            path: path.to_path_buf(),
-            error,
-        };
-        fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
         // Not named after the host: a name of 253 characters plus any decoration would pass
-        // the 255-byte limit of a file name. One process saves one host at a time.
-        let temp = dir.join(format!(".saving.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut file = File::create(&temp)?;
+        // the 255-byte limit of a file name.
+        let (mut file, temp) = files::create_temp(&dir, ".saving.", access)
+            .map_err(|e| StoreError::from((dir.as_path(), e.into())))?;
+        let mut write = || -> std::io::Result<()> {
             file.write_all(state.render().as_bytes())?;
             file.sync_all()?;
+            // Replaces whatever has the name, a planted link included, never its target.
             fs::rename(&temp, &path)?;
             // The rename is durable once the directory entry is.
             File::open(&dir)?.sync_all()
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&temp);
-            err(&path, e)
+            StoreError::from((path.as_path(), e.into()))
         })
     }
 
     /// Checks that the directory can be written, as `check-config` reports it.
     pub fn check_writable(&self) -> Result<(), StoreError> {
-        let err = |path: &Path, error| StoreError {
-            path: path.to_path_buf(),
-            error,
-        };
-        fs::create_dir_all(&self.dir).map_err(|e| err(&self.dir, e))?;
-        let probe = self.dir.join(format!(".probe.{}", std::process::id()));
-        File::create(&probe).map_err(|e| err(&self.dir, e))?;
+        let access = self.access()?;
+        let (_, probe) = files::create_temp(&self.dir, ".probe.", access)
+            .map_err(|e| StoreError::from((self.dir.as_path(), e.into())))?;
         let _ = fs::remove_file(&probe);
         Ok(())
     }
@@ -285,13 +371,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ddns-state-unit-{}", std::process::id()));
         let store = Store::new(&dir);
         let host: Hostname = "home.example.com".parse().unwrap();
-        assert_eq!(store.load(&host), None);
+        assert!(matches!(store.load(&host), Ok(None)));
         let state = HostState {
             changes: vec![5],
             ..HostState::default()
         };
         store.save(&host, &state).unwrap();
-        assert_eq!(store.load(&host), Some(state));
+        assert_eq!(store.load(&host).unwrap(), Some(state));
         let leftovers: Vec<_> = fs::read_dir(dir.join("hosts")).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
         let _ = fs::remove_dir_all(&dir);
@@ -315,7 +401,7 @@ mod tests {
             ..HostState::default()
         };
         store.save(&host, &state).unwrap();
-        assert_eq!(store.load(&host), Some(state));
+        assert_eq!(store.load(&host).unwrap(), Some(state));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
