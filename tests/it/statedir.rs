@@ -1,7 +1,8 @@
 //! What other local users can do to the state directory: read nothing and lock nothing
 //! (modes are set whatever the umask), redirect nothing (no link is followed), stall
 //! nothing (no FIFO is waited for), and reset no abuse limit (no user name adds a line; a
-//! damaged file counts against the limit).
+//! damaged file counts against the limit). Plus what `check-config` says about files others
+//! may open.
 
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt, symlink};
@@ -496,4 +497,122 @@ fn state_files_of_the_previous_layout_are_still_read() {
     let answer = update(&s.config, "84.17.5.75");
     assert_answer(&answer, "200 OK", "nochg 84.17.5.75\n");
     assert!(s.gw.requests().is_empty(), "answered from the state");
+}
+
+// ---------------------------------------------------------------------------------------
+// check-config
+// ---------------------------------------------------------------------------------------
+
+fn check_config(config: &Path, strict: bool) -> Output {
+    let mut cmd = Command::new(binary());
+    cmd.args(["check-config", "--config"])
+        .arg(config)
+        .env_clear();
+    if strict {
+        cmd.arg("--strict");
+    }
+    cmd.output().unwrap()
+}
+
+/// A config that deserves no warning once its files are set up as docs/install.md says.
+fn quiet_setup(tag: &str) -> Setup {
+    let s = Setup::new(tag, "");
+    fs::create_dir(s.state()).unwrap();
+    // Owned by the web server's user, as docs/install.md has it (not root: that warns).
+    sh("chown", &["www-data", s.state().to_str().unwrap()]);
+    fs::set_permissions(s.state(), fs::Permissions::from_mode(0o750)).unwrap();
+    fs::set_permissions(&s.config, fs::Permissions::from_mode(0o640)).unwrap();
+    s
+}
+
+#[test]
+fn check_config_is_quiet_about_files_closed_to_others() {
+    let s = quiet_setup("check-quiet");
+    for strict in [false, true] {
+        let out = check_config(&s.config, strict);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).ends_with("config OK\n"));
+    }
+}
+
+#[test]
+fn check_config_warns_about_a_config_others_may_open() {
+    let s = quiet_setup("check-config-mode");
+    for (mode, may) in [
+        (0o644, "readable by"),
+        (0o642, "writable by"),
+        (0o666, "readable and writable by"),
+        (0o641, "open to"),
+    ] {
+        fs::set_permissions(&s.config, fs::Permissions::from_mode(mode)).unwrap();
+        let warning = format!(
+            "ddns-cgi: warning: config {} is {may} other users (mode {mode:04o}): it holds the registrar credentials; run chmod o-rwx {}\n",
+            s.config.display(),
+            s.config.display()
+        );
+        let out = check_config(&s.config, false);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), warning);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).ends_with("config OK\n"));
+
+        let out = check_config(&s.config, true);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "{warning}ddns-cgi: --strict: 1 warning(s) above; fix them, or run without --strict\n"
+            )
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("config OK"));
+    }
+}
+
+#[test]
+fn check_config_warns_about_a_state_dir_others_may_open() {
+    let s = quiet_setup("check-state-mode");
+    fs::set_permissions(s.state(), fs::Permissions::from_mode(0o755)).unwrap();
+    let warning = format!(
+        "ddns-cgi: warning: state_dir {} is readable by other users (mode 0755): it holds each host's address and user, and the zone locks; run chmod o-rwx {}\n",
+        s.state().display(),
+        s.state().display()
+    );
+    let out = check_config(&s.config, false);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), warning);
+    assert_eq!(out.status.code(), Some(0));
+    let out = check_config(&s.config, true);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with(&warning));
+}
+
+#[test]
+fn strict_check_config_fails_on_every_kind_of_warning() {
+    // A root-owned state directory, and no allowed_hostnames: the warnings check-config
+    // gave before --strict existed count too.
+    let s = quiet_setup("check-strict");
+    sh("chown", &["root", s.state().to_str().unwrap()]);
+    let open = s.dir.write_config(
+        "open.ini",
+        &fs::read_to_string(&s.config)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("allowed_hostnames") && !l.starts_with("state_dir"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    );
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o600)).unwrap();
+    let out = check_config(&open, false);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(stderr.contains("is owned by root"), "{stderr}");
+    assert!(stderr.contains("allowed_hostnames is not set"), "{stderr}");
+    let out = check_config(&open, true);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{stderr}ddns-cgi: --strict: 2 warning(s) above; fix them, or run without --strict\n"
+        )
+    );
 }
