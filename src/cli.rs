@@ -15,6 +15,8 @@ pub enum Command {
         config: Option<PathBuf>,
         /// `--probe`: also make one read-only call per registrar.
         probe: bool,
+        /// `--strict`: fail when any warning was printed.
+        strict: bool,
     },
     /// Print the version.
     Version,
@@ -24,13 +26,15 @@ pub enum Command {
 
 /// Usage text.
 pub const USAGE: &str = "\
-usage: ddns-cgi check-config [--config FILE] [--probe]
+usage: ddns-cgi check-config [--config FILE] [--probe] [--strict]
        ddns-cgi --version
 
 Run by a web server (GATEWAY_INTERFACE set), ddns-cgi answers NoIP/DynDNS2 updates.
 The config file is --config FILE, else $DDNS_CONFIG, else /etc/ddns-cgi/ddns-cgi.ini.
 check-config validates it and prints the effective settings, secrets as ***;
---probe also makes one read-only call to each registrar to prove the credentials work.
+--probe also makes one read-only call to each registrar to prove the credentials work;
+--strict fails (exit status 1) when any warning was printed, e.g. about a config file
+or state_dir that other local users may open.
 ";
 
 /// Parses the arguments after the program name.
@@ -43,9 +47,11 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "check-config" => {
             let mut config = None;
             let mut probe = false;
+            let mut strict = false;
             while let Some(arg) = args.next() {
                 match arg.as_str() {
                     "--probe" => probe = true,
+                    "--strict" => strict = true,
                     "--config" | "-c" => {
                         let path = args.next().ok_or("--config needs a file name")?;
                         config = Some(PathBuf::from(path));
@@ -53,7 +59,11 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     other => return Err(format!("check-config: unknown argument `{other}`")),
                 }
             }
-            Ok(Command::CheckConfig { config, probe })
+            Ok(Command::CheckConfig {
+                config,
+                probe,
+                strict,
+            })
         }
         "--version" | "-V" | "version" => Ok(Command::Version),
         "--help" | "-h" | "help" => Ok(Command::Help),

@@ -14,6 +14,7 @@ pub mod backend;
 pub mod cgi;
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod hostname;
 pub mod lock;
 pub mod log;

@@ -3,11 +3,15 @@
 //! SchlundTech writes whole zones: two overlapping requests would each write back a zone
 //! missing the other's change. Every CGI process is separate, so the lock is an OS file
 //! lock on a file in the state directory; the OS drops it if the process dies.
+//!
+//! A lock can be taken through any descriptor, a read-only one too, so the file's mode is
+//! what keeps other local users from holding a zone: they may not open it at all.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::files;
 use crate::state::{Store, StoreError};
 
 /// A held lock; released when dropped.
@@ -67,25 +71,10 @@ pub fn lock_zone(
     zone: &str,
     wait: Duration,
 ) -> Result<ZoneLock, LockError> {
-    let dir = store.dir().join("locks");
-    std::fs::create_dir_all(&dir).map_err(|error| {
-        LockError::Store(StoreError {
-            path: dir.clone(),
-            error,
-        })
-    })?;
+    let (dir, access) = store.subdir("locks").map_err(LockError::Store)?;
     let path = dir.join(lock_file_name(registrar, zone));
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|error| {
-            LockError::Store(StoreError {
-                path: path.clone(),
-                error,
-            })
-        })?;
+    let file = files::open_lock(&path, access)
+        .map_err(|e| LockError::Store(StoreError::from((path.as_path(), e))))?;
     let started = Instant::now();
     loop {
         match file.try_lock() {
@@ -98,7 +87,10 @@ pub fn lock_zone(
                 });
             }
             Err(TryLockError::Error(error)) => {
-                return Err(LockError::Store(StoreError { path, error }));
+                return Err(LockError::Store(StoreError::from((
+                    path.as_path(),
+                    error.into(),
+                ))));
             }
         }
     }

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -21,7 +22,11 @@ fn main() -> ExitCode {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
-        Ok(Command::CheckConfig { config, probe }) => check_config(config, probe),
+        Ok(Command::CheckConfig {
+            config,
+            probe,
+            strict,
+        }) => check_config(config, probe, strict),
         Ok(Command::Version) => {
             println!("ddns-cgi {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -101,56 +106,78 @@ fn run_cgi() {
     let _ = out.flush();
 }
 
-fn check_config(explicit: Option<PathBuf>, probe: bool) -> ExitCode {
+fn check_config(explicit: Option<PathBuf>, probe: bool, strict: bool) -> ExitCode {
     let path = config_path(explicit);
-    match Config::load(&path) {
+    let config = match Config::load(&path) {
+        Ok(config) => config,
         Err(e) => {
             eprintln!("ddns-cgi: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-        Ok(config) => {
-            let http = match Http::new(&config.general) {
-                Ok(http) => http,
+    };
+    let http = match Http::new(&config.general) {
+        Ok(http) => http,
+        Err(e) => {
+            eprintln!("ddns-cgi: config {}: {e}", config.path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", cli::describe(&config));
+    let store = ddns_cgi::state::Store::new(&config.general.state_dir);
+    if let Err(e) = store.check_writable() {
+        eprintln!("ddns-cgi: state_dir: {e}");
+        return ExitCode::FAILURE;
+    }
+    let mut warnings = file_warnings(&config);
+    warnings.extend(cli::warnings(&config));
+    for warning in &warnings {
+        eprintln!("ddns-cgi: warning: {warning}");
+    }
+    if probe {
+        let log = Log::stderr(Level::Warn);
+        let registrars = backend::from_config(&config, http);
+        for registrar in &registrars.list {
+            match registrar.probe(&SystemTime::now, &log) {
+                Ok(found) => println!("probe {}: {found}", registrar.label()),
                 Err(e) => {
-                    eprintln!("ddns-cgi: config {}: {e}", config.path.display());
+                    eprintln!("ddns-cgi: probe failed: {e}");
                     return ExitCode::FAILURE;
                 }
-            };
-            print!("{}", cli::describe(&config));
-            let store = ddns_cgi::state::Store::new(&config.general.state_dir);
-            if let Err(e) = store.check_writable() {
-                eprintln!("ddns-cgi: state_dir: {e}");
-                return ExitCode::FAILURE;
             }
-            if let Some(warning) = state_dir_owner_warning(&config.general.state_dir) {
-                eprintln!("ddns-cgi: warning: {warning}");
-            }
-            for warning in cli::warnings(&config) {
-                eprintln!("ddns-cgi: warning: {warning}");
-            }
-            if probe {
-                let log = Log::stderr(Level::Warn);
-                let registrars = backend::from_config(&config, http);
-                for registrar in &registrars.list {
-                    match registrar.probe(&SystemTime::now, &log) {
-                        Ok(found) => println!("probe {}: {found}", registrar.label()),
-                        Err(e) => {
-                            eprintln!("ddns-cgi: probe failed: {e}");
-                            return ExitCode::FAILURE;
-                        }
-                    }
-                }
-            }
-            println!("config OK");
-            ExitCode::SUCCESS
         }
     }
+    if strict && !warnings.is_empty() {
+        eprintln!(
+            "ddns-cgi: --strict: {} warning(s) above; fix them, or run without --strict",
+            warnings.len()
+        );
+        return ExitCode::FAILURE;
+    }
+    println!("config OK");
+    ExitCode::SUCCESS
+}
+
+/// Warnings about the files on this machine: who owns the state directory, and whether
+/// other local users may open it or the config.
+fn file_warnings(config: &Config) -> Vec<String> {
+    let state_dir = &config.general.state_dir;
+    [
+        state_dir_owner_warning(state_dir),
+        others_warning(
+            state_dir,
+            "state_dir",
+            "it holds each host's address and user, and the zone locks",
+        ),
+        others_warning(&config.path, "config", "it holds the registrar credentials"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// `check-config` usually runs as root, for whom every directory is writable; the web
 /// server's user is not root, so a root-owned state directory is worth a warning.
-fn state_dir_owner_warning(dir: &std::path::Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
+fn state_dir_owner_warning(dir: &Path) -> Option<String> {
     let meta = std::fs::metadata(dir).ok()?;
     (meta.uid() == 0 && meta.mode() & 0o002 == 0).then(|| {
         format!(
@@ -159,4 +186,21 @@ fn state_dir_owner_warning(dir: &std::path::Path) -> Option<String> {
             dir.display()
         )
     })
+}
+
+/// A file or directory that users other than its owner and group may open.
+fn others_warning(path: &Path, what: &str, why: &str) -> Option<String> {
+    let mode = std::fs::metadata(path).ok()?.mode() & 0o7777;
+    let may = match (mode & 0o004 != 0, mode & 0o002 != 0) {
+        _ if mode & 0o007 == 0 => return None,
+        (true, true) => "readable and writable by",
+        (true, false) => "readable by",
+        (false, true) => "writable by",
+        (false, false) => "open to",
+    };
+    Some(format!(
+        "{what} {} is {may} other users (mode {mode:04o}): {why}; run chmod o-rwx {}",
+        path.display(),
+        path.display()
+    ))
 }

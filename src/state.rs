@@ -3,14 +3,19 @@
 //! so this lives in small files in the state directory.
 //!
 //! Files are replaced atomically (write a temporary file, fsync, rename), so a reader sees
-//! the old state or the new one, never half of either. A missing or unreadable file only
-//! means "ask the registrar"; it is never an error for the router.
+//! the old state or the new one, never half of either. A missing file only means "ask the
+//! registrar". A file that is there but cannot be used is told apart from a missing one:
+//! the abuse limit must not be reset by damaging a host's file.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs::{self, File, Permissions};
+use std::io::{Read, Write};
 use std::net::IpAddr;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+
+use crate::files::{self, Access, FileError};
 use crate::hostname::Hostname;
 
 /// The last value set for one family.
@@ -38,17 +43,28 @@ pub struct HostState {
     pub changes: Vec<u64>,
 }
 
-/// Files of another version read as missing, which only means asking the registrar.
-const HEADER: &str = "ddns-cgi-state 2";
+/// The current layout. Files of version 2 (the same, with the user unencoded) are still
+/// read; any other text is damaged state.
+const HEADER: &str = "ddns-cgi-state 3";
+const HEADER_V2: &str = "ddns-cgi-state 2";
+
+/// Bytes of a user name written as `%XX`: every byte that is not printable ASCII (so no
+/// input can add a line or a field), the space that separates fields, and `%` itself.
+const USER_BYTES: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
+
+/// A state file is a few lines; one with `abuse_limit` at its maximum stays below 3 MB.
+const MAX_SIZE: u64 = 4 << 20;
 
 impl HostState {
-    /// The state file's text.
+    /// The state file's text: one line per family and one for the changes, whatever the
+    /// user name holds.
     pub fn render(&self) -> String {
         let mut out = format!("{HEADER}\n");
         for (word, family) in [("A", &self.v4), ("AAAA", &self.v6)] {
             if let Some(f) = family {
                 let ttl = f.ttl.map_or("-".to_string(), |t| t.to_string());
-                out.push_str(&format!("{word} {} {} {ttl} {}\n", f.addr, f.seen_at, f.by));
+                let by = utf8_percent_encode(&f.by, USER_BYTES);
+                out.push_str(&format!("{word} {} {} {ttl} {by}\n", f.addr, f.seen_at));
             }
         }
         if !self.changes.is_empty() {
@@ -61,9 +77,11 @@ impl HostState {
     /// Reads a state file's text; None when it is not one of ours.
     pub fn parse(text: &str) -> Option<HostState> {
         let mut lines = text.lines();
-        if lines.next()? != HEADER {
-            return None;
-        }
+        let user: fn(std::str::Split<'_, char>) -> Option<String> = match lines.next()? {
+            HEADER => decode_user,
+            HEADER_V2 => |words| Some(words.collect::<Vec<_>>().join(" ")),
+            _ => return None,
+        };
         let mut state = HostState::default();
         for line in lines {
             let mut words = line.split(' ');
@@ -75,7 +93,7 @@ impl HostState {
                         "-" => None,
                         t => Some(t.parse().ok()?),
                     };
-                    let by = words.collect::<Vec<_>>().join(" ");
+                    let by = user(words)?;
                     let family = Some(Family {
                         addr,
                         seen_at,
@@ -98,6 +116,16 @@ impl HostState {
     }
 }
 
+/// The user field of the current layout: exactly one word, in the form `render` writes.
+fn decode_user(mut words: std::str::Split<'_, char>) -> Option<String> {
+    let word = words.next()?;
+    if words.next().is_some() {
+        return None;
+    }
+    let user = percent_decode_str(word).decode_utf8().ok()?.into_owned();
+    (utf8_percent_encode(&user, USER_BYTES).to_string() == word).then_some(user)
+}
+
 /// The state directory.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -109,18 +137,55 @@ pub struct Store {
 pub struct StoreError {
     /// The file or directory.
     pub path: PathBuf,
-    /// The OS error.
-    pub error: std::io::Error,
+    /// What went wrong.
+    pub error: FileError,
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "cannot write {} ({}); the state_dir must exist and be writable by the web server's user (e.g. chown www-data)",
-            self.path.display(),
-            self.error
-        )
+        let path = self.path.display();
+        match &self.error {
+            FileError::Io(e) => write!(
+                f,
+                "cannot write {path} ({e}); the state_dir must exist and be writable by the web server's user (e.g. chown www-data)"
+            ),
+            other => write!(
+                f,
+                "{path} {other}, which ddns-cgi does not use in the state_dir (one planted there could make it write elsewhere or hang); remove it"
+            ),
+        }
+    }
+}
+
+impl From<(&Path, FileError)> for StoreError {
+    fn from((path, error): (&Path, FileError)) -> StoreError {
+        StoreError {
+            path: path.to_path_buf(),
+            error,
+        }
+    }
+}
+
+/// A state file (or the directory of them) that is there but cannot be used: not ours,
+/// damaged, unreadable, a link or not a regular file.
+#[derive(Debug)]
+pub struct Damaged {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// What is wrong; None when the text is not a state file.
+    pub error: Option<FileError>,
+}
+
+impl std::fmt::Display for Damaged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error {
+            Some(e) => write!(f, "state {} {e}", self.path.display()),
+            None => write!(
+                f,
+                "state {} is damaged or of an unknown version",
+                self.path.display()
+            ),
+        }
     }
 }
 
@@ -142,47 +207,90 @@ impl Store {
         self.dir.join("hosts").join(host.as_str())
     }
 
-    /// The remembered state, or None when missing or unreadable.
-    pub fn load(&self, host: &Hostname) -> Option<HostState> {
-        let text = fs::read_to_string(self.host_path(host)).ok()?;
-        HostState::parse(&text)
+    /// The state directory, made when missing, and who may share what is made in it.
+    fn access(&self) -> Result<Access, StoreError> {
+        let err = |error: std::io::Error| StoreError::from((self.dir.as_path(), error.into()));
+        if !self.dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(Access::Private.dir_mode())
+                .create(&self.dir)
+                .map_err(err)?;
+            fs::set_permissions(
+                &self.dir,
+                Permissions::from_mode(Access::Private.dir_mode()),
+            )
+            .map_err(err)?;
+        }
+        Access::of(&self.dir).map_err(err)
+    }
+
+    /// `name` inside the state directory, made when missing, and who may share its files.
+    pub fn subdir(&self, name: &str) -> Result<(PathBuf, Access), StoreError> {
+        let access = self.access()?;
+        let dir = self.dir.join(name);
+        files::ensure_dir(&dir, access).map_err(|e| StoreError::from((dir.as_path(), e)))?;
+        Ok((dir, access))
+    }
+
+    /// The remembered state: None when there is none, Damaged when a file is there that
+    /// cannot be used.
+    pub fn load(&self, host: &Hostname) -> Result<Option<HostState>, Damaged> {
+        let damaged = |path: &Path, error| Damaged {
+            path: path.to_path_buf(),
+            error,
+        };
+        let hosts = self.dir.join("hosts");
+        match files::dir_exists(&hosts) {
+            Ok(true) => {}
+            // A state_dir the web server's user cannot search is reported, with the fix,
+            // when the zone's lock is taken in it.
+            Ok(false) | Err(FileError::Io(_)) => return Ok(None),
+            Err(e) => return Err(damaged(&hosts, Some(e))),
+        }
+        let path = self.host_path(host);
+        let Some(file) = files::open_regular(&path).map_err(|e| damaged(&path, Some(e)))? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        file.take(MAX_SIZE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| damaged(&path, Some(e.into())))?;
+        String::from_utf8(bytes)
+            .ok()
+            .filter(|text| text.len() as u64 <= MAX_SIZE)
+            .and_then(|text| HostState::parse(&text))
+            .map(Some)
+            .ok_or_else(|| damaged(&path, None))
     }
 
     /// Replaces the state atomically.
     pub fn save(&self, host: &Hostname, state: &HostState) -> Result<(), StoreError> {
+        let (dir, access) = self.subdir("hosts")?;
         let path = self.host_path(host);
-        let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
-        let err = |path: &Path, error| StoreError {
-            path: path.to_path_buf(),
-            error,
-        };
-        fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
         // Not named after the host: a name of 253 characters plus any decoration would pass
-        // the 255-byte limit of a file name. One process saves one host at a time.
-        let temp = dir.join(format!(".saving.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut file = File::create(&temp)?;
+        // the 255-byte limit of a file name.
+        let (mut file, temp) = files::create_temp(&dir, ".saving.", access)
+            .map_err(|e| StoreError::from((dir.as_path(), e.into())))?;
+        let mut write = || -> std::io::Result<()> {
             file.write_all(state.render().as_bytes())?;
             file.sync_all()?;
+            // Replaces whatever has the name, a planted link included, never its target.
             fs::rename(&temp, &path)?;
             // The rename is durable once the directory entry is.
             File::open(&dir)?.sync_all()
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&temp);
-            err(&path, e)
+            StoreError::from((path.as_path(), e.into()))
         })
     }
 
     /// Checks that the directory can be written, as `check-config` reports it.
     pub fn check_writable(&self) -> Result<(), StoreError> {
-        let err = |path: &Path, error| StoreError {
-            path: path.to_path_buf(),
-            error,
-        };
-        fs::create_dir_all(&self.dir).map_err(|e| err(&self.dir, e))?;
-        let probe = self.dir.join(format!(".probe.{}", std::process::id()));
-        File::create(&probe).map_err(|e| err(&self.dir, e))?;
+        let access = self.access()?;
+        let (_, probe) = files::create_temp(&self.dir, ".probe.", access)
+            .map_err(|e| StoreError::from((self.dir.as_path(), e.into())))?;
         let _ = fs::remove_file(&probe);
         Ok(())
     }
@@ -212,15 +320,15 @@ mod tests {
         assert_eq!(HostState::parse(&state.render()), Some(state));
         assert_eq!(HostState::parse("garbage"), None);
         assert_eq!(
-            HostState::parse("ddns-cgi-state 2\nA 2a01::1 1 - x\n"),
+            HostState::parse("ddns-cgi-state 3\nA 2a01::1 1 - x\n"),
             None
         );
         assert_eq!(
-            HostState::parse("ddns-cgi-state 2\nA 1.2.3.4 x - y\n"),
+            HostState::parse("ddns-cgi-state 3\nA 1.2.3.4 x - y\n"),
             None
         );
         assert_eq!(
-            HostState::parse("ddns-cgi-state 2\nA 1.2.3.4 1 ttl y\n"),
+            HostState::parse("ddns-cgi-state 3\nA 1.2.3.4 1 ttl y\n"),
             None
         );
         // An older layout is not guessed at.
@@ -228,17 +336,48 @@ mod tests {
     }
 
     #[test]
+    fn user_names_cannot_add_lines_or_fields() {
+        let state = HostState {
+            v4: Some(Family {
+                addr: "84.17.5.9".parse().unwrap(),
+                seen_at: 5,
+                ttl: None,
+                by: "eve\nchanges\r\n50% a".into(),
+            }),
+            ..HostState::default()
+        };
+        let text = state.render();
+        assert_eq!(
+            text,
+            "ddns-cgi-state 3\nA 84.17.5.9 5 - eve%0Achanges%0D%0A50%25%20a\n"
+        );
+        assert_eq!(HostState::parse(&text), Some(state));
+        // Only the form render writes is read: a raw space, a lower-case or a needless escape.
+        for by in ["a b", "a%0a", "%61"] {
+            let text = format!("ddns-cgi-state 3\nA 1.2.3.4 1 - {by}\n");
+            assert_eq!(HostState::parse(&text), None, "{by}");
+        }
+    }
+
+    #[test]
+    fn files_of_version_2_are_still_read() {
+        let state = HostState::parse("ddns-cgi-state 2\nA 1.2.3.4 1 - al ice\nchanges 1\n");
+        let v4 = state.unwrap().v4.unwrap();
+        assert_eq!((v4.by.as_str(), v4.seen_at), ("al ice", 1));
+    }
+
+    #[test]
     fn saves_atomically_and_loads() {
         let dir = std::env::temp_dir().join(format!("ddns-state-unit-{}", std::process::id()));
         let store = Store::new(&dir);
         let host: Hostname = "home.example.com".parse().unwrap();
-        assert_eq!(store.load(&host), None);
+        assert!(matches!(store.load(&host), Ok(None)));
         let state = HostState {
             changes: vec![5],
             ..HostState::default()
         };
         store.save(&host, &state).unwrap();
-        assert_eq!(store.load(&host), Some(state));
+        assert_eq!(store.load(&host).unwrap(), Some(state));
         let leftovers: Vec<_> = fs::read_dir(dir.join("hosts")).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
         let _ = fs::remove_dir_all(&dir);
@@ -262,7 +401,7 @@ mod tests {
             ..HostState::default()
         };
         store.save(&host, &state).unwrap();
-        assert_eq!(store.load(&host), Some(state));
+        assert_eq!(store.load(&host).unwrap(), Some(state));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

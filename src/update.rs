@@ -128,7 +128,9 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
         let now = unix((ctx.clock)());
         let mut groups: Vec<(usize, ZoneChange)> = Vec::new();
         for name in &wanted {
-            let state = ctx.store.load(name).unwrap_or_default();
+            let Some(state) = load_state(name, ctx, &mut details, &mut per_name) else {
+                continue;
+            };
             if is_cached(&state, targets, now, ctx.general.cache_seconds) {
                 details.push(format!("{name} {} nochg (from state)", targets.describe()));
                 per_name.insert(name.clone(), Answer::NoChg(echo.clone()));
@@ -204,7 +206,11 @@ pub fn run(request: &UpdateRequest, ctx: &Context<'_>, dry_run: bool) -> (Vec<An
                     // Requests that arrived together all passed the abuse limit before the
                     // lock; the state as it is now decides.
                     change.records.retain_mut(|record| {
-                        let state = ctx.store.load(&record.host).unwrap_or_default();
+                        let Some(state) =
+                            load_state(&record.host, ctx, &mut details, &mut per_name)
+                        else {
+                            return false;
+                        };
                         if is_abuse(&state, targets, at, ctx.general) {
                             refuse_as_abuse(
                                 &record.host,
@@ -307,6 +313,35 @@ fn is_cached(state: &HostState, targets: &Targets, now: u64, window: u64) -> boo
         .as_ref()
         .is_none_or(|t| holds(&state.v6, IpAddr::V6(t.addr), now, window));
     v4 && v6
+}
+
+/// The host's remembered state, or None when it is refused. A state file that is there but
+/// unusable must not reset the abuse limit, or damaging it would be a way around the limit:
+/// the host counts as over the limit until the admin removes the file.
+fn load_state(
+    name: &Hostname,
+    ctx: &Context<'_>,
+    details: &mut Details,
+    per_name: &mut HashMap<Hostname, Answer>,
+) -> Option<HostState> {
+    match ctx.store.load(name) {
+        Ok(state) => Some(state.unwrap_or_default()),
+        Err(damaged) if ctx.general.abuse_limit == 0 => {
+            ctx.log.warn(format_args!(
+                "{damaged}; read as no state (abuse_limit = 0), and replaced once the update succeeds"
+            ));
+            Some(HostState::default())
+        }
+        Err(damaged) => {
+            ctx.log.error(format_args!(
+                "{damaged}; {name} counts as over its abuse_limit until the admin removes {}; answering abuse",
+                damaged.path.display()
+            ));
+            details.push(format!("{name} abuse (damaged state)"));
+            per_name.insert(name.clone(), Answer::Abuse);
+            None
+        }
+    }
 }
 
 fn refuse_as_abuse(
@@ -602,7 +637,7 @@ mod tests {
         );
         // The state records the change at the time the lock was taken, not the start.
         let host: Hostname = "home.example.net".parse().unwrap();
-        let state = store.load(&host).unwrap();
+        let state = store.load(&host).unwrap().unwrap();
         assert_eq!(state.v4.unwrap().seen_at, reading(2));
         assert_eq!(state.changes, vec![reading(2)]);
         let _ = std::fs::remove_dir_all(&dir);

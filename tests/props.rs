@@ -24,6 +24,7 @@ use ddns_cgi::log::{Level, Log, printable};
 use ddns_cgi::outcome::{Answer, Failure};
 use ddns_cgi::protocol::noip;
 use ddns_cgi::protocol::params::Params;
+use ddns_cgi::state::{Family, HostState};
 use fake_registrars::schlund::FIXTURE_ZONE;
 use proptest::prelude::*;
 
@@ -1053,6 +1054,71 @@ proptest! {
                 prop_assert!(!dump.contains(&secret), "{}", dump);
             }
             Err(e) => prop_assert!(!e.to_string().contains(&secret), "{}", e),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// State files
+// ---------------------------------------------------------------------------------------
+
+/// A user name as REMOTE_USER may carry it: anything, line breaks, NUL, `%` and spaces.
+fn user_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[a-z \r\n\t\u{0}%\u{7f}\u{85}\u{2028}é😀]{0,24}",
+        hostile_text(),
+    ]
+}
+
+fn family<A: Into<IpAddr>>(addr: impl Strategy<Value = A>) -> impl Strategy<Value = Family> {
+    (
+        addr,
+        any::<u64>(),
+        prop::option::of(any::<u32>()),
+        user_name(),
+    )
+        .prop_map(|(addr, seen_at, ttl, by)| Family {
+            addr: addr.into(),
+            seen_at,
+            ttl,
+            by,
+        })
+}
+
+fn host_state() -> impl Strategy<Value = HostState> {
+    (
+        prop::option::of(family(any::<Ipv4Addr>())),
+        prop::option::of(family(any::<Ipv6Addr>())),
+        prop::collection::vec(any::<u64>(), 0..16),
+    )
+        .prop_map(|(v4, v6, changes)| HostState { v4, v6, changes })
+}
+
+proptest! {
+    #![proptest_config(cases(512))]
+
+    /// Whatever the user names hold, the file has one line per family and one for the
+    /// changes, only printable ASCII besides the line ends, and reads back exactly.
+    #[test]
+    fn state_files_round_trip_with_any_user_name(state in host_state()) {
+        let text = state.render();
+        let lines = 1
+            + usize::from(state.v4.is_some())
+            + usize::from(state.v6.is_some())
+            + usize::from(!state.changes.is_empty());
+        prop_assert_eq!(text.matches('\n').count(), lines);
+        prop_assert_eq!(text.lines().count(), lines);
+        prop_assert!(text.ends_with('\n'));
+        prop_assert!(text.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b)), "{:?}", text);
+        prop_assert_eq!(HostState::parse(&text), Some(state));
+    }
+
+    /// Any text: no panic, and what is read renders back to something that reads the same.
+    #[test]
+    fn state_parse_never_panics(text in prop_oneof![any::<String>(), hostile_text()]) {
+        if let Some(state) = HostState::parse(&text) {
+            prop_assert_eq!(HostState::parse(&state.render()), Some(state));
         }
     }
 }

@@ -10,5 +10,6 @@ mod hostile;
 mod nginx;
 mod reliability;
 mod schlund;
+mod statedir;
 mod util;
 mod webserver;

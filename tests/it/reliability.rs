@@ -540,7 +540,7 @@ fn the_state_remembers_no_more_changes_than_the_abuse_limit_needs() {
 }
 
 #[test]
-fn stale_or_broken_state_means_asking_the_registrar() {
+fn stale_state_means_asking_the_registrar_and_broken_state_waits_for_the_admin() {
     let dir = TempDir::new("stale");
     let gw = fake();
     let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
@@ -552,7 +552,7 @@ fn stale_or_broken_state_means_asking_the_registrar() {
     let state_file = dir.path().join("state/hosts/home.example.co.uk");
     let text = std::fs::read_to_string(&state_file).unwrap();
     assert!(
-        text.starts_with("ddns-cgi-state 2\nA 84.17.5.40 "),
+        text.starts_with("ddns-cgi-state 3\nA 84.17.5.40 "),
         "{text}"
     );
     assert!(text.contains(" alice\n"), "{text}");
@@ -574,9 +574,24 @@ fn stale_or_broken_state_means_asking_the_registrar() {
     );
     assert_eq!(gw.requests().len(), 1);
 
-    // Garbage: the registrar is asked, and the state is written anew.
+    // Garbage: not a reset of the abuse limit, but over it until the admin removes it.
     std::fs::write(&state_file, "\0\0garbage").unwrap();
     gw.clear_requests();
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.40"));
+    assert_answer(&answer, "200 OK", "abuse\n");
+    assert!(
+        answer.stderr.contains(&format!(
+            "ddns-cgi: error: state {} is damaged or of an unknown version; home.example.co.uk counts as over its abuse_limit until the admin removes {}; answering abuse\n",
+            state_file.display(),
+            state_file.display()
+        )),
+        "{}",
+        answer.stderr
+    );
+    assert!(gw.requests().is_empty());
+    assert_eq!(std::fs::read(&state_file).unwrap(), b"\0\0garbage");
+    // Removed: the registrar is asked, and the state is written anew.
+    std::fs::remove_file(&state_file).unwrap();
     assert_answer(
         &run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.40")),
         "200 OK",
@@ -586,7 +601,7 @@ fn stale_or_broken_state_means_asking_the_registrar() {
     assert!(
         std::fs::read_to_string(&state_file)
             .unwrap()
-            .starts_with("ddns-cgi-state 2\n")
+            .starts_with("ddns-cgi-state 3\n")
     );
 }
 
