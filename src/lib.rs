@@ -46,7 +46,7 @@ pub fn handle(
     response.head_only = request.method == "HEAD";
     log.info(format_args!(
         "{} {} user={} from={} agent={} query={}: {} -> {} {} | {} registrar calls | {} ms",
-        request.method,
+        printable(&request.method),
         printable(if request.path_info.is_empty() {
             "/"
         } else {

@@ -538,3 +538,25 @@ fn overlong_queries_are_answered_quickly() {
     assert_raw(&answer, "200 OK", &[], "good 84.17.5.50\n");
     assert_only_changed(&env, HOME_A, "84.17.5.50", "junk parameters");
 }
+
+/// A method holding terminal escapes is refused, and the log shows it escaped: an admin
+/// reading the log in a terminal sees the bytes, not what they would do.
+#[test]
+fn a_method_with_control_characters_is_logged_escaped() {
+    let env = setup("method-escape");
+    let answer = call(&env, &update(HOME, "84.17.5.45").method("G\u{1b}[2JE\u{8}T"));
+    assert_raw(
+        &answer,
+        "405 Method Not Allowed",
+        &["Allow: GET, HEAD, POST, PUT"],
+        "method not allowed\n",
+    );
+    assert!(
+        answer
+            .stderr
+            .contains("ddns-cgi: info: G\\u{1b}[2JE\\u{8}T / user=alice "),
+        "{}",
+        answer.stderr
+    );
+    assert_untouched(&env, "a method with control characters");
+}
