@@ -62,6 +62,50 @@ pub struct UserRule {
     pub use_global: bool,
 }
 
+/// Why a user name is refused. Web servers pass `REMOTE_USER` on as the client typed it,
+/// and some logins (LDAP, PAM) ignore case, blanks or look-alike letters; a name that is not
+/// plain printable ASCII could be another spelling of a login that has its own, narrower,
+/// `[user:NAME]` section, so it is refused instead of being judged by the global list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserNameError {
+    /// Starts with a blank, tab or other white space.
+    LeadingWhiteSpace,
+    /// Ends with a blank, tab, line break or other white space.
+    TrailingWhiteSpace,
+    /// Holds a control character (line break, escape, NUL, DEL, …).
+    ControlCharacter,
+    /// Holds a character outside printable ASCII (a byte that is not UTF-8 arrives as
+    /// U+FFFD, so it lands here too).
+    NotPrintableAscii,
+}
+
+impl fmt::Display for UserNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UserNameError::LeadingWhiteSpace => "has leading white space",
+            UserNameError::TrailingWhiteSpace => "has trailing white space",
+            UserNameError::ControlCharacter => "holds a control character",
+            UserNameError::NotPrintableAscii => "holds a byte outside printable ASCII",
+        })
+    }
+}
+
+/// Checks that a user name is printable ASCII (inner blanks allowed) without white space
+/// around it; only such names are looked up, lower-cased, among the `[user:NAME]` sections.
+pub fn check_user_name(name: &str) -> Result<(), UserNameError> {
+    if name.starts_with(char::is_whitespace) {
+        Err(UserNameError::LeadingWhiteSpace)
+    } else if name.ends_with(char::is_whitespace) {
+        Err(UserNameError::TrailingWhiteSpace)
+    } else if name.chars().any(char::is_control) {
+        Err(UserNameError::ControlCharacter)
+    } else if !name.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        Err(UserNameError::NotPrintableAscii)
+    } else {
+        Ok(())
+    }
+}
+
 /// The whole access policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Acl {
@@ -72,18 +116,23 @@ pub enum Acl {
     Lists {
         /// `[default] allowed_hostnames`, for every authenticated user.
         global: Vec<Pattern>,
-        /// Per-user rules by `REMOTE_USER`, lower-cased: user names match without case.
+        /// Per-user rules by `REMOTE_USER`, ASCII lower-cased: user names match without
+        /// case.
         users: BTreeMap<String, UserRule>,
     },
 }
 
 impl Acl {
-    /// Whether `user` may change `host`.
+    /// Whether `user` may change `host`. A name [`check_user_name`] refuses may change
+    /// nothing.
     pub fn allows(&self, user: &str, host: &Hostname) -> bool {
+        if check_user_name(user).is_err() {
+            return false;
+        }
         match self {
             Acl::Open => true,
             Acl::Lists { global, users } => {
-                let rule = users.get(&user.to_lowercase());
+                let rule = users.get(&user.to_ascii_lowercase());
                 let own = rule.is_some_and(|r| r.patterns.iter().any(|p| p.matches(host)));
                 let via_global =
                     rule.is_none_or(|r| r.use_global) && global.iter().any(|p| p.matches(host));
@@ -146,5 +195,57 @@ mod tests {
     #[test]
     fn open_acl_allows_all() {
         assert!(Acl::Open.allows("anyone", &host("x.example.net")));
+        assert!(!Acl::Open.allows("anyone ", &host("x.example.net")));
+    }
+
+    #[test]
+    fn only_plain_printable_ascii_names_are_user_names() {
+        for good in [
+            "alice",
+            "ALICE",
+            "Alice Smith",
+            "alice@example.com",
+            "a-b_c.d~!",
+        ] {
+            assert_eq!(check_user_name(good), Ok(()), "{good:?}");
+        }
+        let cases = [
+            ("alice ", UserNameError::TrailingWhiteSpace),
+            ("alice\t", UserNameError::TrailingWhiteSpace),
+            ("alice\r\n", UserNameError::TrailingWhiteSpace),
+            ("alice\u{a0}", UserNameError::TrailingWhiteSpace),
+            (" alice", UserNameError::LeadingWhiteSpace),
+            ("\u{3000}alice", UserNameError::LeadingWhiteSpace),
+            ("ali\nce", UserNameError::ControlCharacter),
+            ("alice\u{1b}[0m", UserNameError::ControlCharacter),
+            ("al\u{0}ice", UserNameError::ControlCharacter),
+            ("alic\u{7f}e", UserNameError::ControlCharacter),
+            ("alice\u{fffd}", UserNameError::NotPrintableAscii),
+            ("ALİCE", UserNameError::NotPrintableAscii),
+            ("аlice", UserNameError::NotPrintableAscii),
+            ("alice\u{200b}", UserNameError::NotPrintableAscii),
+        ];
+        for (name, error) in cases {
+            assert_eq!(check_user_name(name), Err(error), "{name:?}");
+        }
+    }
+
+    /// `use_global = no` cannot be escaped by a variant spelling: the variant is refused,
+    /// and the ASCII case-folded name gets the section.
+    #[test]
+    fn variant_spellings_of_a_narrowed_user_get_nothing() {
+        let acl = acl();
+        let global = host("home.example.com");
+        for variant in ["bob ", " bob", "bob\u{fffd}", "BOB\u{0}", "bob\r\n", "bоb"] {
+            assert!(!acl.allows(variant, &global), "{variant:?}");
+            assert!(
+                !acl.allows(variant, &host("bob.example.org")),
+                "{variant:?}"
+            );
+        }
+        for spelling in ["bob", "Bob", "BOB"] {
+            assert!(!acl.allows(spelling, &global), "{spelling}");
+            assert!(acl.allows(spelling, &host("bob.example.org")), "{spelling}");
+        }
     }
 }

@@ -413,12 +413,17 @@ fn no_request_value_reaches_the_header_block() {
     assert_raw(&answer, "200 OK", &[], "good 84.17.5.40\n");
     assert!(answer.stderr.contains("X-Injected"), "the agent is logged");
 
-    // A user name with a line break: not alice's, but the global list applies to it.
+    // A user name with a line break is no login name: refused like a failed login.
     let answer = call(
         &env,
         &update(HOME, "84.17.5.41").user(Some("alice\r\nX-Injected: 1\nddns-cgi: error: forged")),
     );
-    assert_raw(&answer, "200 OK", &[], "good 84.17.5.41\n");
+    assert_raw(
+        &answer,
+        "401 Unauthorized",
+        &["WWW-Authenticate: Basic realm=\"ddns\""],
+        "badauth\n",
+    );
 
     // Host name, address and IPv6 address carrying line breaks, NUL and a second answer.
     for (query, body) in [
@@ -480,14 +485,14 @@ fn no_request_value_reaches_the_header_block() {
         "method not allowed\n",
     );
 
-    // Only the three good updates above reached the registrar.
+    // Only the two good updates above reached the registrar.
     let codes: Vec<String> = env
         .gw
         .requests()
         .iter()
         .map(|r| r.task_code.clone())
         .collect();
-    assert_eq!(codes, ["0205", "0202", "0205", "0202", "0205", "0202"]);
+    assert_eq!(codes, ["0205", "0202", "0205", "0202"]);
     assert_only_changed_to(&env, "84.17.5.43");
 }
 
