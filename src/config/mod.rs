@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::acl::{Acl, Pattern, UserRule};
+use crate::acl::{Acl, Pattern, UserNameError, UserRule, check_user_name};
 use crate::log::Level;
 use crate::secret::Secret;
 
@@ -347,7 +347,12 @@ impl Config {
                 "default" => GENERAL_KEYS.iter().chain(SCHLUND_KEYS).copied().collect(),
                 "schlund" => SCHLUND_KEYS.to_vec(),
                 "gandi" => GANDI_KEYS.to_vec(),
-                name if name.starts_with("user:") => USER_KEYS.to_vec(),
+                name if name.starts_with("user:") => {
+                    check_user_section(name).map_err(|problem| {
+                        section_error(&crate::log::printable(name), section.line, problem)
+                    })?;
+                    USER_KEYS.to_vec()
+                }
                 name => {
                     return Err(section_error(
                         name,
@@ -500,7 +505,7 @@ impl Config {
             }
             // Directory-backed web server logins (LDAP, PAM) ignore case and pass the name
             // on as typed, so a rule must not be escaped by spelling the name differently.
-            let key = name.to_lowercase();
+            let key = name.to_ascii_lowercase();
             if rules.contains_key(&key) {
                 return Err(user.error(
                     "allowed_hostnames",
@@ -531,6 +536,23 @@ impl Config {
             gandi,
         })
     }
+}
+
+/// A `[user:NAME]` section's name must be one a login can have ([`check_user_name`]):
+/// `[user:alice ]` would match nobody, and alice would silently get the global list.
+fn check_user_section(section: &str) -> Result<(), String> {
+    let name = &section["user:".len()..];
+    check_user_name(name).map_err(|problem| {
+        let hint = match problem {
+            UserNameError::LeadingWhiteSpace | UserNameError::TrailingWhiteSpace => {
+                format!("; write it as [user:{}]", crate::log::printable(name.trim()))
+            }
+            _ => String::new(),
+        };
+        format!(
+            "the user name {problem}, so no login can match it (such names are refused with badauth){hint}"
+        )
+    })
 }
 
 /// A section's own entries (each must be in `allowed`) plus those of `[DEFAULT]` it does

@@ -242,3 +242,60 @@ token = t
             .unwrap();
     assert_eq!(c.schlund.unwrap().url, "https://gw.example.net");
 }
+
+#[test]
+fn user_section_names_must_be_login_names() {
+    let cases = [
+        (
+            "[user:alice ]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:alice ]: the user name has trailing white space, so no login can match it (such names are refused with badauth); write it as [user:alice]",
+        ),
+        (
+            "[user: alice]",
+            "config /etc/ddns-cgi/test.ini line 4, [user: alice]: the user name has leading white space, so no login can match it (such names are refused with badauth); write it as [user:alice]",
+        ),
+        (
+            "[user:alice\t]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:alice\\t]: the user name has trailing white space, so no login can match it (such names are refused with badauth); write it as [user:alice]",
+        ),
+        (
+            "[user:ali\u{1b}ce]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:ali\\u{1b}ce]: the user name holds a control character, so no login can match it (such names are refused with badauth)",
+        ),
+        (
+            "[user:ALİCE]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:ALİCE]: the user name holds a byte outside printable ASCII, so no login can match it (such names are refused with badauth)",
+        ),
+    ];
+    for (header, error) in cases {
+        let text = format!(
+            "[default]\nusername = u\npassword = p\n{header}\nallowed_hostnames = a.example.com\n"
+        );
+        assert_eq!(load(&text).unwrap_err().to_string(), error, "{header:?}");
+    }
+    // Inner blanks are part of a login name.
+    let c = load("[default]\nusername = u\npassword = p\n[user:Alice Smith]\nallowed_hostnames = a.example.com\nuse_global = no\n").unwrap();
+    assert!(
+        c.acl
+            .allows("alice smith", &"a.example.com".parse().unwrap())
+    );
+}
+
+#[test]
+fn a_user_name_matches_its_section_after_ascii_case_folding_only() {
+    let c = load(
+        "[default]\nusername = u\npassword = p\nallowed_hostnames = home.example.com\n[user:Alice]\nallowed_hostnames = a.example.com\nuse_global = no\n",
+    )
+    .unwrap();
+    let home: crate::hostname::Hostname = "home.example.com".parse().unwrap();
+    let own: crate::hostname::Hostname = "a.example.com".parse().unwrap();
+    for spelling in ["alice", "ALICE", "aLiCe"] {
+        assert!(c.acl.allows(spelling, &own), "{spelling}");
+        assert!(!c.acl.allows(spelling, &home), "{spelling}");
+    }
+    for variant in ["alice ", "ALİCE", "alice\u{fffd}", "alice\n"] {
+        assert!(!c.acl.allows(variant, &own), "{variant:?}");
+        assert!(!c.acl.allows(variant, &home), "{variant:?}");
+    }
+    assert!(c.acl.allows("carol", &home));
+}
