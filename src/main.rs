@@ -2,13 +2,13 @@
 //! command line otherwise. All reading of the outside world happens here.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use ddns_cgi::backend::{self, http::Http};
-use ddns_cgi::cgi::CgiRequest;
+use ddns_cgi::cgi::{self, CgiRequest};
 use ddns_cgi::cli::{self, Command};
 use ddns_cgi::config::{self, Config};
 use ddns_cgi::log::{Level, Log};
@@ -67,11 +67,14 @@ fn run_cgi() {
             )
         })
         .collect();
-    let mut body = Vec::new();
-    let length = CgiRequest::body_length(&vars);
-    if length > 0 {
-        let _ = std::io::stdin().take(length as u64).read_to_end(&mut body);
-    }
+    let body = CgiRequest::body_length(&vars)
+        .and_then(|length| cgi::read_body(std::io::stdin(), length, cgi::BODY_DEADLINE))
+        .unwrap_or_else(|e| {
+            log.warn(format_args!(
+                "{e}; answering as if the request had no body (only the query counts)"
+            ));
+            Vec::new()
+        });
     let request = CgiRequest::from_vars(&vars, body);
     let response = match Config::load(&config_path(None)) {
         Err(e) => {

@@ -6,14 +6,16 @@
 //! `home.example.co.uk`.
 
 use std::ffi::OsStr;
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::{Child, ChildStdin, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund};
 
 use crate::schlund::{config_text, fake};
-use crate::util::{Answer, TempDir, assert_answer, command, get, parse_output};
+use crate::util::{Answer, Request, TempDir, assert_answer, command, get, parse_output};
 
 const HOME: &str = "home.example.co.uk";
 const AB: &str = "a.b.example.co.uk";
@@ -112,4 +114,131 @@ fn a_user_name_in_other_case_gets_its_own_section() {
     // Anyone else gets the global list.
     let answer = run_as(&env, b"carol", &format!("hostname={HOME}&myip=84.17.5.62"));
     assert_answer(&answer, "200 OK", "good 84.17.5.62\n");
+}
+
+/// Far above the body deadline: a request still running then would hang forever.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// Starts the CGI with `CONTENT_LENGTH` set to `declared`, writes `sent` to its stdin and
+/// returns the stdin still open, as a client that stalls leaves it.
+fn start_stalled(env: &Env, req: &Request, declared: usize, sent: &[u8]) -> (Child, ChildStdin) {
+    let mut child = command(&env.cfg, req)
+        .env("CONTENT_LENGTH", declared.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ddns-cgi");
+    let mut stdin = child.stdin.take().unwrap();
+    // A CGI that does not want the body may have answered and gone already.
+    let _ = stdin.write_all(sent).and_then(|()| stdin.flush());
+    (child, stdin)
+}
+
+/// Waits for the CGI to answer while `stdin`, if given, stays open.
+fn answer_of(mut child: Child, stdin: Option<ChildStdin>) -> Answer {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > HANG_GUARD {
+            let _ = child.kill();
+            panic!("the CGI still waits for its body after {HANG_GUARD:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(stdin);
+    finish(child.wait_with_output().unwrap())
+}
+
+fn form(query: &str) -> Request {
+    get(query)
+        .method("POST")
+        .user(Some("carol"))
+        .body("application/x-www-form-urlencoded", "")
+}
+
+/// A GET's CONTENT_LENGTH is not waited for: the body is never read.
+#[test]
+fn a_get_with_a_content_length_is_answered_without_reading_stdin() {
+    let env = setup("get-length");
+    let req = get(&format!("hostname={HOME}&myip=84.17.5.63")).user(Some("carol"));
+    let (child, stdin) = start_stalled(&env, &req, 5, b"");
+    let answer = answer_of(child, Some(stdin));
+    assert_answer(&answer, "200 OK", "good 84.17.5.63\n");
+    assert!(!answer.stderr.contains("request body"), "{}", answer.stderr);
+    assert_eq!(
+        env.gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.63"
+    );
+}
+
+/// A complete body is used as soon as it is there; the client need not close the pipe.
+#[test]
+fn a_complete_body_is_used_without_waiting_for_the_end_of_stdin() {
+    let env = setup("post-complete");
+    let body = format!("hostname={HOME}&myip=84.17.5.64");
+    let (child, stdin) = start_stalled(&env, &form(""), body.len(), body.as_bytes());
+    let answer = answer_of(child, Some(stdin));
+    assert_answer(&answer, "200 OK", "good 84.17.5.64\n");
+    assert!(!answer.stderr.contains("request body"), "{}", answer.stderr);
+}
+
+/// A client announcing more than it sends gets the answer to its query alone, once the
+/// deadline is over: here no host name, so `notfqdn`, and the zone is not touched.
+#[test]
+fn a_body_that_never_completes_counts_as_no_body() {
+    let env = setup("post-stalled");
+    let body = format!("hostname={HOME}&myip=84.17.5.65");
+    let (child, stdin) = start_stalled(&env, &form(""), 1000, body.as_bytes());
+    let answer = answer_of(child, Some(stdin));
+    assert_answer(&answer, "200 OK", "notfqdn\n");
+    assert!(
+        answer.stderr.starts_with(
+            "ddns-cgi: warning: request body of 1000 bytes (CONTENT_LENGTH) did not arrive within 5 s; answering as if the request had no body (only the query counts)\n"
+        ),
+        "{}",
+        answer.stderr
+    );
+    assert_untouched(&env, "a stalled body");
+
+    // The query still counts.
+    let (child, stdin) = start_stalled(
+        &env,
+        &form(&format!("hostname={HOME}")),
+        1000,
+        b"myip=84.17.5.66",
+    );
+    let answer = answer_of(child, Some(stdin));
+    assert_answer(&answer, "200 OK", "good 84.17.5.1\n");
+}
+
+/// A body cut short, or one larger than any update form, carries no parameters either.
+#[test]
+fn a_short_or_oversized_body_counts_as_no_body() {
+    let env = setup("post-short");
+    let body = format!("hostname={HOME}&myip=84.17.5.67");
+    let (child, stdin) = start_stalled(&env, &form(""), body.len() + 10, body.as_bytes());
+    drop(stdin);
+    let answer = answer_of(child, None);
+    assert_answer(&answer, "200 OK", "notfqdn\n");
+    assert!(
+        answer.stderr.starts_with(&format!(
+            "ddns-cgi: warning: request body ended after {} of {} bytes (CONTENT_LENGTH); the client gave up or the web server cut it off; answering as if the request had no body (only the query counts)\n",
+            body.len(),
+            body.len() + 10
+        )),
+        "{}",
+        answer.stderr
+    );
+
+    let (child, stdin) = start_stalled(&env, &form(""), 65_537, body.as_bytes());
+    let answer = answer_of(child, Some(stdin));
+    assert_answer(&answer, "200 OK", "notfqdn\n");
+    assert!(
+        answer.stderr.starts_with(
+            "ddns-cgi: warning: request body of 65537 bytes (CONTENT_LENGTH) is larger than the 65536 bytes an update form can need; answering as if the request had no body (only the query counts)\n"
+        ),
+        "{}",
+        answer.stderr
+    );
+    assert_untouched(&env, "a short or oversized body");
 }
