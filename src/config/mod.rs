@@ -411,47 +411,7 @@ impl Config {
             }
         };
 
-        let general = General {
-            realm: default.optional("realm").unwrap_or("ddns").to_string(),
-            max_hostnames: default.number("max_hostnames", 1, 1000)?.unwrap_or(20) as usize,
-            allow_private_addresses: default.bool("allow_private_addresses", false)?,
-            create_missing_records: default.bool("create_missing_records", false)?,
-            collapse_round_robin: default.bool("collapse_round_robin", false)?,
-            timeout: Duration::from_secs(default.number("timeout", 1, 600)?.unwrap_or(20)),
-            proxy: match default.optional("proxy") {
-                None => None,
-                Some(_) => Some(default.url("proxy", "")?),
-            },
-            log_level: match default.optional("log_level") {
-                None => Level::Info,
-                Some(v) => Level::parse(v).ok_or_else(|| {
-                    default.error(
-                        "log_level",
-                        format!("`{v}` is not one of error, warn, info, debug"),
-                    )
-                })?,
-            },
-            state_dir: match default.optional("state_dir") {
-                None => PathBuf::from(DEFAULT_STATE_DIR),
-                Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir),
-                Some(dir) => {
-                    return Err(
-                        default.error("state_dir", format!("`{dir}` must be an absolute path"))
-                    );
-                }
-            },
-            lock_wait: Duration::from_secs(default.number("lock_wait", 0, 600)?.unwrap_or(30)),
-            cache_seconds: default
-                .number("cache_seconds", 0, 86_400 * 30)?
-                .unwrap_or(600),
-            abuse_limit: default.number("abuse_limit", 0, 100_000)?.unwrap_or(12) as u32,
-            abuse_window: default
-                .number("abuse_window", 60, 86_400 * 7)?
-                .unwrap_or(3600),
-        };
-        if general.realm.contains('"') || general.realm.contains('\\') {
-            return Err(default.error("realm", "must not contain `\"` or `\\`"));
-        }
+        let general = general_settings(&default)?;
 
         // [default] holds a SchlundTech account when it has credentials, or names one of the
         // account's keys itself. Keys it shares with the registrar sections (url, zones,
@@ -490,44 +450,7 @@ impl Config {
             });
         }
 
-        let global = match default.get("allowed_hostnames") {
-            None => None,
-            Some(_) => Some(patterns(&default, "allowed_hostnames")?),
-        };
-        let mut rules = BTreeMap::new();
-        for user in &users {
-            let name = user.section["user:".len()..].to_string();
-            if name.is_empty() {
-                return Err(user.error(
-                    "allowed_hostnames",
-                    "the section needs a user name: [user:NAME]",
-                ));
-            }
-            // Directory-backed web server logins (LDAP, PAM) ignore case and pass the name
-            // on as typed, so a rule must not be escaped by spelling the name differently.
-            let key = name.to_ascii_lowercase();
-            if rules.contains_key(&key) {
-                return Err(user.error(
-                    "allowed_hostnames",
-                    "another [user:...] section names the same user in other letter case; merge them",
-                ));
-            }
-            rules.insert(
-                key,
-                UserRule {
-                    patterns: patterns(user, "allowed_hostnames")?,
-                    use_global: user.bool("use_global", true)?,
-                },
-            );
-        }
-        let acl = if global.is_none() && rules.is_empty() {
-            Acl::Open
-        } else {
-            Acl::Lists {
-                global: global.unwrap_or_default(),
-                users: rules,
-            }
-        };
+        let acl = access_list(&default, &users)?;
         Ok(Config {
             path: path.to_path_buf(),
             general,
@@ -536,6 +459,92 @@ impl Config {
             gandi,
         })
     }
+}
+
+/// `[default]`'s settings that are not about a registrar.
+fn general_settings(default: &Values<'_>) -> Result<General, ConfigError> {
+    let general = General {
+        realm: default.optional("realm").unwrap_or("ddns").to_string(),
+        max_hostnames: default.number("max_hostnames", 1, 1000)?.unwrap_or(20) as usize,
+        allow_private_addresses: default.bool("allow_private_addresses", false)?,
+        create_missing_records: default.bool("create_missing_records", false)?,
+        collapse_round_robin: default.bool("collapse_round_robin", false)?,
+        timeout: Duration::from_secs(default.number("timeout", 1, 600)?.unwrap_or(20)),
+        proxy: match default.optional("proxy") {
+            None => None,
+            Some(_) => Some(default.url("proxy", "")?),
+        },
+        log_level: match default.optional("log_level") {
+            None => Level::Info,
+            Some(v) => Level::parse(v).ok_or_else(|| {
+                default.error(
+                    "log_level",
+                    format!("`{v}` is not one of error, warn, info, debug"),
+                )
+            })?,
+        },
+        state_dir: match default.optional("state_dir") {
+            None => PathBuf::from(DEFAULT_STATE_DIR),
+            Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir),
+            Some(dir) => {
+                return Err(default.error("state_dir", format!("`{dir}` must be an absolute path")));
+            }
+        },
+        lock_wait: Duration::from_secs(default.number("lock_wait", 0, 600)?.unwrap_or(30)),
+        cache_seconds: default
+            .number("cache_seconds", 0, 86_400 * 30)?
+            .unwrap_or(600),
+        abuse_limit: default.number("abuse_limit", 0, 100_000)?.unwrap_or(12) as u32,
+        abuse_window: default
+            .number("abuse_window", 60, 86_400 * 7)?
+            .unwrap_or(3600),
+    };
+    if general.realm.contains('"') || general.realm.contains('\\') {
+        return Err(default.error("realm", "must not contain `\"` or `\\`"));
+    }
+    Ok(general)
+}
+
+/// The global list of `[default]` and the `[user:NAME]` sections' rules.
+fn access_list(default: &Values<'_>, users: &[Values<'_>]) -> Result<Acl, ConfigError> {
+    let global = match default.get("allowed_hostnames") {
+        None => None,
+        Some(_) => Some(patterns(default, "allowed_hostnames")?),
+    };
+    let mut rules = BTreeMap::new();
+    for user in users {
+        let name = user.section["user:".len()..].to_string();
+        if name.is_empty() {
+            return Err(user.error(
+                "allowed_hostnames",
+                "the section needs a user name: [user:NAME]",
+            ));
+        }
+        // Directory-backed web server logins (LDAP, PAM) ignore case and pass the name
+        // on as typed, so a rule must not be escaped by spelling the name differently.
+        let key = name.to_ascii_lowercase();
+        if rules.contains_key(&key) {
+            return Err(user.error(
+                "allowed_hostnames",
+                "another [user:...] section names the same user in other letter case; merge them",
+            ));
+        }
+        rules.insert(
+            key,
+            UserRule {
+                patterns: patterns(user, "allowed_hostnames")?,
+                use_global: user.bool("use_global", true)?,
+            },
+        );
+    }
+    Ok(if global.is_none() && rules.is_empty() {
+        Acl::Open
+    } else {
+        Acl::Lists {
+            global: global.unwrap_or_default(),
+            users: rules,
+        }
+    })
 }
 
 /// A `[user:NAME]` section's name must be one a login can have ([`check_user_name`]):
