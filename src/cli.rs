@@ -111,6 +111,11 @@ pub fn describe(config: &Config) -> String {
     if let Some(s) = &config.schlund {
         let _ = writeln!(out, "[schlund] (SchlundTech XML gateway)");
         let _ = writeln!(out, "  url = {}", s.url);
+        let _ = writeln!(
+            out,
+            "  allow_insecure_url = {}",
+            yes_no(s.allow_insecure_url)
+        );
         let _ = writeln!(out, "  username = {}", s.username);
         let _ = writeln!(out, "  password = {}", s.password);
         let _ = writeln!(out, "  context = {}", s.context);
@@ -127,6 +132,11 @@ pub fn describe(config: &Config) -> String {
     if let Some(g) = &config.gandi {
         let _ = writeln!(out, "[gandi] (Gandi LiveDNS)");
         let _ = writeln!(out, "  url = {}", g.url);
+        let _ = writeln!(
+            out,
+            "  allow_insecure_url = {}",
+            yes_no(g.allow_insecure_url)
+        );
         match &g.credential {
             GandiCredential::Token(t) => {
                 let _ = writeln!(out, "  token = {t}");

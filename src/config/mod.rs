@@ -63,6 +63,8 @@ pub struct General {
 pub struct SchlundSettings {
     /// Gateway URL. Default [`SCHLUND_DEFAULT_URL`].
     pub url: String,
+    /// `url` may be `http://` to a host other than this one. Default no.
+    pub allow_insecure_url: bool,
     /// Gateway user.
     pub username: String,
     /// Gateway password.
@@ -91,6 +93,8 @@ pub enum GandiCredential {
 pub struct GandiSettings {
     /// API base URL. Default [`GANDI_DEFAULT_URL`].
     pub url: String,
+    /// `url` may be `http://` to a host other than this one. Default no.
+    pub allow_insecure_url: bool,
     /// Token or legacy key.
     pub credential: GandiCredential,
     /// Zones of this account; empty → found by asking Gandi.
@@ -167,11 +171,19 @@ const SCHLUND_KEYS: &[&str] = &[
     "password",
     "context",
     "url",
+    "allow_insecure_url",
     "totp_secret",
     "zones",
     "ttl",
 ];
-const GANDI_KEYS: &[&str] = &["token", "api_key", "url", "zones", "ttl"];
+const GANDI_KEYS: &[&str] = &[
+    "token",
+    "api_key",
+    "url",
+    "allow_insecure_url",
+    "zones",
+    "ttl",
+];
 const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global"];
 
 /// One section's entries with positions, after `%%` handling and `[DEFAULT]` inheritance.
@@ -264,6 +276,26 @@ impl Values<'_> {
         }
     }
 
+    /// A registrar's `url`: like [`Values::url`], but `http://` only to a loopback host
+    /// (the tests' fakes) or with `allow_insecure_url = yes`, since the password, one-time
+    /// codes and tokens travel in it.
+    fn registrar_url(&self, default: &str) -> Result<(String, bool), ConfigError> {
+        let value = self.url("url", default)?;
+        let insecure_ok = self.bool("allow_insecure_url", false)?;
+        let parsed = url::Url::parse(&value).map_err(|_| self.error("url", "is not a URL"))?;
+        if parsed.scheme() == "http" && !insecure_ok && !is_loopback(&parsed) {
+            return Err(self.error(
+                "url",
+                format!(
+                    "`http://{}` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [{}]",
+                    crate::log::printable(parsed.host_str().unwrap_or("")),
+                    self.section
+                ),
+            ));
+        }
+        Ok((value, insecure_ok))
+    }
+
     fn zones(&self, key: &str) -> Result<Vec<String>, ConfigError> {
         let mut zones = Vec::new();
         for word in self.get(key).unwrap_or("").split_whitespace() {
@@ -276,6 +308,18 @@ impl Values<'_> {
             zones.push(zone.as_str().to_string());
         }
         Ok(zones)
+    }
+}
+
+/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
     }
 }
 
@@ -637,8 +681,10 @@ fn schlund_settings(v: &Values<'_>) -> Result<SchlundSettings, ConfigError> {
             Some(Secret::new(normalized))
         }
     };
+    let (url, allow_insecure_url) = v.registrar_url(SCHLUND_DEFAULT_URL)?;
     Ok(SchlundSettings {
-        url: v.url("url", SCHLUND_DEFAULT_URL)?,
+        url,
+        allow_insecure_url,
         username: v.required("username")?.to_string(),
         password: v.secret("password")?,
         context,
@@ -669,11 +715,10 @@ fn gandi_settings(v: &Values<'_>) -> Result<GandiSettings, ConfigError> {
             _ => return Err(v.error("ttl", format!("`{text}` is not a TTL in seconds"))),
         },
     };
+    let (url, allow_insecure_url) = v.registrar_url(GANDI_DEFAULT_URL)?;
     Ok(GandiSettings {
-        url: v
-            .url("url", GANDI_DEFAULT_URL)?
-            .trim_end_matches('/')
-            .to_string(),
+        url: url.trim_end_matches('/').to_string(),
+        allow_insecure_url,
         credential,
         zones: v.zones("zones")?,
         ttl,

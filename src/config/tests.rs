@@ -299,3 +299,69 @@ fn a_user_name_matches_its_section_after_ascii_case_folding_only() {
     }
     assert!(c.acl.allows("carol", &home));
 }
+
+#[test]
+fn cleartext_registrar_urls_are_refused_unless_loopback_or_allowed() {
+    let schlund = |url: &str, extra: &str| {
+        load(&format!(
+            "[default]\nusername = u\npassword = p\nurl = {url}\n{extra}"
+        ))
+    };
+    let e = schlund("http://gateway.schlundtech.de", "").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini line 4, [default] url: `http://gateway.schlundtech.de` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [default]"
+    );
+    for loopback in [
+        "http://127.0.0.1:8080",
+        "http://127.8.9.10",
+        "http://[::1]:8080/gw",
+        "http://localhost:8080",
+        "http://LOCALHOST",
+    ] {
+        let c = schlund(loopback, "").unwrap();
+        assert!(!c.schlund.unwrap().allow_insecure_url, "{loopback}");
+    }
+    for not_loopback in [
+        "http://10.0.0.5",
+        "http://128.0.0.1",
+        "http://[::2]",
+        "http://localhost.example.net",
+        "http://gw.localhost.evil",
+    ] {
+        let e = schlund(not_loopback, "").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("url"), "{not_loopback}");
+    }
+    let c = schlund("http://10.0.0.5:8080", "allow_insecure_url = yes\n").unwrap();
+    let s = c.schlund.unwrap();
+    assert_eq!(s.url, "http://10.0.0.5:8080");
+    assert!(s.allow_insecure_url);
+
+    // The same in [schlund] and [gandi]; allow_insecure_url belongs to its own section.
+    let e = load("[default]\nusername = u\npassword = p\nallow_insecure_url = yes\n[gandi]\ntoken = t\nurl = http://api.example.net/v5/livedns\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini line 7, [gandi] url: `http://api.example.net` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [gandi]"
+    );
+    let c = load("[default]\n[gandi]\ntoken = t\nurl = http://api.example.net/v5/livedns/\nallow_insecure_url = yes\n").unwrap();
+    assert_eq!(c.gandi.unwrap().url, "http://api.example.net/v5/livedns");
+    let e = load("[default]\n[schlund]\nusername = u\npassword = p\nurl = http://gw.example.net\n")
+        .unwrap_err();
+    assert_eq!(
+        (e.section.as_deref(), e.key.as_deref(), e.line),
+        (Some("schlund"), Some("url"), Some(5))
+    );
+    let e = load(
+        "[default]\nusername = u\npassword = p\nurl = http://gw.example.net\nallow_insecure_url = maybe\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("allow_insecure_url"));
+
+    // A proxy is usually reached by http://, and the registrar URL through it is https.
+    let c = load("[default]\nusername = u\npassword = p\nproxy = http://proxy.example.net:3128\n")
+        .unwrap();
+    assert_eq!(
+        c.general.proxy.as_deref(),
+        Some("http://proxy.example.net:3128")
+    );
+}

@@ -381,3 +381,42 @@ fn without_ddns_config_the_ws_ddns_default_file_is_found() {
         "84.17.5.70"
     );
 }
+
+/// A registrar URL in clear text to another host is refused before anything is sent.
+/// `0.0.0.0` is no loopback address, yet on Linux a connection to it reaches this host, so
+/// the fake shows that nothing was sent; with `allow_insecure_url = yes` it is used.
+#[test]
+fn a_cleartext_registrar_url_is_refused_unless_allowed() {
+    let dir = TempDir::new("http-url");
+    let gw = fake();
+    let insecure = gw.url().replace("127.0.0.1", "0.0.0.0");
+    let text = config_text(&gw, "zones = example.co.uk").replace(&gw.url(), &insecure);
+    let cfg = dir.write_config("ddns.ini", &text);
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.80"));
+    assert_answer(&answer, "200 OK", "911\n");
+    let line = answer
+        .stderr
+        .lines()
+        .find(|l| l.contains("[default] url:"))
+        .unwrap_or_else(|| panic!("no config error line:\n{}", answer.stderr));
+    assert_eq!(
+        line,
+        format!(
+            "ddns-cgi: error: config {} line 6, [default] url: `http://0.0.0.0` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [default]; answering 911",
+            cfg.display()
+        )
+    );
+    assert!(gw.requests().is_empty(), "{:?}", gw.requests());
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().to_xml(),
+        fake().zone("example.co.uk").unwrap().to_xml()
+    );
+
+    let cfg = dir.write_config("allowed.ini", &format!("{text}allow_insecure_url = yes\n"));
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.81"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.81\n");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.81"
+    );
+}
