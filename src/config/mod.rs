@@ -6,7 +6,7 @@
 
 pub mod ini;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -184,6 +184,20 @@ const GANDI_KEYS: &[&str] = &[
     "zones",
     "ttl",
 ];
+/// Keys that say where a registrar is and who we are to it. In `[DEFAULT]` they are the
+/// SchlundTech account's, as in ws.ddns files (configparser hands them to `[default]`);
+/// a section of another registrar kind must never inherit them, or a Gandi token would go
+/// to the SchlundTech URL, or the gateway password to Gandi.
+const REGISTRAR_BOUND_KEYS: &[&str] = &[
+    "url",
+    "allow_insecure_url",
+    "username",
+    "password",
+    "context",
+    "totp_secret",
+    "token",
+    "api_key",
+];
 const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global"];
 
 /// One section's entries with positions, after `%%` handling and `[DEFAULT]` inheritance.
@@ -191,6 +205,8 @@ struct Values<'a> {
     path: &'a Path,
     section: String,
     entries: BTreeMap<String, (String, usize)>,
+    /// The keys of `entries` that came from `[DEFAULT]`.
+    inherited: BTreeSet<String>,
 }
 
 impl Values<'_> {
@@ -483,6 +499,9 @@ impl Config {
             (None, false) => None,
         };
         let schlund = schlund_values.map(|v| schlund_settings(&v)).transpose()?;
+        if let Some(v) = &gandi {
+            check_not_inheriting_registrar_keys(v)?;
+        }
         let gandi = gandi.map(|v| gandi_settings(&v)).transpose()?;
         if schlund.is_none() && gandi.is_none() {
             return Err(ConfigError {
@@ -619,10 +638,13 @@ fn values_of<'a>(
 ) -> Result<Values<'a>, ConfigError> {
     let mut entries = BTreeMap::new();
     let own = section.entries.iter();
-    let defaults = inherited.iter().filter(|e| {
-        inheritable.contains(&e.key.as_str()) && !section.entries.iter().any(|o| o.key == e.key)
-    });
-    for entry in own.chain(defaults) {
+    let defaults: Vec<&ini::Entry> = inherited
+        .iter()
+        .filter(|e| {
+            inheritable.contains(&e.key.as_str()) && !section.entries.iter().any(|o| o.key == e.key)
+        })
+        .collect();
+    for entry in own.chain(defaults.iter().copied()) {
         let error = |problem: String| ConfigError {
             path: path.to_path_buf(),
             line: Some(entry.line),
@@ -643,19 +665,48 @@ fn values_of<'a>(
         path,
         section: section.name.clone(),
         entries,
+        inherited: defaults.iter().map(|e| e.key.clone()).collect(),
     })
 }
 
 fn default_as_schlund<'a>(default: &Values<'a>) -> Values<'a> {
+    let schlund_key = |k: &String| SCHLUND_KEYS.contains(&k.as_str());
     Values {
         path: default.path,
         section: default.section.clone(),
         entries: default
             .entries
             .iter()
-            .filter(|(k, _)| SCHLUND_KEYS.contains(&k.as_str()))
+            .filter(|(k, _)| schlund_key(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        inherited: default
+            .inherited
+            .iter()
+            .filter(|k| schlund_key(k))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Refuses a section of another registrar kind than SchlundTech that would inherit a URL
+/// or credential from `[DEFAULT]` (see [`REGISTRAR_BOUND_KEYS`]).
+fn check_not_inheriting_registrar_keys(v: &Values<'_>) -> Result<(), ConfigError> {
+    match REGISTRAR_BOUND_KEYS
+        .iter()
+        .find(|k| v.inherited.contains(**k))
+    {
+        None => Ok(()),
+        Some(key) => Err(ConfigError {
+            path: v.path.to_path_buf(),
+            line: v.entries.get(*key).map(|(_, line)| *line),
+            section: Some("DEFAULT".into()),
+            key: Some(key.to_string()),
+            problem: format!(
+                "[{section}] would inherit it, but a registrar URL or credential in [DEFAULT] belongs to the SchlundTech account (as in ws.ddns files) and must not reach another registrar; set {key} in [{section}] itself, and move it from [DEFAULT] to [default] or [schlund] if it is SchlundTech's",
+                section = v.section
+            ),
+        }),
     }
 }
 

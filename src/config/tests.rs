@@ -365,3 +365,79 @@ fn cleartext_registrar_urls_are_refused_unless_loopback_or_allowed() {
         Some("http://proxy.example.net:3128")
     );
 }
+
+/// The ws.ddns layout: the SchlundTech account in [DEFAULT], inherited by [default].
+const WS_DDNS_IN_DEFAULT: &str = "[DEFAULT]
+username = 1234567
+password = p
+url = https://gateway.schlundtech.de
+totp_secret = JBSWY3DPEHPK3PXP
+
+[default]
+allowed_hostnames = home.example.com
+";
+
+#[test]
+fn a_schlundtech_account_in_upper_default_keeps_working() {
+    let c = load(WS_DDNS_IN_DEFAULT).unwrap();
+    let s = c.schlund.unwrap();
+    assert_eq!(s.username, "1234567");
+    assert_eq!(s.url, "https://gateway.schlundtech.de");
+    assert!(s.totp_secret.is_some());
+    assert!(c.gandi.is_none());
+
+    // A Gandi section beside it that sets its own URL inherits no URL or credential.
+    let c = load(&format!(
+        "{WS_DDNS_IN_DEFAULT}[gandi]\ntoken = pat_x\nurl = https://api.gandi.net/v5/livedns\n"
+    ))
+    .unwrap();
+    assert_eq!(c.schlund.unwrap().url, "https://gateway.schlundtech.de");
+    assert_eq!(c.gandi.unwrap().url, GANDI_DEFAULT_URL);
+}
+
+#[test]
+fn registrar_urls_and_credentials_in_upper_default_never_reach_gandi() {
+    let e = load(&format!("{WS_DDNS_IN_DEFAULT}[gandi]\ntoken = pat_x\n")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini line 4, [DEFAULT] url: [gandi] would inherit it, but a registrar URL or credential in [DEFAULT] belongs to the SchlundTech account (as in ws.ddns files) and must not reach another registrar; set url in [gandi] itself, and move it from [DEFAULT] to [default] or [schlund] if it is SchlundTech's"
+    );
+    assert!(!e.to_string().contains("pat_x"));
+
+    // Also with the account in [schlund], and for every URL or credential key.
+    let cases = [
+        ("url = https://gw.example.net", "url"),
+        ("token = pat_y", "token"),
+        ("api_key = k", "api_key"),
+        ("allow_insecure_url = yes", "allow_insecure_url"),
+    ];
+    for (line, key) in cases {
+        let e = load(&format!(
+            "[DEFAULT]\n{line}\n[default]\n[schlund]\nusername = u\npassword = p\n[gandi]\ntoken = pat_x\nurl = https://api.gandi.net/v5/livedns\n"
+        ));
+        // A key [gandi] sets itself is not inherited.
+        if key == "url" || key == "token" {
+            assert!(e.is_ok(), "{line}: {e:?}");
+            continue;
+        }
+        let e = e.unwrap_err();
+        assert_eq!(
+            (e.section.as_deref(), e.key.as_deref(), e.line),
+            (Some("DEFAULT"), Some(key), Some(2)),
+            "{line}"
+        );
+        assert!(e.problem.starts_with("[gandi] would inherit it"), "{e}");
+    }
+    // Without any SchlundTech account, a URL in [DEFAULT] still belongs to none of Gandi.
+    let e = load("[DEFAULT]\nurl = https://gateway.schlundtech.de\n[gandi]\ntoken = pat_x\n")
+        .unwrap_err();
+    assert_eq!(
+        (e.section.as_deref(), e.key.as_deref()),
+        (Some("DEFAULT"), Some("url"))
+    );
+    let e = load("[DEFAULT]\ntoken = pat_x\n[gandi]\nzones = example.com\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("token"));
+    // Shared keys that are neither URL nor credential are still inherited (ttl, zones).
+    let c = load("[DEFAULT]\nttl = 600\nzones = example.com\n[gandi]\ntoken = t\n").unwrap();
+    assert_eq!(c.gandi.unwrap().ttl, Some(600));
+}

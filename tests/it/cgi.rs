@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::schlund::{PASSWORD, TOTP, config_text, fake};
+use crate::schlund::{PASSWORD, TOTP, USER, config_text, fake};
 use crate::util::{TempDir, assert_answer, binary, get, run};
 
 fn setup(
@@ -418,5 +418,72 @@ fn a_cleartext_registrar_url_is_refused_unless_allowed() {
     assert_eq!(
         gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
         "84.17.5.81"
+    );
+}
+
+/// The ws.ddns layout keeps the SchlundTech account in `[DEFAULT]`. A `[gandi]` section
+/// without its own `url` would inherit the SchlundTech URL and send the Gandi token there:
+/// the config is refused, and nothing at all reaches that URL.
+#[test]
+fn a_gandi_token_never_goes_to_the_schlundtech_url_from_upper_default() {
+    use std::sync::{Arc, Mutex};
+
+    use fake_registrars::server::{HttpServer, Reply};
+
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    // Stands where the SchlundTech gateway would be, and records whatever arrives.
+    let schlund_url = HttpServer::start(0, move |incoming| {
+        record.lock().unwrap().push(format!(
+            "{} {} {:?}",
+            incoming.method,
+            incoming.url,
+            incoming.header("Authorization")
+        ));
+        Reply::new(404, "text/plain", "Not Found\n")
+    })
+    .unwrap();
+    let gandi = crate::gandi::fake();
+    let token = crate::gandi::TOKEN;
+    let dir = TempDir::new("default-url");
+    let ws_ddns = format!(
+        "[default]\nallowed_hostnames = home.example.com\nzones = example.co.uk\n\n[DEFAULT]\nusername = {USER}\npassword = {}\ncontext = 10\nurl = {}/\ntotp_secret = {TOTP}\n\n[gandi]\ntoken = {token}\nzones = example.com\n",
+        PASSWORD.replace('%', "%%"),
+        schlund_url.base_url()
+    );
+    let cfg = dir.write_config("ddns.ini", &ws_ddns);
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.82"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer.stderr.contains(&format!(
+            "config {} line 10, [DEFAULT] url: [gandi] would inherit it, but a registrar URL or credential in [DEFAULT] belongs to the SchlundTech account (as in ws.ddns files) and must not reach another registrar; set url in [gandi] itself, and move it from [DEFAULT] to [default] or [schlund] if it is SchlundTech's; answering 911\n",
+            cfg.display()
+        )),
+        "{}",
+        answer.stderr
+    );
+    assert!(!answer.stderr.contains(token) && !answer.raw.contains(token));
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert!(gandi.requests().is_empty());
+
+    // With its own url, [gandi] works beside the inherited SchlundTech account.
+    let cfg = dir.write_config(
+        "fixed.ini",
+        &format!("{ws_ddns}url = {}\n", gandi.base_url()),
+    );
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.83"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.83\n");
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A").unwrap().values,
+        ["84.17.5.83"]
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
     );
 }
