@@ -41,6 +41,22 @@ impl fmt::Display for Pattern {
 }
 
 impl Pattern {
+    /// The name a wildcard admits everything below (`example.com` for `*.example.com`);
+    /// None for an exact name.
+    pub fn wildcard_base(&self) -> Option<&Hostname> {
+        match self {
+            Pattern::Exact(_) => None,
+            Pattern::Below(base) => Some(base),
+        }
+    }
+
+    /// Whether every name the pattern admits lies in `zone` (normalised) or below it.
+    pub fn is_within(&self, zone: &str) -> bool {
+        match self {
+            Pattern::Exact(name) | Pattern::Below(name) => name.relative_to(zone).is_some(),
+        }
+    }
+
     /// Whether the pattern admits `host`.
     pub fn matches(&self, host: &Hostname) -> bool {
         match self {
@@ -190,6 +206,19 @@ mod tests {
         assert!(!acl.allows("alice", &host("alice.example.com")));
         assert!(!acl.allows("alice", &host("evilalice.example.com")));
         assert!(!acl.allows("alice", &host("a.alice.example.com.evil.net")));
+    }
+
+    #[test]
+    fn wildcards_know_their_base_and_zone() {
+        let p = |s: &str| s.parse::<Pattern>().unwrap();
+        assert_eq!(p("*.co.uk").wildcard_base(), Some(&host("co.uk")));
+        assert_eq!(p("home.example.co.uk").wildcard_base(), None);
+        assert!(p("*.example.co.uk").is_within("example.co.uk"));
+        assert!(p("*.dyn.example.co.uk").is_within("example.co.uk"));
+        assert!(p("home.example.co.uk").is_within("example.co.uk"));
+        assert!(!p("*.co.uk").is_within("example.co.uk"));
+        assert!(!p("*.xample.co.uk").is_within("example.co.uk"));
+        assert!(!p("*.example.co.uk").is_within("dyn.example.co.uk"));
     }
 
     #[test]

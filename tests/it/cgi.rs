@@ -487,3 +487,70 @@ fn a_gandi_token_never_goes_to_the_schlundtech_url_from_upper_default() {
         seen.lock().unwrap()
     );
 }
+
+/// `check-config` with `text` (state_dir added); its exit status and stderr.
+fn check_config_of(dir: &TempDir, name: &str, text: &str) -> (Option<i32>, String) {
+    let cfg = dir.write_config(name, text);
+    let out = Command::new(binary())
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .env_clear()
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn wildcard_warnings(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("allowed_hostnames: *."))
+        .collect()
+}
+
+/// A wildcard on a public suffix loads (it is valid), but check-config points at it.
+#[test]
+fn check_config_warns_about_a_wildcard_outside_the_zones() {
+    let dir = TempDir::new("check-wildcard");
+    let gw = fake();
+    let base = config_text(&gw, "zones = example.co.uk").replace(
+        "allowed_hostnames = home.example.co.uk a.b.example.co.uk example.co.uk nothere.example.co.uk",
+        "allowed_hostnames = home.example.co.uk *.co.uk *.dyn.example.co.uk *.example.co.uk",
+    );
+    let users = "[user:bob]\nallowed_hostnames = *.bob.example.co.uk *.org.uk\n";
+    let (status, stderr) = check_config_of(&dir, "zoned.ini", &format!("{base}{users}"));
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(
+        wildcard_warnings(&stderr),
+        [
+            "ddns-cgi: warning: [default] allowed_hostnames: *.co.uk is not at or below a configured zone (example.co.uk); a wildcard above the zones, such as one on a public suffix, admits every name of every zone below it; write it at or below a zone (e.g. *.dyn.example.co.uk)",
+            "ddns-cgi: warning: [user:bob] allowed_hostnames: *.org.uk is not at or below a configured zone (example.co.uk); a wildcard above the zones, such as one on a public suffix, admits every name of every zone below it; write it at or below a zone (e.g. *.dyn.example.co.uk)",
+        ],
+        "{stderr}"
+    );
+
+    // Without zones, the registrar's zones are unknown: the warning says so.
+    let unzoned = base.replace("zones = example.co.uk\n", "");
+    let (status, stderr) = check_config_of(&dir, "unzoned.ini", &unzoned);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(
+        wildcard_warnings(&stderr).len(),
+        3,
+        "every wildcard is unchecked: {stderr}"
+    );
+    assert!(
+        stderr.contains("ddns-cgi: warning: [default] allowed_hostnames: *.co.uk could not be checked against the zones, since the SchlundTech account sets no zones; a wildcard above them, such as one on a public suffix, would admit every name of every zone below it; set zones to have it checked\n"),
+        "{stderr}"
+    );
+
+    // Wildcards inside the zones give no warning.
+    let inside = config_text(&gw, "zones = example.co.uk").replace(
+        "allowed_hostnames = home.example.co.uk a.b.example.co.uk example.co.uk nothere.example.co.uk",
+        "allowed_hostnames = *.example.co.uk *.dyn.example.co.uk",
+    );
+    let (status, stderr) = check_config_of(&dir, "inside.ini", &inside);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(wildcard_warnings(&stderr).is_empty(), "{stderr}");
+}
