@@ -59,6 +59,8 @@ fn config_path(explicit: Option<PathBuf>) -> PathBuf {
 }
 fn run_cgi() {
     let mut log = Log::stderr(Level::Info);
+    // Bytes that are not UTF-8 become U+FFFD, which no check admits: a user name holding
+    // it is refused (`acl::check_user_name`), a host name or address does not parse.
     let vars: HashMap<String, String> = std::env::vars_os()
         .map(|(k, v)| {
             (
