@@ -390,47 +390,14 @@ impl Config {
             .find(|s| s.name == "DEFAULT")
             .map(|s| s.entries.clone())
             .unwrap_or_default();
-        let section_error = |name: &str, line: usize, problem: String| ConfigError {
-            path: path.to_path_buf(),
-            line: Some(line),
-            section: Some(name.to_string()),
-            key: None,
-            problem,
-        };
 
         let mut default = None;
         let mut schlund = None;
         let mut gandi = None;
         let mut users = Vec::new();
         for section in sections.iter().filter(|s| s.name != "DEFAULT") {
-            let allowed: Vec<&str> = match section.name.as_str() {
-                "default" => GENERAL_KEYS.iter().chain(SCHLUND_KEYS).copied().collect(),
-                "schlund" => SCHLUND_KEYS.to_vec(),
-                "gandi" => GANDI_KEYS.to_vec(),
-                name if name.starts_with("user:") => {
-                    check_user_section(name).map_err(|problem| {
-                        section_error(&crate::log::printable(name), section.line, problem)
-                    })?;
-                    USER_KEYS.to_vec()
-                }
-                name => {
-                    return Err(section_error(
-                        name,
-                        section.line,
-                        "unknown section; known are [default], [schlund], [gandi] and [user:NAME]"
-                            .into(),
-                    ));
-                }
-            };
-            // `[DEFAULT]` holds shared settings, not a user's own list: a user section
-            // inheriting `allowed_hostnames` would get the global list back under
-            // `use_global = no`. `use_global` itself is a shared setting.
-            let inheritable: &[&str] = if section.name.starts_with("user:") {
-                &["use_global"]
-            } else {
-                &allowed
-            };
-            let values = values_of(path, section, &inherited, &allowed, inheritable)?;
+            let (allowed, inheritable) = section_keys(path, section)?;
+            let values = values_of(path, section, &inherited, &allowed, &inheritable)?;
             match section.name.as_str() {
                 "default" => default = Some(values),
                 "schlund" => schlund = Some(values),
@@ -438,23 +405,7 @@ impl Config {
                 _ => users.push(values),
             }
         }
-        for entry in &inherited {
-            let known = GENERAL_KEYS
-                .iter()
-                .chain(SCHLUND_KEYS)
-                .chain(GANDI_KEYS)
-                .chain(USER_KEYS)
-                .any(|k| *k == entry.key);
-            if !known {
-                return Err(ConfigError {
-                    path: path.to_path_buf(),
-                    line: Some(entry.line),
-                    section: Some("DEFAULT".into()),
-                    key: Some(entry.key.clone()),
-                    problem: "unknown key".into(),
-                });
-            }
-        }
+        check_default_keys(path, &inherited)?;
         // Without a `[default]` section, `[DEFAULT]` alone still gives the general defaults,
         // such as the global `allowed_hostnames`; dropping them would open the ACL. Not a
         // SchlundTech account: keys such as `zones` or `ttl` there are meant for the
@@ -473,45 +424,12 @@ impl Config {
 
         let general = general_settings(&default)?;
 
-        // [default] holds a SchlundTech account when it has credentials, or names one of the
-        // account's keys itself. Keys it shares with the registrar sections (url, zones,
-        // ttl) inherited from [DEFAULT] do not make one: they are meant for [schlund] or
-        // [gandi].
         let written_in_default: Vec<&str> = sections
             .iter()
             .filter(|s| s.name == "default")
             .flat_map(|s| s.entries.iter().map(|e| e.key.as_str()))
             .collect();
-        let default_has_account = SCHLUND_KEYS
-            .iter()
-            .filter(|k| !GANDI_KEYS.contains(k))
-            .any(|k| default.get(k).is_some())
-            || SCHLUND_KEYS.iter().any(|k| written_in_default.contains(k));
-        let schlund_values = match (schlund, default_has_account) {
-            (Some(s), true) => {
-                return Err(s.error(
-                    "username",
-                    "the SchlundTech account is set both here and in [default]; keep one",
-                ));
-            }
-            (Some(s), false) => Some(s),
-            (None, true) => Some(default_as_schlund(&default)),
-            (None, false) => None,
-        };
-        let schlund = schlund_values.map(|v| schlund_settings(&v)).transpose()?;
-        if let Some(v) = &gandi {
-            check_not_inheriting_registrar_keys(v)?;
-        }
-        let gandi = gandi.map(|v| gandi_settings(&v)).transpose()?;
-        if schlund.is_none() && gandi.is_none() {
-            return Err(ConfigError {
-                path: path.to_path_buf(),
-                line: None,
-                section: None,
-                key: None,
-                problem: "no registrar configured; add a SchlundTech account to [default] (username, password) or a [gandi] section with a token".into(),
-            });
-        }
+        let (schlund, gandi) = registrars(path, &default, &written_in_default, schlund, gandi)?;
 
         let acl = access_list(&default, &users)?;
         Ok(Config {
@@ -522,6 +440,108 @@ impl Config {
             gandi,
         })
     }
+}
+
+/// The keys a section may hold, and those of them it takes from `[DEFAULT]`.
+fn section_keys(
+    path: &Path,
+    section: &ini::Section,
+) -> Result<(Vec<&'static str>, Vec<&'static str>), ConfigError> {
+    let section_error = |name: &str, problem: String| ConfigError {
+        path: path.to_path_buf(),
+        line: Some(section.line),
+        section: Some(name.to_string()),
+        key: None,
+        problem,
+    };
+    let allowed: Vec<&str> = match section.name.as_str() {
+        "default" => GENERAL_KEYS.iter().chain(SCHLUND_KEYS).copied().collect(),
+        "schlund" => SCHLUND_KEYS.to_vec(),
+        "gandi" => GANDI_KEYS.to_vec(),
+        name if name.starts_with("user:") => {
+            check_user_section(name)
+                .map_err(|problem| section_error(&crate::log::printable(name), problem))?;
+            // `[DEFAULT]` holds shared settings, not a user's own list: a user section
+            // inheriting `allowed_hostnames` would get the global list back under
+            // `use_global = no`. `use_global` itself is a shared setting.
+            return Ok((USER_KEYS.to_vec(), vec!["use_global"]));
+        }
+        name => {
+            return Err(section_error(
+                name,
+                "unknown section; known are [default], [schlund], [gandi] and [user:NAME]".into(),
+            ));
+        }
+    };
+    Ok((allowed.clone(), allowed))
+}
+
+/// Every key of `[DEFAULT]` must be known to some section.
+fn check_default_keys(path: &Path, inherited: &[ini::Entry]) -> Result<(), ConfigError> {
+    for entry in inherited {
+        let known = GENERAL_KEYS
+            .iter()
+            .chain(SCHLUND_KEYS)
+            .chain(GANDI_KEYS)
+            .chain(USER_KEYS)
+            .any(|k| *k == entry.key);
+        if !known {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: Some(entry.line),
+                section: Some("DEFAULT".into()),
+                key: Some(entry.key.clone()),
+                problem: "unknown key".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The registrar accounts: SchlundTech from `[schlund]` or `[default]` (not both), Gandi
+/// from `[gandi]`; at least one.
+fn registrars(
+    path: &Path,
+    default: &Values<'_>,
+    written_in_default: &[&str],
+    schlund: Option<Values<'_>>,
+    gandi: Option<Values<'_>>,
+) -> Result<(Option<SchlundSettings>, Option<GandiSettings>), ConfigError> {
+    // [default] holds a SchlundTech account when it has credentials, or names one of the
+    // account's keys itself. Keys it shares with the registrar sections (url, zones,
+    // ttl) inherited from [DEFAULT] do not make one: they are meant for [schlund] or
+    // [gandi].
+    let default_has_account = SCHLUND_KEYS
+        .iter()
+        .filter(|k| !GANDI_KEYS.contains(k))
+        .any(|k| default.get(k).is_some())
+        || SCHLUND_KEYS.iter().any(|k| written_in_default.contains(k));
+    let schlund_values = match (schlund, default_has_account) {
+        (Some(s), true) => {
+            return Err(s.error(
+                "username",
+                "the SchlundTech account is set both here and in [default]; keep one",
+            ));
+        }
+        (Some(s), false) => Some(s),
+        (None, true) => Some(default_as_schlund(default)),
+        (None, false) => None,
+    };
+    let schlund = schlund_values.map(|v| schlund_settings(&v)).transpose()?;
+    if let Some(v) = &gandi {
+        check_not_inheriting_registrar_keys(v)?;
+    }
+    let gandi = gandi.map(|v| gandi_settings(&v)).transpose()?;
+    if schlund.is_none() && gandi.is_none() {
+        return Err(ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            section: None,
+            key: None,
+            problem: "no registrar configured; add a SchlundTech account to [default] (username, password) or a [gandi] section with a token".into(),
+        });
+    }
+    Ok((schlund, gandi))
 }
 
 /// `[default]`'s settings that are not about a registrar.
