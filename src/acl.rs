@@ -41,6 +41,22 @@ impl fmt::Display for Pattern {
 }
 
 impl Pattern {
+    /// The name a wildcard admits everything below (`example.com` for `*.example.com`);
+    /// None for an exact name.
+    pub fn wildcard_base(&self) -> Option<&Hostname> {
+        match self {
+            Pattern::Exact(_) => None,
+            Pattern::Below(base) => Some(base),
+        }
+    }
+
+    /// Whether every name the pattern admits lies in `zone` (normalised) or below it.
+    pub fn is_within(&self, zone: &str) -> bool {
+        match self {
+            Pattern::Exact(name) | Pattern::Below(name) => name.relative_to(zone).is_some(),
+        }
+    }
+
     /// Whether the pattern admits `host`.
     pub fn matches(&self, host: &Hostname) -> bool {
         match self {
@@ -62,6 +78,50 @@ pub struct UserRule {
     pub use_global: bool,
 }
 
+/// Why a user name is refused. Web servers pass `REMOTE_USER` on as the client typed it,
+/// and some logins (LDAP, PAM) ignore case, blanks or look-alike letters; a name that is not
+/// plain printable ASCII could be another spelling of a login that has its own, narrower,
+/// `[user:NAME]` section, so it is refused instead of being judged by the global list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserNameError {
+    /// Starts with a blank, tab or other white space.
+    LeadingWhiteSpace,
+    /// Ends with a blank, tab, line break or other white space.
+    TrailingWhiteSpace,
+    /// Holds a control character (line break, escape, NUL, DEL, …).
+    ControlCharacter,
+    /// Holds a character outside printable ASCII (a byte that is not UTF-8 arrives as
+    /// U+FFFD, so it lands here too).
+    NotPrintableAscii,
+}
+
+impl fmt::Display for UserNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UserNameError::LeadingWhiteSpace => "has leading white space",
+            UserNameError::TrailingWhiteSpace => "has trailing white space",
+            UserNameError::ControlCharacter => "holds a control character",
+            UserNameError::NotPrintableAscii => "holds a byte outside printable ASCII",
+        })
+    }
+}
+
+/// Checks that a user name is printable ASCII (inner blanks allowed) without white space
+/// around it; only such names are looked up, lower-cased, among the `[user:NAME]` sections.
+pub fn check_user_name(name: &str) -> Result<(), UserNameError> {
+    if name.starts_with(char::is_whitespace) {
+        Err(UserNameError::LeadingWhiteSpace)
+    } else if name.ends_with(char::is_whitespace) {
+        Err(UserNameError::TrailingWhiteSpace)
+    } else if name.chars().any(char::is_control) {
+        Err(UserNameError::ControlCharacter)
+    } else if !name.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        Err(UserNameError::NotPrintableAscii)
+    } else {
+        Ok(())
+    }
+}
+
 /// The whole access policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Acl {
@@ -72,18 +132,23 @@ pub enum Acl {
     Lists {
         /// `[default] allowed_hostnames`, for every authenticated user.
         global: Vec<Pattern>,
-        /// Per-user rules by `REMOTE_USER`, lower-cased: user names match without case.
+        /// Per-user rules by `REMOTE_USER`, ASCII lower-cased: user names match without
+        /// case.
         users: BTreeMap<String, UserRule>,
     },
 }
 
 impl Acl {
-    /// Whether `user` may change `host`.
+    /// Whether `user` may change `host`. A name [`check_user_name`] refuses may change
+    /// nothing.
     pub fn allows(&self, user: &str, host: &Hostname) -> bool {
+        if check_user_name(user).is_err() {
+            return false;
+        }
         match self {
             Acl::Open => true,
             Acl::Lists { global, users } => {
-                let rule = users.get(&user.to_lowercase());
+                let rule = users.get(&user.to_ascii_lowercase());
                 let own = rule.is_some_and(|r| r.patterns.iter().any(|p| p.matches(host)));
                 let via_global =
                     rule.is_none_or(|r| r.use_global) && global.iter().any(|p| p.matches(host));
@@ -144,7 +209,72 @@ mod tests {
     }
 
     #[test]
+    fn wildcards_know_their_base_and_zone() {
+        let p = |s: &str| s.parse::<Pattern>().unwrap();
+        assert_eq!(p("*.co.uk").wildcard_base(), Some(&host("co.uk")));
+        assert_eq!(p("home.example.co.uk").wildcard_base(), None);
+        assert!(p("*.example.co.uk").is_within("example.co.uk"));
+        assert!(p("*.dyn.example.co.uk").is_within("example.co.uk"));
+        assert!(p("home.example.co.uk").is_within("example.co.uk"));
+        assert!(!p("*.co.uk").is_within("example.co.uk"));
+        assert!(!p("*.xample.co.uk").is_within("example.co.uk"));
+        assert!(!p("*.example.co.uk").is_within("dyn.example.co.uk"));
+    }
+
+    #[test]
     fn open_acl_allows_all() {
         assert!(Acl::Open.allows("anyone", &host("x.example.net")));
+        assert!(!Acl::Open.allows("anyone ", &host("x.example.net")));
+    }
+
+    #[test]
+    fn only_plain_printable_ascii_names_are_user_names() {
+        for good in [
+            "alice",
+            "ALICE",
+            "Alice Smith",
+            "alice@example.com",
+            "a-b_c.d~!",
+        ] {
+            assert_eq!(check_user_name(good), Ok(()), "{good:?}");
+        }
+        let cases = [
+            ("alice ", UserNameError::TrailingWhiteSpace),
+            ("alice\t", UserNameError::TrailingWhiteSpace),
+            ("alice\r\n", UserNameError::TrailingWhiteSpace),
+            ("alice\u{a0}", UserNameError::TrailingWhiteSpace),
+            (" alice", UserNameError::LeadingWhiteSpace),
+            ("\u{3000}alice", UserNameError::LeadingWhiteSpace),
+            ("ali\nce", UserNameError::ControlCharacter),
+            ("alice\u{1b}[0m", UserNameError::ControlCharacter),
+            ("al\u{0}ice", UserNameError::ControlCharacter),
+            ("alic\u{7f}e", UserNameError::ControlCharacter),
+            ("alice\u{fffd}", UserNameError::NotPrintableAscii),
+            ("ALİCE", UserNameError::NotPrintableAscii),
+            ("аlice", UserNameError::NotPrintableAscii),
+            ("alice\u{200b}", UserNameError::NotPrintableAscii),
+        ];
+        for (name, error) in cases {
+            assert_eq!(check_user_name(name), Err(error), "{name:?}");
+        }
+    }
+
+    /// `use_global = no` cannot be escaped by a variant spelling: the variant is refused,
+    /// and the ASCII case-folded name gets the section.
+    #[test]
+    fn variant_spellings_of_a_narrowed_user_get_nothing() {
+        let acl = acl();
+        let global = host("home.example.com");
+        for variant in ["bob ", " bob", "bob\u{fffd}", "BOB\u{0}", "bob\r\n", "bоb"] {
+            assert!(!acl.allows(variant, &global), "{variant:?}");
+            assert!(
+                !acl.allows(variant, &host("bob.example.org")),
+                "{variant:?}"
+            );
+        }
+        for spelling in ["bob", "Bob", "BOB"] {
+            assert!(!acl.allows(spelling, &global), "{spelling}");
+            assert!(acl.allows(spelling, &host("bob.example.org")), "{spelling}");
+        }
     }
 }

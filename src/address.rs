@@ -59,6 +59,9 @@ pub enum AddressError {
     TooMany,
     /// Parsed, but not an address a host on the Internet can have.
     NotPublic(&'static str),
+    /// A 6to4 address (`2002::/16`) whose embedded IPv4 address is of this kind: a 6to4
+    /// address is only as public as the IPv4 address it is made from.
+    SixToFour(&'static str),
 }
 
 impl fmt::Display for AddressError {
@@ -71,6 +74,10 @@ impl fmt::Display for AddressError {
             AddressError::Conflict => f.write_str("two different addresses of one family"),
             AddressError::TooMany => f.write_str("more than one address per family"),
             AddressError::NotPublic(kind) => write!(f, "a {kind} address, not a public one"),
+            AddressError::SixToFour(kind) => write!(
+                f,
+                "a 6to4 address made from a {kind} IPv4 address, not a public one"
+            ),
         }
     }
 }
@@ -118,7 +125,15 @@ fn parse_ipv4_decimal(text: &str) -> Option<Ipv4Addr> {
 pub fn check_usable(ip: IpAddr, allow_private: bool) -> Result<(), AddressError> {
     let kind = match ip {
         IpAddr::V4(v4) => ipv4_kind(v4),
-        IpAddr::V6(v6) => ipv6_kind(v6),
+        IpAddr::V6(v6) => {
+            // A 6to4 address made from a private IPv4 address is no LAN address either:
+            // `allow_private_addresses` does not admit it.
+            if let Some(embedded) = six_to_four(v6) {
+                return ipv4_kind(embedded)
+                    .map_or(Ok(()), |kind| Err(AddressError::SixToFour(kind)));
+            }
+            ipv6_kind(v6)
+        }
     };
     match kind {
         None => Ok(()),
@@ -143,6 +158,7 @@ fn ipv4_kind(ip: Ipv4Addr) -> Option<&'static str> {
         (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
         (198, 18..=19, _) => "benchmarking",
         (192, 0, 0) => "protocol-assignment",
+        (192, 88, 99) => "6to4-relay",
         _ => return None,
     })
 }
@@ -156,11 +172,25 @@ fn ipv6_kind(ip: Ipv6Addr) -> Option<&'static str> {
         0xfec0..=0xfeff => "site-local",
         0xfc00..=0xfdff => "unique-local",
         0xff00..=0xffff => "multicast",
-        0x2001 if s[1] == 0x0db8 => "documentation",
+        0x2001 => match s[1] {
+            // Teredo hides the client's real address; a record pointing at it breaks as
+            // soon as the tunnel's NAT mapping changes.
+            0x0000 => "Teredo",
+            0x0002 if s[2] == 0 => "benchmarking",
+            0x0010..=0x002f => "ORCHID",
+            0x0db8 => "documentation",
+            _ => return None,
+        },
         0x3fff if s[1] <= 0x0fff => "documentation",
         0x2000..=0x3fff => return None,
         _ => "reserved",
     })
+}
+
+/// The IPv4 address a 6to4 address (`2002:V4HI:V4LO::/48`) is made from.
+fn six_to_four(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    (s[0] == 0x2002).then(|| Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2])))
 }
 
 #[cfg(test)]
@@ -235,5 +265,111 @@ mod tests {
         assert!(usable("192.168.1.1", true).is_ok());
         assert!(usable("fd00::1", true).is_ok());
         assert!(usable("127.0.0.1", true).is_err());
+    }
+
+    /// Every block of the special-purpose list (seed-systems.md §6.4.5), at both ends, and
+    /// the public neighbours just outside it.
+    #[test]
+    fn the_special_purpose_blocks_are_refused_at_both_ends() {
+        let usable = |s: &str| check_usable(s.parse().unwrap(), false);
+        let refused = [
+            ("0.0.0.0", "0.255.255.255"),
+            ("10.0.0.0", "10.255.255.255"),
+            ("100.64.0.0", "100.127.255.255"),
+            ("127.0.0.0", "127.255.255.255"),
+            ("169.254.0.0", "169.254.255.255"),
+            ("172.16.0.0", "172.31.255.255"),
+            ("192.0.0.0", "192.0.0.255"),
+            ("192.0.2.0", "192.0.2.255"),
+            ("192.88.99.0", "192.88.99.255"),
+            ("192.168.0.0", "192.168.255.255"),
+            ("198.18.0.0", "198.19.255.255"),
+            ("198.51.100.0", "198.51.100.255"),
+            ("203.0.113.0", "203.0.113.255"),
+            ("224.0.0.0", "239.255.255.255"),
+            ("240.0.0.0", "255.255.255.255"),
+            ("2001::", "2001:0:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("2001:2::", "2001:2:0:ffff:ffff:ffff:ffff:ffff"),
+            ("2001:10::", "2001:1f:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("2001:20::", "2001:2f:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("3fff::", "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("::", "1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("4000::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            ("64:ff9b::", "64:ff9b::ffff:ffff"),
+        ];
+        for (first, last) in refused {
+            assert!(usable(first).is_err(), "{first}");
+            assert!(usable(last).is_err(), "{last}");
+        }
+        for public in [
+            "1.0.0.0",
+            "9.255.255.255",
+            "11.0.0.0",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.0.1.0",
+            "192.0.3.0",
+            "192.88.98.255",
+            "192.88.100.0",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+            "2000::1",
+            "2001:1::1",
+            "2001:2:1::1",
+            "2001:30::1",
+            "2001:db9::1",
+            "2a01:4f8::9",
+            "3fff:1000::1",
+        ] {
+            assert_eq!(usable(public), Ok(()), "{public}");
+        }
+    }
+
+    #[test]
+    fn teredo_is_refused() {
+        assert_eq!(
+            check_usable(
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2".parse().unwrap(),
+                true
+            ),
+            Err(AddressError::NotPublic("Teredo"))
+        );
+    }
+
+    /// A 6to4 address is judged by the IPv4 address inside it, whatever follows it.
+    #[test]
+    fn six_to_four_is_judged_by_its_ipv4_address() {
+        let usable = |s: &str, p| check_usable(s.parse().unwrap(), p);
+        assert_eq!(usable("2002:5411:0509::1", false), Ok(()));
+        assert_eq!(usable("2002:5411:0509:ffff::1", false), Ok(()));
+        for (bad, kind) in [
+            ("2002:c000:0204::1", "documentation"),
+            ("2002:0a00:0001::1", "private"),
+            ("2002:7f00:0001::1", "loopback"),
+            ("2002:6440:0001::1", "shared (CGNAT)"),
+            ("2002::1", "unspecified"),
+            ("2002:c058:6301::1", "6to4-relay"),
+            ("2002:e000:0001::1", "multicast"),
+            ("2002:ffff:ffff::1", "reserved"),
+        ] {
+            assert_eq!(
+                usable(bad, false),
+                Err(AddressError::SixToFour(kind)),
+                "{bad}"
+            );
+        }
+        // Not a LAN address, even where LAN addresses are allowed.
+        assert_eq!(
+            usable("2002:c0a8:0101::1", true),
+            Err(AddressError::SixToFour("private"))
+        );
+        assert_eq!(
+            AddressError::SixToFour("documentation").to_string(),
+            "a 6to4 address made from a documentation IPv4 address, not a public one"
+        );
     }
 }

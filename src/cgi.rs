@@ -1,11 +1,100 @@
 //! The CGI boundary (RFC 3875): environment variables in, a header block and body out.
-//! Pure: `main` reads the real environment and stdin and hands them over.
+//! `main` hands over the real environment and stdin; nothing here looks for them itself.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// Largest request body read; update forms are a few hundred bytes.
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// Longest wait for a request body. A form of a few hundred bytes arrives at once; a client
+/// that announces more than it sends must not hold the request (and a web server's CGI
+/// slot) open.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Why a request body is treated as absent. The dialect's rule for a body that is not a
+/// complete form is that it carries no parameters: the query alone is answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// `CONTENT_LENGTH` is above [`MAX_BODY`]; nothing is read.
+    TooLarge {
+        /// The announced length.
+        declared: usize,
+    },
+    /// Standard input ended before `CONTENT_LENGTH` bytes came.
+    Short {
+        /// The announced length.
+        declared: usize,
+        /// The bytes that came.
+        got: usize,
+    },
+    /// The body did not come within the deadline.
+    Late {
+        /// The announced length.
+        declared: usize,
+        /// The deadline.
+        deadline: Duration,
+    },
+    /// Reading standard input failed.
+    Unreadable(io::ErrorKind),
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyError::TooLarge { declared } => write!(
+                f,
+                "request body of {declared} bytes (CONTENT_LENGTH) is larger than the {MAX_BODY} bytes an update form can need"
+            ),
+            BodyError::Short { declared, got } => write!(
+                f,
+                "request body ended after {got} of {declared} bytes (CONTENT_LENGTH); the client gave up or the web server cut it off"
+            ),
+            BodyError::Late { declared, deadline } => write!(
+                f,
+                "request body of {declared} bytes (CONTENT_LENGTH) did not arrive within {} s",
+                deadline.as_secs()
+            ),
+            BodyError::Unreadable(kind) => {
+                write!(f, "request body could not be read from stdin ({kind})")
+            }
+        }
+    }
+}
+
+/// Reads exactly `length` bytes of body from `input` within `deadline`. The read runs on
+/// its own thread, so a client that never sends what it announced costs the deadline and
+/// no more; the blocked thread ends with the process.
+pub fn read_body<R: Read + Send + 'static>(
+    input: R,
+    length: usize,
+    deadline: Duration,
+) -> Result<Vec<u8>, BodyError> {
+    if length == 0 {
+        return Ok(Vec::new());
+    }
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut body = Vec::with_capacity(length);
+        let read = input.take(length as u64).read_to_end(&mut body);
+        let _ = sender.send(read.map(|_| body));
+    });
+    match receiver.recv_timeout(deadline) {
+        Ok(Ok(body)) if body.len() == length => Ok(body),
+        Ok(Ok(body)) => Err(BodyError::Short {
+            declared: length,
+            got: body.len(),
+        }),
+        Ok(Err(e)) => Err(BodyError::Unreadable(e.kind())),
+        Err(_) => Err(BodyError::Late {
+            declared: length,
+            deadline,
+        }),
+    }
+}
 
 /// What the web server told us about the request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,9 +124,7 @@ impl CgiRequest {
         let get = |name: &str| vars.get(name).cloned();
         let non_empty = |name: &str| get(name).filter(|v| !v.is_empty());
         CgiRequest {
-            method: get("REQUEST_METHOD")
-                .unwrap_or_else(|| "GET".into())
-                .to_ascii_uppercase(),
+            method: method(vars),
             path_info: get("PATH_INFO").unwrap_or_default(),
             query: get("QUERY_STRING").unwrap_or_default(),
             content_type: non_empty("CONTENT_TYPE"),
@@ -48,13 +135,26 @@ impl CgiRequest {
         }
     }
 
-    /// The body length `main` should read, from `CONTENT_LENGTH`, capped at [`MAX_BODY`].
-    pub fn body_length(vars: &HashMap<String, String>) -> usize {
-        vars.get("CONTENT_LENGTH")
+    /// The body length `main` should read: `CONTENT_LENGTH` for POST and PUT, nothing for
+    /// other methods (a GET's body means nothing, and waiting for one could hang).
+    pub fn body_length(vars: &HashMap<String, String>) -> Result<usize, BodyError> {
+        if !matches!(method(vars).as_str(), "POST" | "PUT") {
+            return Ok(0);
+        }
+        match vars
+            .get("CONTENT_LENGTH")
             .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(0)
-            .min(MAX_BODY)
+        {
+            Some(declared) if declared > MAX_BODY => Err(BodyError::TooLarge { declared }),
+            length => Ok(length.unwrap_or(0)),
+        }
     }
+}
+
+/// `REQUEST_METHOD`, upper case; GET when the server sets none.
+fn method(vars: &HashMap<String, String>) -> String {
+    vars.get("REQUEST_METHOD")
+        .map_or_else(|| "GET".into(), |m| m.to_ascii_uppercase())
 }
 
 /// The answer: a status with its reason phrase (inadyn needs the phrase), headers, body.
@@ -157,6 +257,74 @@ mod tests {
         assert_eq!(req.method, "GET");
         assert_eq!(req.remote_user, None);
         assert_eq!(req.path_info, "");
-        assert_eq!(CgiRequest::body_length(&vars), MAX_BODY);
+        // A GET's body is never read, whatever CONTENT_LENGTH says.
+        assert_eq!(CgiRequest::body_length(&vars), Ok(0));
+    }
+
+    #[test]
+    fn only_post_and_put_bodies_are_read_and_bounded() {
+        let vars = |method: &str, length: &str| -> HashMap<String, String> {
+            [("REQUEST_METHOD", method), ("CONTENT_LENGTH", length)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        for method in ["GET", "HEAD", "DELETE", "get"] {
+            assert_eq!(
+                CgiRequest::body_length(&vars(method, "5")),
+                Ok(0),
+                "{method}"
+            );
+        }
+        assert_eq!(CgiRequest::body_length(&vars("post", "5")), Ok(5));
+        assert_eq!(
+            CgiRequest::body_length(&vars("PUT", " 65536 ")),
+            Ok(MAX_BODY)
+        );
+        assert_eq!(CgiRequest::body_length(&vars("POST", "-1")), Ok(0));
+        assert_eq!(CgiRequest::body_length(&vars("POST", "")), Ok(0));
+        assert_eq!(
+            CgiRequest::body_length(&vars("POST", "65537")),
+            Err(BodyError::TooLarge { declared: 65537 })
+        );
+    }
+
+    /// Blocks like a pipe whose writer never writes and never closes.
+    struct Silent;
+
+    impl Read for Silent {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            loop {
+                std::thread::park();
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_is_read_whole_or_not_at_all() {
+        let short = Duration::from_millis(50);
+        assert_eq!(read_body(&b"abcdef"[..], 4, short), Ok(b"abcd".to_vec()));
+        assert_eq!(read_body(Silent, 0, short), Ok(Vec::new()));
+        assert_eq!(
+            read_body(&b"ab"[..], 4, short),
+            Err(BodyError::Short {
+                declared: 4,
+                got: 2
+            })
+        );
+        assert_eq!(
+            read_body(Silent, 4, short),
+            Err(BodyError::Late {
+                declared: 4,
+                deadline: short
+            })
+        );
+        assert_eq!(
+            read_body(b"ab".chain(Silent), 4, short),
+            Err(BodyError::Late {
+                declared: 4,
+                deadline: short
+            })
+        );
     }
 }

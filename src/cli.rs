@@ -121,6 +121,11 @@ pub fn describe(config: &Config) -> String {
     if let Some(s) = &config.schlund {
         let _ = writeln!(out, "[schlund] (SchlundTech XML gateway)");
         let _ = writeln!(out, "  url = {}", s.url);
+        let _ = writeln!(
+            out,
+            "  allow_insecure_url = {}",
+            yes_no(s.allow_insecure_url)
+        );
         let _ = writeln!(out, "  username = {}", s.username);
         let _ = writeln!(out, "  password = {}", s.password);
         let _ = writeln!(out, "  context = {}", s.context);
@@ -137,6 +142,11 @@ pub fn describe(config: &Config) -> String {
     if let Some(g) = &config.gandi {
         let _ = writeln!(out, "[gandi] (Gandi LiveDNS)");
         let _ = writeln!(out, "  url = {}", g.url);
+        let _ = writeln!(
+            out,
+            "  allow_insecure_url = {}",
+            yes_no(g.allow_insecure_url)
+        );
         match &g.credential {
             GandiCredential::Token(t) => {
                 let _ = writeln!(out, "  token = {t}");
@@ -163,6 +173,57 @@ pub fn warnings(config: &Config) -> Vec<String> {
         out.push(
             "allowed_hostnames is not set: every user the web server authenticates may update every name in the registrars' zones (as ws.ddns did); list the names to narrow it".to_string(),
         );
+    }
+    out.extend(wildcard_warnings(config));
+    out
+}
+
+/// A wildcard whose base is not at or below a configured zone, such as `*.co.uk`, admits
+/// every name of every zone below it that the registrar accounts hold. Without `zones` a
+/// registrar's zones are unknown here, so the warning says the check could not be made.
+fn wildcard_warnings(config: &Config) -> Vec<String> {
+    let Acl::Lists { global, users } = &config.acl else {
+        return Vec::new();
+    };
+    let mut zones: Vec<&str> = Vec::new();
+    let mut unzoned: Vec<&str> = Vec::new();
+    let accounts = [
+        config
+            .schlund
+            .as_ref()
+            .map(|s| ("the SchlundTech account", &s.zones)),
+        config.gandi.as_ref().map(|g| ("[gandi]", &g.zones)),
+    ];
+    for (name, list) in accounts.into_iter().flatten() {
+        if list.is_empty() {
+            unzoned.push(name);
+        }
+        zones.extend(list.iter().map(String::as_str));
+    }
+    let lists = std::iter::once(("[default]".to_string(), global)).chain(
+        users
+            .iter()
+            .map(|(user, rule)| (format!("[user:{user}]"), &rule.patterns)),
+    );
+    let mut out = Vec::new();
+    for (section, patterns) in lists {
+        let outside = patterns
+            .iter()
+            .filter(|p| p.wildcard_base().is_some() && !zones.iter().any(|zone| p.is_within(zone)));
+        for pattern in outside {
+            out.push(if unzoned.is_empty() {
+                format!(
+                    "{section} allowed_hostnames: {pattern} is not at or below a configured zone ({}); a wildcard above the zones, such as one on a public suffix, admits every name of every zone below it; write it at or below a zone (e.g. *.dyn.{})",
+                    zones.join(" "),
+                    zones[0]
+                )
+            } else {
+                format!(
+                    "{section} allowed_hostnames: {pattern} could not be checked against the zones, since {} sets no zones; a wildcard above them, such as one on a public suffix, would admit every name of every zone below it; set zones to have it checked",
+                    unzoned.join(" and ")
+                )
+            });
+        }
     }
     out
 }

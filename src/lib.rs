@@ -47,7 +47,7 @@ pub fn handle(
     response.head_only = request.method == "HEAD";
     log.info(format_args!(
         "{} {} user={} from={} agent={} query={}: {} -> {} {} | {} registrar calls | {} ms",
-        request.method,
+        printable(&request.method),
         printable(if request.path_info.is_empty() {
             "/"
         } else {
@@ -91,6 +91,13 @@ fn answer(
         ));
         return fail(Failure::BadAuth);
     };
+    if let Err(problem) = acl::check_user_name(user) {
+        // The reason, not the name: the summary line shows the name, escaped.
+        log.warn(format_args!(
+            "REMOTE_USER {problem}; user names must be printable ASCII without surrounding white space, so that no spelling of a login can miss its [user:NAME] section; answering 401"
+        ));
+        return fail(Failure::BadAuth);
+    }
     let update = match protocol::noip::parse(request, user, &config.general) {
         Ok(update) => update,
         Err(failure) => {

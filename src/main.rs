@@ -2,14 +2,14 @@
 //! command line otherwise. All reading of the outside world happens here.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use ddns_cgi::backend::{self, http::Http};
-use ddns_cgi::cgi::CgiRequest;
+use ddns_cgi::cgi::{self, CgiRequest};
 use ddns_cgi::cli::{self, Command};
 use ddns_cgi::config::{self, Config};
 use ddns_cgi::log::{Level, Log};
@@ -64,6 +64,8 @@ fn config_path(explicit: Option<PathBuf>) -> PathBuf {
 }
 fn run_cgi() {
     let mut log = Log::stderr(Level::Info);
+    // Bytes that are not UTF-8 become U+FFFD, which no check admits: a user name holding
+    // it is refused (`acl::check_user_name`), a host name or address does not parse.
     let vars: HashMap<String, String> = std::env::vars_os()
         .map(|(k, v)| {
             (
@@ -72,11 +74,14 @@ fn run_cgi() {
             )
         })
         .collect();
-    let mut body = Vec::new();
-    let length = CgiRequest::body_length(&vars);
-    if length > 0 {
-        let _ = std::io::stdin().take(length as u64).read_to_end(&mut body);
-    }
+    let body = CgiRequest::body_length(&vars)
+        .and_then(|length| cgi::read_body(std::io::stdin(), length, cgi::BODY_DEADLINE))
+        .unwrap_or_else(|e| {
+            log.warn(format_args!(
+                "{e}; answering as if the request had no body (only the query counts)"
+            ));
+            Vec::new()
+        });
     let request = CgiRequest::from_vars(&vars, body);
     let response = match Config::load(&config_path(None)) {
         Err(e) => {

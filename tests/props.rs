@@ -425,6 +425,7 @@ fn ini_line() -> impl Strategy<Value = String> {
         "password",
         "context",
         "url",
+        "allow_insecure_url",
         "totp_secret",
         "zones",
         "ttl",

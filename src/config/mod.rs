@@ -6,12 +6,12 @@
 
 pub mod ini;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::acl::{Acl, Pattern, UserRule};
+use crate::acl::{Acl, Pattern, UserNameError, UserRule, check_user_name};
 use crate::log::Level;
 use crate::secret::Secret;
 
@@ -63,6 +63,8 @@ pub struct General {
 pub struct SchlundSettings {
     /// Gateway URL. Default [`SCHLUND_DEFAULT_URL`].
     pub url: String,
+    /// `url` may be `http://` to a host other than this one. Default no.
+    pub allow_insecure_url: bool,
     /// Gateway user.
     pub username: String,
     /// Gateway password.
@@ -91,6 +93,8 @@ pub enum GandiCredential {
 pub struct GandiSettings {
     /// API base URL. Default [`GANDI_DEFAULT_URL`].
     pub url: String,
+    /// `url` may be `http://` to a host other than this one. Default no.
+    pub allow_insecure_url: bool,
     /// Token or legacy key.
     pub credential: GandiCredential,
     /// Zones of this account; empty → found by asking Gandi.
@@ -167,11 +171,33 @@ const SCHLUND_KEYS: &[&str] = &[
     "password",
     "context",
     "url",
+    "allow_insecure_url",
     "totp_secret",
     "zones",
     "ttl",
 ];
-const GANDI_KEYS: &[&str] = &["token", "api_key", "url", "zones", "ttl"];
+const GANDI_KEYS: &[&str] = &[
+    "token",
+    "api_key",
+    "url",
+    "allow_insecure_url",
+    "zones",
+    "ttl",
+];
+/// Keys that say where a registrar is and who we are to it. In `[DEFAULT]` they are the
+/// SchlundTech account's, as in ws.ddns files (configparser hands them to `[default]`);
+/// a section of another registrar kind must never inherit them, or a Gandi token would go
+/// to the SchlundTech URL, or the gateway password to Gandi.
+const REGISTRAR_BOUND_KEYS: &[&str] = &[
+    "url",
+    "allow_insecure_url",
+    "username",
+    "password",
+    "context",
+    "totp_secret",
+    "token",
+    "api_key",
+];
 const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global"];
 
 /// One section's entries with positions, after `%%` handling and `[DEFAULT]` inheritance.
@@ -179,6 +205,8 @@ struct Values<'a> {
     path: &'a Path,
     section: String,
     entries: BTreeMap<String, (String, usize)>,
+    /// The keys of `entries` that came from `[DEFAULT]`.
+    inherited: BTreeSet<String>,
 }
 
 impl Values<'_> {
@@ -264,6 +292,26 @@ impl Values<'_> {
         }
     }
 
+    /// A registrar's `url`: like [`Values::url`], but `http://` only to a loopback host
+    /// (the tests' fakes) or with `allow_insecure_url = yes`, since the password, one-time
+    /// codes and tokens travel in it.
+    fn registrar_url(&self, default: &str) -> Result<(String, bool), ConfigError> {
+        let value = self.url("url", default)?;
+        let insecure_ok = self.bool("allow_insecure_url", false)?;
+        let parsed = url::Url::parse(&value).map_err(|_| self.error("url", "is not a URL"))?;
+        if parsed.scheme() == "http" && !insecure_ok && !is_loopback(&parsed) {
+            return Err(self.error(
+                "url",
+                format!(
+                    "`http://{}` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [{}]",
+                    crate::log::printable(parsed.host_str().unwrap_or("")),
+                    self.section
+                ),
+            ));
+        }
+        Ok((value, insecure_ok))
+    }
+
     fn zones(&self, key: &str) -> Result<Vec<String>, ConfigError> {
         let mut zones = Vec::new();
         for word in self.get(key).unwrap_or("").split_whitespace() {
@@ -276,6 +324,18 @@ impl Values<'_> {
             zones.push(zone.as_str().to_string());
         }
         Ok(zones)
+    }
+}
+
+/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
     }
 }
 
@@ -330,42 +390,14 @@ impl Config {
             .find(|s| s.name == "DEFAULT")
             .map(|s| s.entries.clone())
             .unwrap_or_default();
-        let section_error = |name: &str, line: usize, problem: String| ConfigError {
-            path: path.to_path_buf(),
-            line: Some(line),
-            section: Some(name.to_string()),
-            key: None,
-            problem,
-        };
 
         let mut default = None;
         let mut schlund = None;
         let mut gandi = None;
         let mut users = Vec::new();
         for section in sections.iter().filter(|s| s.name != "DEFAULT") {
-            let allowed: Vec<&str> = match section.name.as_str() {
-                "default" => GENERAL_KEYS.iter().chain(SCHLUND_KEYS).copied().collect(),
-                "schlund" => SCHLUND_KEYS.to_vec(),
-                "gandi" => GANDI_KEYS.to_vec(),
-                name if name.starts_with("user:") => USER_KEYS.to_vec(),
-                name => {
-                    return Err(section_error(
-                        name,
-                        section.line,
-                        "unknown section; known are [default], [schlund], [gandi] and [user:NAME]"
-                            .into(),
-                    ));
-                }
-            };
-            // `[DEFAULT]` holds shared settings, not a user's own list: a user section
-            // inheriting `allowed_hostnames` would get the global list back under
-            // `use_global = no`. `use_global` itself is a shared setting.
-            let inheritable: &[&str] = if section.name.starts_with("user:") {
-                &["use_global"]
-            } else {
-                &allowed
-            };
-            let values = values_of(path, section, &inherited, &allowed, inheritable)?;
+            let (allowed, inheritable) = section_keys(path, section)?;
+            let values = values_of(path, section, &inherited, &allowed, &inheritable)?;
             match section.name.as_str() {
                 "default" => default = Some(values),
                 "schlund" => schlund = Some(values),
@@ -373,23 +405,7 @@ impl Config {
                 _ => users.push(values),
             }
         }
-        for entry in &inherited {
-            let known = GENERAL_KEYS
-                .iter()
-                .chain(SCHLUND_KEYS)
-                .chain(GANDI_KEYS)
-                .chain(USER_KEYS)
-                .any(|k| *k == entry.key);
-            if !known {
-                return Err(ConfigError {
-                    path: path.to_path_buf(),
-                    line: Some(entry.line),
-                    section: Some("DEFAULT".into()),
-                    key: Some(entry.key.clone()),
-                    problem: "unknown key".into(),
-                });
-            }
-        }
+        check_default_keys(path, &inherited)?;
         // Without a `[default]` section, `[DEFAULT]` alone still gives the general defaults,
         // such as the global `allowed_hostnames`; dropping them would open the ACL. Not a
         // SchlundTech account: keys such as `zones` or `ttl` there are meant for the
@@ -406,123 +422,16 @@ impl Config {
             }
         };
 
-        let general = General {
-            realm: default.optional("realm").unwrap_or("ddns").to_string(),
-            max_hostnames: default.number("max_hostnames", 1, 1000)?.unwrap_or(20) as usize,
-            allow_private_addresses: default.bool("allow_private_addresses", false)?,
-            create_missing_records: default.bool("create_missing_records", false)?,
-            collapse_round_robin: default.bool("collapse_round_robin", false)?,
-            timeout: Duration::from_secs(default.number("timeout", 1, 600)?.unwrap_or(20)),
-            proxy: match default.optional("proxy") {
-                None => None,
-                Some(_) => Some(default.url("proxy", "")?),
-            },
-            log_level: match default.optional("log_level") {
-                None => Level::Info,
-                Some(v) => Level::parse(v).ok_or_else(|| {
-                    default.error(
-                        "log_level",
-                        format!("`{v}` is not one of error, warn, info, debug"),
-                    )
-                })?,
-            },
-            state_dir: match default.optional("state_dir") {
-                None => PathBuf::from(DEFAULT_STATE_DIR),
-                Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir),
-                Some(dir) => {
-                    return Err(
-                        default.error("state_dir", format!("`{dir}` must be an absolute path"))
-                    );
-                }
-            },
-            lock_wait: Duration::from_secs(default.number("lock_wait", 0, 600)?.unwrap_or(30)),
-            cache_seconds: default
-                .number("cache_seconds", 0, 86_400 * 30)?
-                .unwrap_or(600),
-            abuse_limit: default.number("abuse_limit", 0, 100_000)?.unwrap_or(12) as u32,
-            abuse_window: default
-                .number("abuse_window", 60, 86_400 * 7)?
-                .unwrap_or(3600),
-        };
-        if general.realm.contains('"') || general.realm.contains('\\') {
-            return Err(default.error("realm", "must not contain `\"` or `\\`"));
-        }
+        let general = general_settings(&default)?;
 
-        // [default] holds a SchlundTech account when it has credentials, or names one of the
-        // account's keys itself. Keys it shares with the registrar sections (url, zones,
-        // ttl) inherited from [DEFAULT] do not make one: they are meant for [schlund] or
-        // [gandi].
         let written_in_default: Vec<&str> = sections
             .iter()
             .filter(|s| s.name == "default")
             .flat_map(|s| s.entries.iter().map(|e| e.key.as_str()))
             .collect();
-        let default_has_account = SCHLUND_KEYS
-            .iter()
-            .filter(|k| !GANDI_KEYS.contains(k))
-            .any(|k| default.get(k).is_some())
-            || SCHLUND_KEYS.iter().any(|k| written_in_default.contains(k));
-        let schlund_values = match (schlund, default_has_account) {
-            (Some(s), true) => {
-                return Err(s.error(
-                    "username",
-                    "the SchlundTech account is set both here and in [default]; keep one",
-                ));
-            }
-            (Some(s), false) => Some(s),
-            (None, true) => Some(default_as_schlund(&default)),
-            (None, false) => None,
-        };
-        let schlund = schlund_values.map(|v| schlund_settings(&v)).transpose()?;
-        let gandi = gandi.map(|v| gandi_settings(&v)).transpose()?;
-        if schlund.is_none() && gandi.is_none() {
-            return Err(ConfigError {
-                path: path.to_path_buf(),
-                line: None,
-                section: None,
-                key: None,
-                problem: "no registrar configured; add a SchlundTech account to [default] (username, password) or a [gandi] section with a token".into(),
-            });
-        }
+        let (schlund, gandi) = registrars(path, &default, &written_in_default, schlund, gandi)?;
 
-        let global = match default.get("allowed_hostnames") {
-            None => None,
-            Some(_) => Some(patterns(&default, "allowed_hostnames")?),
-        };
-        let mut rules = BTreeMap::new();
-        for user in &users {
-            let name = user.section["user:".len()..].to_string();
-            if name.is_empty() {
-                return Err(user.error(
-                    "allowed_hostnames",
-                    "the section needs a user name: [user:NAME]",
-                ));
-            }
-            // Directory-backed web server logins (LDAP, PAM) ignore case and pass the name
-            // on as typed, so a rule must not be escaped by spelling the name differently.
-            let key = name.to_lowercase();
-            if rules.contains_key(&key) {
-                return Err(user.error(
-                    "allowed_hostnames",
-                    "another [user:...] section names the same user in other letter case; merge them",
-                ));
-            }
-            rules.insert(
-                key,
-                UserRule {
-                    patterns: patterns(user, "allowed_hostnames")?,
-                    use_global: user.bool("use_global", true)?,
-                },
-            );
-        }
-        let acl = if global.is_none() && rules.is_empty() {
-            Acl::Open
-        } else {
-            Acl::Lists {
-                global: global.unwrap_or_default(),
-                users: rules,
-            }
-        };
+        let acl = access_list(&default, &users)?;
         Ok(Config {
             path: path.to_path_buf(),
             general,
@@ -531,6 +440,211 @@ impl Config {
             gandi,
         })
     }
+}
+
+/// The keys a section may hold, and those of them it takes from `[DEFAULT]`.
+fn section_keys(
+    path: &Path,
+    section: &ini::Section,
+) -> Result<(Vec<&'static str>, Vec<&'static str>), ConfigError> {
+    let section_error = |name: &str, problem: String| ConfigError {
+        path: path.to_path_buf(),
+        line: Some(section.line),
+        section: Some(name.to_string()),
+        key: None,
+        problem,
+    };
+    let allowed: Vec<&str> = match section.name.as_str() {
+        "default" => GENERAL_KEYS.iter().chain(SCHLUND_KEYS).copied().collect(),
+        "schlund" => SCHLUND_KEYS.to_vec(),
+        "gandi" => GANDI_KEYS.to_vec(),
+        name if name.starts_with("user:") => {
+            check_user_section(name)
+                .map_err(|problem| section_error(&crate::log::printable(name), problem))?;
+            // `[DEFAULT]` holds shared settings, not a user's own list: a user section
+            // inheriting `allowed_hostnames` would get the global list back under
+            // `use_global = no`. `use_global` itself is a shared setting.
+            return Ok((USER_KEYS.to_vec(), vec!["use_global"]));
+        }
+        name => {
+            return Err(section_error(
+                name,
+                "unknown section; known are [default], [schlund], [gandi] and [user:NAME]".into(),
+            ));
+        }
+    };
+    Ok((allowed.clone(), allowed))
+}
+
+/// Every key of `[DEFAULT]` must be known to some section.
+fn check_default_keys(path: &Path, inherited: &[ini::Entry]) -> Result<(), ConfigError> {
+    for entry in inherited {
+        let known = GENERAL_KEYS
+            .iter()
+            .chain(SCHLUND_KEYS)
+            .chain(GANDI_KEYS)
+            .chain(USER_KEYS)
+            .any(|k| *k == entry.key);
+        if !known {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: Some(entry.line),
+                section: Some("DEFAULT".into()),
+                key: Some(entry.key.clone()),
+                problem: "unknown key".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The registrar accounts: SchlundTech from `[schlund]` or `[default]` (not both), Gandi
+/// from `[gandi]`; at least one.
+fn registrars(
+    path: &Path,
+    default: &Values<'_>,
+    written_in_default: &[&str],
+    schlund: Option<Values<'_>>,
+    gandi: Option<Values<'_>>,
+) -> Result<(Option<SchlundSettings>, Option<GandiSettings>), ConfigError> {
+    // [default] holds a SchlundTech account when it has credentials, or names one of the
+    // account's keys itself. Keys it shares with the registrar sections (url, zones,
+    // ttl) inherited from [DEFAULT] do not make one: they are meant for [schlund] or
+    // [gandi].
+    let default_has_account = SCHLUND_KEYS
+        .iter()
+        .filter(|k| !GANDI_KEYS.contains(k))
+        .any(|k| default.get(k).is_some())
+        || SCHLUND_KEYS.iter().any(|k| written_in_default.contains(k));
+    let schlund_values = match (schlund, default_has_account) {
+        (Some(s), true) => {
+            return Err(s.error(
+                "username",
+                "the SchlundTech account is set both here and in [default]; keep one",
+            ));
+        }
+        (Some(s), false) => Some(s),
+        (None, true) => Some(default_as_schlund(default)),
+        (None, false) => None,
+    };
+    let schlund = schlund_values.map(|v| schlund_settings(&v)).transpose()?;
+    if let Some(v) = &gandi {
+        check_not_inheriting_registrar_keys(v)?;
+    }
+    let gandi = gandi.map(|v| gandi_settings(&v)).transpose()?;
+    if schlund.is_none() && gandi.is_none() {
+        return Err(ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            section: None,
+            key: None,
+            problem: "no registrar configured; add a SchlundTech account to [default] (username, password) or a [gandi] section with a token".into(),
+        });
+    }
+    Ok((schlund, gandi))
+}
+
+/// `[default]`'s settings that are not about a registrar.
+fn general_settings(default: &Values<'_>) -> Result<General, ConfigError> {
+    let general = General {
+        realm: default.optional("realm").unwrap_or("ddns").to_string(),
+        max_hostnames: default.number("max_hostnames", 1, 1000)?.unwrap_or(20) as usize,
+        allow_private_addresses: default.bool("allow_private_addresses", false)?,
+        create_missing_records: default.bool("create_missing_records", false)?,
+        collapse_round_robin: default.bool("collapse_round_robin", false)?,
+        timeout: Duration::from_secs(default.number("timeout", 1, 600)?.unwrap_or(20)),
+        proxy: match default.optional("proxy") {
+            None => None,
+            Some(_) => Some(default.url("proxy", "")?),
+        },
+        log_level: match default.optional("log_level") {
+            None => Level::Info,
+            Some(v) => Level::parse(v).ok_or_else(|| {
+                default.error(
+                    "log_level",
+                    format!("`{v}` is not one of error, warn, info, debug"),
+                )
+            })?,
+        },
+        state_dir: match default.optional("state_dir") {
+            None => PathBuf::from(DEFAULT_STATE_DIR),
+            Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir),
+            Some(dir) => {
+                return Err(default.error("state_dir", format!("`{dir}` must be an absolute path")));
+            }
+        },
+        lock_wait: Duration::from_secs(default.number("lock_wait", 0, 600)?.unwrap_or(30)),
+        cache_seconds: default
+            .number("cache_seconds", 0, 86_400 * 30)?
+            .unwrap_or(600),
+        abuse_limit: default.number("abuse_limit", 0, 100_000)?.unwrap_or(12) as u32,
+        abuse_window: default
+            .number("abuse_window", 60, 86_400 * 7)?
+            .unwrap_or(3600),
+    };
+    if general.realm.contains('"') || general.realm.contains('\\') {
+        return Err(default.error("realm", "must not contain `\"` or `\\`"));
+    }
+    Ok(general)
+}
+
+/// The global list of `[default]` and the `[user:NAME]` sections' rules.
+fn access_list(default: &Values<'_>, users: &[Values<'_>]) -> Result<Acl, ConfigError> {
+    let global = match default.get("allowed_hostnames") {
+        None => None,
+        Some(_) => Some(patterns(default, "allowed_hostnames")?),
+    };
+    let mut rules = BTreeMap::new();
+    for user in users {
+        let name = user.section["user:".len()..].to_string();
+        if name.is_empty() {
+            return Err(user.error(
+                "allowed_hostnames",
+                "the section needs a user name: [user:NAME]",
+            ));
+        }
+        // Directory-backed web server logins (LDAP, PAM) ignore case and pass the name
+        // on as typed, so a rule must not be escaped by spelling the name differently.
+        let key = name.to_ascii_lowercase();
+        if rules.contains_key(&key) {
+            return Err(user.error(
+                "allowed_hostnames",
+                "another [user:...] section names the same user in other letter case; merge them",
+            ));
+        }
+        rules.insert(
+            key,
+            UserRule {
+                patterns: patterns(user, "allowed_hostnames")?,
+                use_global: user.bool("use_global", true)?,
+            },
+        );
+    }
+    Ok(if global.is_none() && rules.is_empty() {
+        Acl::Open
+    } else {
+        Acl::Lists {
+            global: global.unwrap_or_default(),
+            users: rules,
+        }
+    })
+}
+
+/// A `[user:NAME]` section's name must be one a login can have ([`check_user_name`]):
+/// `[user:alice ]` would match nobody, and alice would silently get the global list.
+fn check_user_section(section: &str) -> Result<(), String> {
+    let name = &section["user:".len()..];
+    check_user_name(name).map_err(|problem| {
+        let hint = match problem {
+            UserNameError::LeadingWhiteSpace | UserNameError::TrailingWhiteSpace => {
+                format!("; write it as [user:{}]", crate::log::printable(name.trim()))
+            }
+            _ => String::new(),
+        };
+        format!(
+            "the user name {problem}, so no login can match it (such names are refused with badauth){hint}"
+        )
+    })
 }
 
 /// A section's own entries (each must be in `allowed`) plus those of `[DEFAULT]` it does
@@ -544,10 +658,13 @@ fn values_of<'a>(
 ) -> Result<Values<'a>, ConfigError> {
     let mut entries = BTreeMap::new();
     let own = section.entries.iter();
-    let defaults = inherited.iter().filter(|e| {
-        inheritable.contains(&e.key.as_str()) && !section.entries.iter().any(|o| o.key == e.key)
-    });
-    for entry in own.chain(defaults) {
+    let defaults: Vec<&ini::Entry> = inherited
+        .iter()
+        .filter(|e| {
+            inheritable.contains(&e.key.as_str()) && !section.entries.iter().any(|o| o.key == e.key)
+        })
+        .collect();
+    for entry in own.chain(defaults.iter().copied()) {
         let error = |problem: String| ConfigError {
             path: path.to_path_buf(),
             line: Some(entry.line),
@@ -568,19 +685,48 @@ fn values_of<'a>(
         path,
         section: section.name.clone(),
         entries,
+        inherited: defaults.iter().map(|e| e.key.clone()).collect(),
     })
 }
 
 fn default_as_schlund<'a>(default: &Values<'a>) -> Values<'a> {
+    let schlund_key = |k: &String| SCHLUND_KEYS.contains(&k.as_str());
     Values {
         path: default.path,
         section: default.section.clone(),
         entries: default
             .entries
             .iter()
-            .filter(|(k, _)| SCHLUND_KEYS.contains(&k.as_str()))
+            .filter(|(k, _)| schlund_key(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        inherited: default
+            .inherited
+            .iter()
+            .filter(|k| schlund_key(k))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Refuses a section of another registrar kind than SchlundTech that would inherit a URL
+/// or credential from `[DEFAULT]` (see [`REGISTRAR_BOUND_KEYS`]).
+fn check_not_inheriting_registrar_keys(v: &Values<'_>) -> Result<(), ConfigError> {
+    match REGISTRAR_BOUND_KEYS
+        .iter()
+        .find(|k| v.inherited.contains(**k))
+    {
+        None => Ok(()),
+        Some(key) => Err(ConfigError {
+            path: v.path.to_path_buf(),
+            line: v.entries.get(*key).map(|(_, line)| *line),
+            section: Some("DEFAULT".into()),
+            key: Some(key.to_string()),
+            problem: format!(
+                "[{section}] would inherit it, but a registrar URL or credential in [DEFAULT] belongs to the SchlundTech account (as in ws.ddns files) and must not reach another registrar; set {key} in [{section}] itself, and move it from [DEFAULT] to [default] or [schlund] if it is SchlundTech's",
+                section = v.section
+            ),
+        }),
     }
 }
 
@@ -606,8 +752,10 @@ fn schlund_settings(v: &Values<'_>) -> Result<SchlundSettings, ConfigError> {
             Some(Secret::new(normalized))
         }
     };
+    let (url, allow_insecure_url) = v.registrar_url(SCHLUND_DEFAULT_URL)?;
     Ok(SchlundSettings {
-        url: v.url("url", SCHLUND_DEFAULT_URL)?,
+        url,
+        allow_insecure_url,
         username: v.required("username")?.to_string(),
         password: v.secret("password")?,
         context,
@@ -638,11 +786,10 @@ fn gandi_settings(v: &Values<'_>) -> Result<GandiSettings, ConfigError> {
             _ => return Err(v.error("ttl", format!("`{text}` is not a TTL in seconds"))),
         },
     };
+    let (url, allow_insecure_url) = v.registrar_url(GANDI_DEFAULT_URL)?;
     Ok(GandiSettings {
-        url: v
-            .url("url", GANDI_DEFAULT_URL)?
-            .trim_end_matches('/')
-            .to_string(),
+        url: url.trim_end_matches('/').to_string(),
+        allow_insecure_url,
         credential,
         zones: v.zones("zones")?,
         ttl,

@@ -242,3 +242,202 @@ token = t
             .unwrap();
     assert_eq!(c.schlund.unwrap().url, "https://gw.example.net");
 }
+
+#[test]
+fn user_section_names_must_be_login_names() {
+    let cases = [
+        (
+            "[user:alice ]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:alice ]: the user name has trailing white space, so no login can match it (such names are refused with badauth); write it as [user:alice]",
+        ),
+        (
+            "[user: alice]",
+            "config /etc/ddns-cgi/test.ini line 4, [user: alice]: the user name has leading white space, so no login can match it (such names are refused with badauth); write it as [user:alice]",
+        ),
+        (
+            "[user:alice\t]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:alice\\t]: the user name has trailing white space, so no login can match it (such names are refused with badauth); write it as [user:alice]",
+        ),
+        (
+            "[user:ali\u{1b}ce]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:ali\\u{1b}ce]: the user name holds a control character, so no login can match it (such names are refused with badauth)",
+        ),
+        (
+            "[user:ALİCE]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:ALİCE]: the user name holds a byte outside printable ASCII, so no login can match it (such names are refused with badauth)",
+        ),
+    ];
+    for (header, error) in cases {
+        let text = format!(
+            "[default]\nusername = u\npassword = p\n{header}\nallowed_hostnames = a.example.com\n"
+        );
+        assert_eq!(load(&text).unwrap_err().to_string(), error, "{header:?}");
+    }
+    // Inner blanks are part of a login name.
+    let c = load("[default]\nusername = u\npassword = p\n[user:Alice Smith]\nallowed_hostnames = a.example.com\nuse_global = no\n").unwrap();
+    assert!(
+        c.acl
+            .allows("alice smith", &"a.example.com".parse().unwrap())
+    );
+}
+
+#[test]
+fn a_user_name_matches_its_section_after_ascii_case_folding_only() {
+    let c = load(
+        "[default]\nusername = u\npassword = p\nallowed_hostnames = home.example.com\n[user:Alice]\nallowed_hostnames = a.example.com\nuse_global = no\n",
+    )
+    .unwrap();
+    let home: crate::hostname::Hostname = "home.example.com".parse().unwrap();
+    let own: crate::hostname::Hostname = "a.example.com".parse().unwrap();
+    for spelling in ["alice", "ALICE", "aLiCe"] {
+        assert!(c.acl.allows(spelling, &own), "{spelling}");
+        assert!(!c.acl.allows(spelling, &home), "{spelling}");
+    }
+    for variant in ["alice ", "ALİCE", "alice\u{fffd}", "alice\n"] {
+        assert!(!c.acl.allows(variant, &own), "{variant:?}");
+        assert!(!c.acl.allows(variant, &home), "{variant:?}");
+    }
+    assert!(c.acl.allows("carol", &home));
+}
+
+#[test]
+fn cleartext_registrar_urls_are_refused_unless_loopback_or_allowed() {
+    let schlund = |url: &str, extra: &str| {
+        load(&format!(
+            "[default]\nusername = u\npassword = p\nurl = {url}\n{extra}"
+        ))
+    };
+    let e = schlund("http://gateway.schlundtech.de", "").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini line 4, [default] url: `http://gateway.schlundtech.de` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [default]"
+    );
+    for loopback in [
+        "http://127.0.0.1:8080",
+        "http://127.8.9.10",
+        "http://[::1]:8080/gw",
+        "http://localhost:8080",
+        "http://LOCALHOST",
+    ] {
+        let c = schlund(loopback, "").unwrap();
+        assert!(!c.schlund.unwrap().allow_insecure_url, "{loopback}");
+    }
+    for not_loopback in [
+        "http://10.0.0.5",
+        "http://128.0.0.1",
+        "http://[::2]",
+        "http://localhost.example.net",
+        "http://gw.localhost.evil",
+    ] {
+        let e = schlund(not_loopback, "").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("url"), "{not_loopback}");
+    }
+    let c = schlund("http://10.0.0.5:8080", "allow_insecure_url = yes\n").unwrap();
+    let s = c.schlund.unwrap();
+    assert_eq!(s.url, "http://10.0.0.5:8080");
+    assert!(s.allow_insecure_url);
+
+    // The same in [schlund] and [gandi]; allow_insecure_url belongs to its own section.
+    let e = load("[default]\nusername = u\npassword = p\nallow_insecure_url = yes\n[gandi]\ntoken = t\nurl = http://api.example.net/v5/livedns\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini line 7, [gandi] url: `http://api.example.net` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [gandi]"
+    );
+    let c = load("[default]\n[gandi]\ntoken = t\nurl = http://api.example.net/v5/livedns/\nallow_insecure_url = yes\n").unwrap();
+    assert_eq!(c.gandi.unwrap().url, "http://api.example.net/v5/livedns");
+    let e = load("[default]\n[schlund]\nusername = u\npassword = p\nurl = http://gw.example.net\n")
+        .unwrap_err();
+    assert_eq!(
+        (e.section.as_deref(), e.key.as_deref(), e.line),
+        (Some("schlund"), Some("url"), Some(5))
+    );
+    let e = load(
+        "[default]\nusername = u\npassword = p\nurl = http://gw.example.net\nallow_insecure_url = maybe\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("allow_insecure_url"));
+
+    // A proxy is usually reached by http://, and the registrar URL through it is https.
+    let c = load("[default]\nusername = u\npassword = p\nproxy = http://proxy.example.net:3128\n")
+        .unwrap();
+    assert_eq!(
+        c.general.proxy.as_deref(),
+        Some("http://proxy.example.net:3128")
+    );
+}
+
+/// The ws.ddns layout: the SchlundTech account in [DEFAULT], inherited by [default].
+const WS_DDNS_IN_DEFAULT: &str = "[DEFAULT]
+username = 1234567
+password = p
+url = https://gateway.schlundtech.de
+totp_secret = JBSWY3DPEHPK3PXP
+
+[default]
+allowed_hostnames = home.example.com
+";
+
+#[test]
+fn a_schlundtech_account_in_upper_default_keeps_working() {
+    let c = load(WS_DDNS_IN_DEFAULT).unwrap();
+    let s = c.schlund.unwrap();
+    assert_eq!(s.username, "1234567");
+    assert_eq!(s.url, "https://gateway.schlundtech.de");
+    assert!(s.totp_secret.is_some());
+    assert!(c.gandi.is_none());
+
+    // A Gandi section beside it that sets its own URL inherits no URL or credential.
+    let c = load(&format!(
+        "{WS_DDNS_IN_DEFAULT}[gandi]\ntoken = pat_x\nurl = https://api.gandi.net/v5/livedns\n"
+    ))
+    .unwrap();
+    assert_eq!(c.schlund.unwrap().url, "https://gateway.schlundtech.de");
+    assert_eq!(c.gandi.unwrap().url, GANDI_DEFAULT_URL);
+}
+
+#[test]
+fn registrar_urls_and_credentials_in_upper_default_never_reach_gandi() {
+    let e = load(&format!("{WS_DDNS_IN_DEFAULT}[gandi]\ntoken = pat_x\n")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini line 4, [DEFAULT] url: [gandi] would inherit it, but a registrar URL or credential in [DEFAULT] belongs to the SchlundTech account (as in ws.ddns files) and must not reach another registrar; set url in [gandi] itself, and move it from [DEFAULT] to [default] or [schlund] if it is SchlundTech's"
+    );
+    assert!(!e.to_string().contains("pat_x"));
+
+    // Also with the account in [schlund], and for every URL or credential key.
+    let cases = [
+        ("url = https://gw.example.net", "url"),
+        ("token = pat_y", "token"),
+        ("api_key = k", "api_key"),
+        ("allow_insecure_url = yes", "allow_insecure_url"),
+    ];
+    for (line, key) in cases {
+        let e = load(&format!(
+            "[DEFAULT]\n{line}\n[default]\n[schlund]\nusername = u\npassword = p\n[gandi]\ntoken = pat_x\nurl = https://api.gandi.net/v5/livedns\n"
+        ));
+        // A key [gandi] sets itself is not inherited.
+        if key == "url" || key == "token" {
+            assert!(e.is_ok(), "{line}: {e:?}");
+            continue;
+        }
+        let e = e.unwrap_err();
+        assert_eq!(
+            (e.section.as_deref(), e.key.as_deref(), e.line),
+            (Some("DEFAULT"), Some(key), Some(2)),
+            "{line}"
+        );
+        assert!(e.problem.starts_with("[gandi] would inherit it"), "{e}");
+    }
+    // Without any SchlundTech account, a URL in [DEFAULT] still belongs to none of Gandi.
+    let e = load("[DEFAULT]\nurl = https://gateway.schlundtech.de\n[gandi]\ntoken = pat_x\n")
+        .unwrap_err();
+    assert_eq!(
+        (e.section.as_deref(), e.key.as_deref()),
+        (Some("DEFAULT"), Some("url"))
+    );
+    let e = load("[DEFAULT]\ntoken = pat_x\n[gandi]\nzones = example.com\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("token"));
+    // Shared keys that are neither URL nor credential are still inherited (ttl, zones).
+    let c = load("[DEFAULT]\nttl = 600\nzones = example.com\n[gandi]\ntoken = t\n").unwrap();
+    assert_eq!(c.gandi.unwrap().ttl, Some(600));
+}

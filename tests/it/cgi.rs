@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::schlund::{PASSWORD, TOTP, config_text, fake};
+use crate::schlund::{PASSWORD, TOTP, USER, config_text, fake};
 use crate::util::{TempDir, assert_answer, binary, get, run};
 
 fn setup(
@@ -380,4 +380,177 @@ fn without_ddns_config_the_ws_ddns_default_file_is_found() {
         gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
         "84.17.5.70"
     );
+}
+
+/// A registrar URL in clear text to another host is refused before anything is sent.
+/// `0.0.0.0` is no loopback address, yet on Linux a connection to it reaches this host, so
+/// the fake shows that nothing was sent; with `allow_insecure_url = yes` it is used.
+#[test]
+fn a_cleartext_registrar_url_is_refused_unless_allowed() {
+    let dir = TempDir::new("http-url");
+    let gw = fake();
+    let insecure = gw.url().replace("127.0.0.1", "0.0.0.0");
+    let text = config_text(&gw, "zones = example.co.uk").replace(&gw.url(), &insecure);
+    let cfg = dir.write_config("ddns.ini", &text);
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.80"));
+    assert_answer(&answer, "200 OK", "911\n");
+    let line = answer
+        .stderr
+        .lines()
+        .find(|l| l.contains("[default] url:"))
+        .unwrap_or_else(|| panic!("no config error line:\n{}", answer.stderr));
+    assert_eq!(
+        line,
+        format!(
+            "ddns-cgi: error: config {} line 6, [default] url: `http://0.0.0.0` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [default]; answering 911",
+            cfg.display()
+        )
+    );
+    assert!(gw.requests().is_empty(), "{:?}", gw.requests());
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().to_xml(),
+        fake().zone("example.co.uk").unwrap().to_xml()
+    );
+
+    let cfg = dir.write_config("allowed.ini", &format!("{text}allow_insecure_url = yes\n"));
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.81"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.81\n");
+    assert_eq!(
+        gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.5.81"
+    );
+}
+
+/// The ws.ddns layout keeps the SchlundTech account in `[DEFAULT]`. A `[gandi]` section
+/// without its own `url` would inherit the SchlundTech URL and send the Gandi token there:
+/// the config is refused, and nothing at all reaches that URL.
+#[test]
+fn a_gandi_token_never_goes_to_the_schlundtech_url_from_upper_default() {
+    use std::sync::{Arc, Mutex};
+
+    use fake_registrars::server::{HttpServer, Reply};
+
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    // Stands where the SchlundTech gateway would be, and records whatever arrives.
+    let schlund_url = HttpServer::start(0, move |incoming| {
+        record.lock().unwrap().push(format!(
+            "{} {} {:?}",
+            incoming.method,
+            incoming.url,
+            incoming.header("Authorization")
+        ));
+        Reply::new(404, "text/plain", "Not Found\n")
+    })
+    .unwrap();
+    let gandi = crate::gandi::fake();
+    let token = crate::gandi::TOKEN;
+    let dir = TempDir::new("default-url");
+    let ws_ddns = format!(
+        "[default]\nallowed_hostnames = home.example.com\nzones = example.co.uk\n\n[DEFAULT]\nusername = {USER}\npassword = {}\ncontext = 10\nurl = {}/\ntotp_secret = {TOTP}\n\n[gandi]\ntoken = {token}\nzones = example.com\n",
+        PASSWORD.replace('%', "%%"),
+        schlund_url.base_url()
+    );
+    let cfg = dir.write_config("ddns.ini", &ws_ddns);
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.82"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer.stderr.contains(&format!(
+            "config {} line 10, [DEFAULT] url: [gandi] would inherit it, but a registrar URL or credential in [DEFAULT] belongs to the SchlundTech account (as in ws.ddns files) and must not reach another registrar; set url in [gandi] itself, and move it from [DEFAULT] to [default] or [schlund] if it is SchlundTech's; answering 911\n",
+            cfg.display()
+        )),
+        "{}",
+        answer.stderr
+    );
+    assert!(!answer.stderr.contains(token) && !answer.raw.contains(token));
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert!(gandi.requests().is_empty());
+
+    // With its own url, [gandi] works beside the inherited SchlundTech account.
+    let cfg = dir.write_config(
+        "fixed.ini",
+        &format!("{ws_ddns}url = {}\n", gandi.base_url()),
+    );
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.83"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.83\n");
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A").unwrap().values,
+        ["84.17.5.83"]
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+}
+
+/// `check-config` with `text` (state_dir added); its exit status and stderr.
+fn check_config_of(dir: &TempDir, name: &str, text: &str) -> (Option<i32>, String) {
+    let cfg = dir.write_config(name, text);
+    let out = Command::new(binary())
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .env_clear()
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn wildcard_warnings(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("allowed_hostnames: *."))
+        .collect()
+}
+
+/// A wildcard on a public suffix loads (it is valid), but check-config points at it.
+#[test]
+fn check_config_warns_about_a_wildcard_outside_the_zones() {
+    let dir = TempDir::new("check-wildcard");
+    let gw = fake();
+    let base = config_text(&gw, "zones = example.co.uk").replace(
+        "allowed_hostnames = home.example.co.uk a.b.example.co.uk example.co.uk nothere.example.co.uk",
+        "allowed_hostnames = home.example.co.uk *.co.uk *.dyn.example.co.uk *.example.co.uk",
+    );
+    let users = "[user:bob]\nallowed_hostnames = *.bob.example.co.uk *.org.uk\n";
+    let (status, stderr) = check_config_of(&dir, "zoned.ini", &format!("{base}{users}"));
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(
+        wildcard_warnings(&stderr),
+        [
+            "ddns-cgi: warning: [default] allowed_hostnames: *.co.uk is not at or below a configured zone (example.co.uk); a wildcard above the zones, such as one on a public suffix, admits every name of every zone below it; write it at or below a zone (e.g. *.dyn.example.co.uk)",
+            "ddns-cgi: warning: [user:bob] allowed_hostnames: *.org.uk is not at or below a configured zone (example.co.uk); a wildcard above the zones, such as one on a public suffix, admits every name of every zone below it; write it at or below a zone (e.g. *.dyn.example.co.uk)",
+        ],
+        "{stderr}"
+    );
+
+    // Without zones, the registrar's zones are unknown: the warning says so.
+    let unzoned = base.replace("zones = example.co.uk\n", "");
+    let (status, stderr) = check_config_of(&dir, "unzoned.ini", &unzoned);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(
+        wildcard_warnings(&stderr).len(),
+        3,
+        "every wildcard is unchecked: {stderr}"
+    );
+    assert!(
+        stderr.contains("ddns-cgi: warning: [default] allowed_hostnames: *.co.uk could not be checked against the zones, since the SchlundTech account sets no zones; a wildcard above them, such as one on a public suffix, would admit every name of every zone below it; set zones to have it checked\n"),
+        "{stderr}"
+    );
+
+    // Wildcards inside the zones give no warning.
+    let inside = config_text(&gw, "zones = example.co.uk").replace(
+        "allowed_hostnames = home.example.co.uk a.b.example.co.uk example.co.uk nothere.example.co.uk",
+        "allowed_hostnames = *.example.co.uk *.dyn.example.co.uk",
+    );
+    let (status, stderr) = check_config_of(&dir, "inside.ini", &inside);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(wildcard_warnings(&stderr).is_empty(), "{stderr}");
 }

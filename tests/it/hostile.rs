@@ -17,6 +17,7 @@ use crate::util::{Answer, Request, TempDir, assert_answer, get, run};
 const HOME: &str = "home.example.co.uk";
 const HOME_A: &str =
     "<rr><name>home</name><ttl>300</ttl><type>A</type><value>198.51.100.7</value></rr>";
+const HOME_AAAA: &str = "<rr><name>home</name><ttl>300</ttl><type>AAAA</type><value>2001:db8:85a3::8a2e:370:7334</value></rr>";
 const AB_A: &str =
     "<rr><name>a.b</name><ttl>300</ttl><type>A</type><value>198.51.100.8</value></rr>";
 /// A request this slow to answer would let a client tie up the web server.
@@ -412,12 +413,17 @@ fn no_request_value_reaches_the_header_block() {
     assert_raw(&answer, "200 OK", &[], "good 84.17.5.40\n");
     assert!(answer.stderr.contains("X-Injected"), "the agent is logged");
 
-    // A user name with a line break: not alice's, but the global list applies to it.
+    // A user name with a line break is no login name: refused like a failed login.
     let answer = call(
         &env,
         &update(HOME, "84.17.5.41").user(Some("alice\r\nX-Injected: 1\nddns-cgi: error: forged")),
     );
-    assert_raw(&answer, "200 OK", &[], "good 84.17.5.41\n");
+    assert_raw(
+        &answer,
+        "401 Unauthorized",
+        &["WWW-Authenticate: Basic realm=\"ddns\""],
+        "badauth\n",
+    );
 
     // Host name, address and IPv6 address carrying line breaks, NUL and a second answer.
     for (query, body) in [
@@ -479,14 +485,14 @@ fn no_request_value_reaches_the_header_block() {
         "method not allowed\n",
     );
 
-    // Only the three good updates above reached the registrar.
+    // Only the two good updates above reached the registrar.
     let codes: Vec<String> = env
         .gw
         .requests()
         .iter()
         .map(|r| r.task_code.clone())
         .collect();
-    assert_eq!(codes, ["0205", "0202", "0205", "0202", "0205", "0202"]);
+    assert_eq!(codes, ["0205", "0202", "0205", "0202"]);
     assert_only_changed_to(&env, "84.17.5.43");
 }
 
@@ -537,4 +543,72 @@ fn overlong_queries_are_answered_quickly() {
     assert!(started.elapsed() < QUICK, "{:?}", started.elapsed());
     assert_raw(&answer, "200 OK", &[], "good 84.17.5.50\n");
     assert_only_changed(&env, HOME_A, "84.17.5.50", "junk parameters");
+}
+
+/// A method holding terminal escapes is refused, and the log shows it escaped: an admin
+/// reading the log in a terminal sees the bytes, not what they would do.
+#[test]
+fn a_method_with_control_characters_is_logged_escaped() {
+    let env = setup("method-escape");
+    let answer = call(
+        &env,
+        &update(HOME, "84.17.5.45").method("G\u{1b}[2JE\u{8}T"),
+    );
+    assert_raw(
+        &answer,
+        "405 Method Not Allowed",
+        &["Allow: GET, HEAD, POST, PUT"],
+        "method not allowed\n",
+    );
+    assert!(
+        answer
+            .stderr
+            .contains("ddns-cgi: info: G\\u{1b}[2JE\\u{8}T / user=alice "),
+        "{}",
+        answer.stderr
+    );
+    assert_untouched(&env, "a method with control characters");
+}
+
+/// A 6to4 address is as public as the IPv4 address it is made from; a Teredo address
+/// never is a host's own. Either is refused before the registrar is asked.
+#[test]
+fn six_to_four_and_teredo_addresses_are_judged_by_what_they_carry() {
+    let env = setup("6to4");
+    for (param, reason) in [
+        (
+            "myip=2002:c000:0204::1",
+            "a 6to4 address made from a documentation IPv4 address, not a public one",
+        ),
+        (
+            "myipv6=2002:0a00:0001::1",
+            "a 6to4 address made from a private IPv4 address, not a public one",
+        ),
+        (
+            "myip=84.17.5.46,2002:7f00:1::1",
+            "a 6to4 address made from a loopback IPv4 address, not a public one",
+        ),
+        (
+            "myipv6=2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "a Teredo address, not a public one",
+        ),
+    ] {
+        let answer = call(&env, &get(&format!("hostname={HOME}&{param}")));
+        assert_raw(&answer, "200 OK", &[], "badip\n");
+        assert!(
+            answer.stderr.contains(&format!(
+                "ddns-cgi: warning: user alice: unusable address ({reason}); answering badip\n"
+            )),
+            "{param}: {}",
+            answer.stderr
+        );
+        assert_untouched(&env, param);
+    }
+    // Made from a public IPv4 address, it is an address like any other.
+    let answer = call(
+        &env,
+        &get(&format!("hostname={HOME}&myipv6=2002:5411:509::1")),
+    );
+    assert_raw(&answer, "200 OK", &[], "good 2002:5411:509::1\n");
+    assert_only_changed(&env, HOME_AAAA, "2002:5411:509::1", "a public 6to4 address");
 }

@@ -9,6 +9,7 @@ mod gandi;
 mod hostile;
 mod nginx;
 mod reliability;
+mod request;
 mod schlund;
 mod statedir;
 mod util;

@@ -128,6 +128,23 @@ pub fn binary() -> &'static str {
 
 /// Runs the binary with a clean environment holding only CGI variables.
 pub fn run(config: &Path, req: &Request) -> Answer {
+    let mut child = command(config, req)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ddns-cgi");
+    child.stdin.take().unwrap().write_all(&req.body).unwrap();
+    let out = child.wait_with_output().unwrap();
+    parse_output(
+        &String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The binary with a clean environment holding only the CGI variables of `req`, for tests
+/// that start it themselves.
+pub fn command(config: &Path, req: &Request) -> Command {
     let mut cmd = Command::new(binary());
     cmd.env_clear()
         .env("GATEWAY_INTERFACE", "CGI/1.1")
@@ -153,18 +170,7 @@ pub fn run(config: &Path, req: &Request) -> Answer {
     for (k, v) in &req.extra {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ddns-cgi");
-    child.stdin.take().unwrap().write_all(&req.body).unwrap();
-    let out = child.wait_with_output().unwrap();
-    parse_output(
-        &String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cmd
 }
 
 pub fn parse_output(raw: &str, stderr: String) -> Answer {
