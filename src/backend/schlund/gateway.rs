@@ -65,7 +65,12 @@ pub struct Reply {
 impl Reply {
     /// Reads a reply document.
     pub fn parse(text: &str) -> Result<Reply, String> {
-        let root = xml::parse(text).map_err(|e| format!("answer is not XML ({e})"))?;
+        let root = xml::parse(text).map_err(|e| match e {
+            xml::XmlError::TooDeep { .. } => {
+                format!("answer is malformed ({e}; no gateway answer is shaped like that)")
+            }
+            xml::XmlError::Syntax(_) => format!("answer is not XML ({e})"),
+        })?;
         if root.name != "response" {
             return Err(format!(
                 "answer is <{}>, not a gateway <response>",
@@ -114,8 +119,11 @@ impl Reply {
     }
 }
 
+/// Every `msg` below `parent`, each before the ones nested in it, in document order. A
+/// work list rather than recursion, so the walk needs no stack however the answer nests.
 fn collect_messages(parent: &Element, out: &mut Vec<Message>) {
-    for msg in parent.elements().filter(|e| e.name == "msg") {
+    let mut pending: Vec<&Element> = msgs_of(parent).rev().collect();
+    while let Some(msg) = pending.pop() {
         out.push(Message {
             code: msg.child_text("code").unwrap_or_default(),
             text: msg.child_text("text").unwrap_or_default(),
@@ -127,8 +135,15 @@ fn collect_messages(parent: &Element, out: &mut Vec<Message>) {
                 )
             }),
         });
-        collect_messages(msg, out);
+        pending.extend(msgs_of(msg).rev());
     }
+}
+
+fn msgs_of(parent: &Element) -> impl DoubleEndedIterator<Item = &Element> {
+    parent.children.iter().filter_map(|n| match n {
+        xml::Node::Element(e) if e.name == "msg" => Some(e),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -173,5 +188,39 @@ mod tests {
             reply.describe(),
             "E0205 \"Zone information could not be inquired.\"; EF02020 \"No such zone exists.\" (zone: example.org) [stid 20240517-app3-123458]"
         );
+    }
+
+    #[test]
+    fn nested_messages_are_read_in_document_order() {
+        let msg = |code: &str, inner: &str| {
+            format!("<msg><code>{code}</code><text>t{code}</text>{inner}</msg>")
+        };
+        let text = format!(
+            "<response><result>{}{}<status><code>E0205</code><text>x</text><type>error</type></status></result></response>",
+            msg("A", &format!("{}{}", msg("B", &msg("C", "")), msg("D", ""))),
+            msg("E", "")
+        );
+        let reply = Reply::parse(&text).unwrap();
+        let codes: Vec<&str> = reply.messages.iter().map(|m| m.code.as_str()).collect();
+        assert_eq!(codes, ["A", "B", "C", "D", "E"]);
+    }
+
+    #[test]
+    fn a_deeply_nested_answer_is_malformed_not_a_crash() {
+        let depth = 200_000;
+        for (open, close) in [("<a>", "</a>"), ("<msg>", "</msg>")] {
+            let text = format!(
+                "<response><result><data>{}{}</data><status><code>S0205</code><text>x</text><type>success</type></status></result></response>",
+                open.repeat(depth),
+                close.repeat(depth)
+            );
+            let error = Reply::parse(&text).unwrap_err();
+            assert!(
+                error.starts_with(
+                    "answer is malformed (elements nested deeper than 64 levels, at byte "
+                ),
+                "{error}"
+            );
+        }
     }
 }
