@@ -21,6 +21,7 @@
 //! ```
 
 mod gateway;
+mod shapes;
 mod xml;
 mod zone;
 
@@ -94,8 +95,9 @@ impl fmt::Debug for SchlundUser {
 
 /// A failure to inject, so tests can check how the client copes with a broken gateway.
 ///
-/// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`) record the request but do
-/// not apply it: no zone changes and no TOTP code is used up; its `status_code` is empty.
+/// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`, `DeepNesting`) record the
+/// request but do not apply it: no zone changes and no TOTP code is used up; its
+/// `status_code` is empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum SchlundFault {
     /// Normal operation.
@@ -118,6 +120,26 @@ pub enum SchlundFault {
     UpdateFailsE0202002,
     /// 0202 and 0202001 answer `E0202` with `EF09904`; the zone stays unchanged.
     UpdateRejectedEF09904,
+    /// HTTP 200 with the answer the request would get, plus elements nested `depth` deep at
+    /// `place`: well-formed, but far deeper than any gateway answer.
+    DeepNesting {
+        /// Where the nested elements go.
+        place: Nesting,
+        /// How many levels.
+        depth: usize,
+    },
+}
+
+/// Where [`SchlundFault::DeepNesting`] puts its elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// `<a>` inside `<a>`, first in `<response>`.
+    Response,
+    /// `<a>` inside `<a>`, first in `<result><data>` (a `<data>` is added if the answer has
+    /// none).
+    Data,
+    /// `<msg>` inside `<msg>`, first in `<result>`, as nested messages are sent.
+    Msg,
 }
 
 /// One request as the fake saw it, without password or token.
@@ -381,7 +403,10 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
     let transport_fault = stuck_update.is_some()
         || matches!(
             fault,
-            SchlundFault::Http500Html | SchlundFault::TruncatedXml | SchlundFault::NotXml
+            SchlundFault::Http500Html
+                | SchlundFault::TruncatedXml
+                | SchlundFault::NotXml
+                | SchlundFault::DeepNesting { .. }
         );
     let (body, mut record) = if transport_fault {
         // Worked out on a copy, so nothing is applied, and then thrown away.
@@ -428,6 +453,7 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
             }
             xml(body[..cut].to_string())
         }
+        SchlundFault::DeepNesting { place, depth } => xml(shapes::nest(&body, place, depth)),
         _ => xml(body),
     }
 }

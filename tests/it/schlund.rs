@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund, SchlundFault, SchlundUser, StoredZone};
+use fake_registrars::schlund::{
+    FIXTURE_ZONE, FakeSchlund, Nesting, SchlundFault, SchlundUser, StoredZone,
+};
 
 use crate::util::{TempDir, assert_answer, get, run};
 
@@ -402,6 +404,48 @@ fn gateway_faults_answer_and_leave_the_zone() {
             !dir.path().join("state/hosts/home.example.co.uk").exists(),
             "{fault:?}: state written for a failed update"
         );
+    }
+}
+
+/// An answer nested far deeper than any real one, wherever the nesting is, is called
+/// malformed: the process neither crashes nor changes the zone.
+#[test]
+fn a_deeply_nested_answer_is_911_and_called_malformed() {
+    for place in [Nesting::Response, Nesting::Data, Nesting::Msg] {
+        let dir = TempDir::new("schlund-deep");
+        let gw = fake();
+        let before = gw.zone("example.co.uk").unwrap().to_xml();
+        let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+        gw.set_fault(SchlundFault::DeepNesting {
+            place,
+            depth: 200_000,
+        });
+        let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.17"));
+        assert_answer(&answer, "200 OK", "911\n");
+        let line = answer
+            .stderr
+            .lines()
+            .find(|l| l.contains("answer is malformed"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{place:?}: no line calls the answer malformed:\n{}",
+                    answer.stderr
+                )
+            });
+        assert!(
+            line.starts_with("ddns-cgi: error: schlund: unusable answer from the registrar: answer is malformed (elements nested deeper than 64 levels, at byte ")
+                && line.ends_with("; no gateway answer is shaped like that) for zone inquiry for example.co.uk"),
+            "{place:?}: {line}"
+        );
+        let seen: Vec<_> = gw
+            .requests()
+            .iter()
+            .map(|r| (r.task_code.clone(), r.status_code.clone()))
+            .collect();
+        assert_eq!(seen, [("0205".to_string(), String::new())], "{place:?}");
+        gw.set_fault(SchlundFault::None);
+        assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+        assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
     }
 }
 

@@ -1188,6 +1188,58 @@ fn transport_faults_change_nothing() {
 }
 
 #[test]
+fn deep_nesting_wraps_the_real_answer_and_applies_nothing() {
+    let fake = fake();
+    let mut zone = fixture_without_server_elements();
+    zone.children.retain(|c| c.name != "free");
+    let update = update_with(zone);
+    let normal = without_stid(&post(&fake, &inquire("example.co.uk")));
+    fake.clear_requests();
+    let nested = |tag: &str, depth: usize| {
+        format!(
+            "{}{}",
+            format!("<{tag}>").repeat(depth),
+            format!("</{tag}>").repeat(depth)
+        )
+    };
+    for (place, expected) in [
+        (
+            Nesting::Response,
+            normal.replacen("<response>", &format!("<response>{}", nested("a", 3)), 1),
+        ),
+        (
+            Nesting::Data,
+            normal.replacen("<data>", &format!("<data>{}", nested("a", 3)), 1),
+        ),
+        (
+            Nesting::Msg,
+            normal.replacen("<result>", &format!("<result>{}", nested("msg", 3)), 1),
+        ),
+    ] {
+        fake.set_fault(SchlundFault::DeepNesting { place, depth: 3 });
+        assert_eq!(
+            without_stid(&post(&fake, &inquire("example.co.uk"))),
+            expected
+        );
+    }
+    // An answer without data gains one to nest in; deep nesting costs no stack.
+    fake.set_fault(SchlundFault::DeepNesting {
+        place: Nesting::Data,
+        depth: 200_000,
+    });
+    let answer = post(&fake, &update);
+    assert!(
+        answer.contains(&format!("<result><data>{}</data>", nested("a", 200_000))),
+        "{}",
+        &answer[..200]
+    );
+    assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
+    let seen = fake.requests();
+    assert_eq!(seen.len(), 4);
+    assert!(seen.iter().all(|r| r.status_code.is_empty()));
+}
+
+#[test]
 fn stuck_updates_wait_then_apply_nothing() {
     let fake = fake();
     fake.set_fault(SchlundFault::HangUpdates(Duration::from_millis(60)));
