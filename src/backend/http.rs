@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::backend::BackendError;
 use crate::backend::resolver::CachingResolver;
+use crate::backend::scrub::SHOWN;
 use crate::config::General;
+use crate::log::printable_within;
 
 /// A shared agent, the request's time budget, and a count of calls for the log.
 #[derive(Clone)]
@@ -143,9 +145,10 @@ fn transport_error(registrar: &'static str, error: ureq::Error) -> BackendError 
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
             BackendError::Timeout { registrar }
         }
+        // The message may quote what the server sent, such as a malformed status line.
         other => BackendError::Unreachable {
             registrar,
-            detail: other.to_string(),
+            detail: printable_within(&other.to_string(), SHOWN),
         },
     }
 }

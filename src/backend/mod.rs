@@ -5,12 +5,13 @@ pub mod gandi;
 pub mod http;
 mod resolver;
 pub mod schlund;
+pub mod scrub;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::SystemTime;
 
-use crate::config::Config;
+use crate::config::{Config, GandiCredential};
 use crate::hostname::Hostname;
 use crate::log::Log;
 
@@ -246,12 +247,14 @@ pub fn from_config(config: &Config, http: http::Http) -> Registrars {
         create_missing: config.general.create_missing_records,
         collapse_round_robin: config.general.collapse_round_robin,
     };
+    let scrub = secrets_of(config);
     let mut list: Vec<Box<dyn Registrar>> = Vec::new();
     if let Some(settings) = &config.schlund {
         list.push(Box::new(schlund::Schlund::new(
             settings.clone(),
             policy,
             http.clone(),
+            scrub.clone(),
         )));
     }
     if let Some(settings) = &config.gandi {
@@ -259,7 +262,28 @@ pub fn from_config(config: &Config, http: http::Http) -> Registrars {
             settings.clone(),
             policy,
             http.clone(),
+            scrub.clone(),
         )));
     }
     Registrars { list, http }
+}
+
+/// Every configured secret, whichever registrar it belongs to: a registrar may be sent
+/// another's credentials by a wrong `url`, and then echo them.
+fn secrets_of(config: &Config) -> scrub::Scrub {
+    let scrub = scrub::Scrub::default();
+    if let Some(settings) = &config.schlund {
+        scrub.add(settings.password.expose());
+        if let Some(seed) = &settings.totp_secret {
+            scrub.add(seed.expose());
+        }
+    }
+    if let Some(settings) = &config.gandi {
+        match &settings.credential {
+            GandiCredential::Token(secret) | GandiCredential::ApiKey(secret) => {
+                scrub.add(secret.expose())
+            }
+        }
+    }
+    scrub
 }

@@ -2,7 +2,14 @@
 //! and reading the status, messages and data out of a reply.
 
 use super::xml::{self, Element};
+use crate::backend::scrub::Scrub;
 use crate::secret::Secret;
+
+/// The gateway's parser error (§6): its message quotes the request it could not read.
+pub const PARSER_ERROR: &str = "EF00000";
+
+/// Messages of one reply shown in a log line; a real reply has one or two.
+const MESSAGES_SHOWN: usize = 8;
 
 /// Login for one request. The token is the current TOTP code, only for 2FA accounts
 /// (sending one to an account without 2FA fails, §5).
@@ -103,17 +110,29 @@ impl Reply {
         self.messages.iter().any(|m| m.code == code)
     }
 
-    /// Everything the admin needs to read or quote to support, in one line.
-    pub fn describe(&self) -> String {
-        let mut out = format!("{} \"{}\"", self.code, self.text);
-        for m in &self.messages {
-            out.push_str(&format!("; {} \"{}\"", m.code, m.text));
-            if let Some(object) = &m.object {
-                out.push_str(&format!(" ({object})"));
+    /// Everything the admin needs to read or quote to support, in one line: each text of
+    /// the gateway's scrubbed of our secrets and made printable. The object of a parser
+    /// error is left out, as it quotes our request, where a password may be cut anywhere.
+    pub fn describe(&self, scrub: &Scrub) -> String {
+        let mut out = format!("{} \"{}\"", scrub.show(&self.code), scrub.show(&self.text));
+        for m in self.messages.iter().take(MESSAGES_SHOWN) {
+            out.push_str(&format!(
+                "; {} \"{}\"",
+                scrub.show(&m.code),
+                scrub.show(&m.text)
+            ));
+            if let Some(object) = m.object.as_ref().filter(|_| m.code != PARSER_ERROR) {
+                out.push_str(&format!(" ({})", scrub.show(object)));
             }
         }
+        if self.messages.len() > MESSAGES_SHOWN {
+            out.push_str(&format!(
+                "; and {} more messages",
+                self.messages.len() - MESSAGES_SHOWN
+            ));
+        }
         if !self.stid.is_empty() {
-            out.push_str(&format!(" [stid {}]", self.stid));
+            out.push_str(&format!(" [stid {}]", scrub.show(&self.stid)));
         }
         out
     }
@@ -185,7 +204,7 @@ mod tests {
         assert!(!reply.is_success());
         assert!(reply.has_message("EF02020"));
         assert_eq!(
-            reply.describe(),
+            reply.describe(&Scrub::default()),
             "E0205 \"Zone information could not be inquired.\"; EF02020 \"No such zone exists.\" (zone: example.org) [stid 20240517-app3-123458]"
         );
     }
@@ -222,5 +241,39 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn describe_leaves_out_parser_quotes_and_secrets() {
+        let scrub = Scrub::default();
+        scrub.add("s3cret&pass<");
+        scrub.add("049213");
+        let msg = |code: &str, text: &str, value: &str| {
+            format!(
+                "<msg><code>{code}</code><text>{text}</text><type>error</type><object><type>t</type><value>{value}</value></object></msg>"
+            )
+        };
+        let text = format!(
+            "<response><result>{}{}{}<status><code>E00000</code><text>x</text><type>error</type></status></result><stid>s-049213</stid></response>",
+            msg(
+                "EF00000",
+                "Parser error.",
+                "The reference to entity \"s3cretpart\" must end with the ';' delimiter."
+            ),
+            msg(
+                "EF01000",
+                "Bad &lt;password&gt;s3cret&amp;amp;pass&amp;lt;&lt;/password&gt;",
+                "&lt;token&gt;049213&lt;/token&gt; \u{1b}[2J"
+            ),
+            msg("EF01001", "more", "v").repeat(8),
+        );
+        let reply = Reply::parse(&text).unwrap();
+        assert_eq!(
+            reply.describe(&scrub),
+            format!(
+                "E00000 \"x\"; EF00000 \"Parser error.\"; EF01000 \"Bad <password>***</password>\" (t: <token>***</token> \\u{{1b}}[2J){}; and 2 more messages [stid s-***]",
+                "; EF01001 \"more\" (t: v)".repeat(6)
+            )
+        );
     }
 }

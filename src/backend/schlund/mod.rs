@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::backend::http::Http;
+use crate::backend::scrub::Scrub;
 use crate::backend::{BackendError, Clock, EditPolicy, RecordOutcome, Registrar, ZoneChange};
 use crate::config::SchlundSettings;
 use crate::hostname::Hostname;
@@ -27,6 +28,8 @@ pub struct Schlund {
     settings: SchlundSettings,
     policy: EditPolicy,
     http: Http,
+    /// Our secrets, kept out of what the gateway says when it is logged.
+    scrub: Scrub,
     /// Names already asked about during zone discovery, and whether each is a zone: the
     /// hosts of one request mostly share their zone, and every question is a gateway call.
     zone_answers: RefCell<HashMap<String, bool>>,
@@ -34,16 +37,18 @@ pub struct Schlund {
 
 impl Schlund {
     /// An account from its config section.
-    pub fn new(settings: SchlundSettings, policy: EditPolicy, http: Http) -> Schlund {
+    pub fn new(settings: SchlundSettings, policy: EditPolicy, http: Http, scrub: Scrub) -> Schlund {
         Schlund {
             settings,
             policy,
             http,
+            scrub,
             zone_answers: RefCell::new(HashMap::new()),
         }
     }
 
-    /// The one-time code for `now`, read from the clock passed in.
+    /// The one-time code for `now`, read from the clock passed in. Each code made is a
+    /// secret too: a gateway may quote it back.
     fn token(&self, now: SystemTime) -> Option<String> {
         let seed = self.settings.totp_secret.as_ref()?;
         // The seed was validated when the config was loaded.
@@ -55,7 +60,9 @@ impl Schlund {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        Some(totp.generate(secs).to_string())
+        let code = totp.generate(secs).to_string();
+        self.scrub.add(&code);
+        Some(code)
     }
 
     /// Sends one task and checks the envelope. `Ok` only for `status/type == success`.
@@ -116,9 +123,12 @@ impl Schlund {
         }
         let parsed = Reply::parse(&reply.body).map_err(|detail| BackendError::BadResponse {
             registrar: LABEL,
-            detail: format!("{detail} for {what}"),
+            detail: format!("{} for {what}", self.scrub.show(&detail)),
         })?;
-        log.debug(format_args!("schlund: {what}: {}", parsed.describe()));
+        log.debug(format_args!(
+            "schlund: {what}: {}",
+            parsed.describe(&self.scrub)
+        ));
         if parsed.is_success() {
             Ok(parsed)
         } else {
@@ -146,16 +156,16 @@ impl Schlund {
                 .unwrap_or_default();
             return BackendError::ZoneNotFound {
                 registrar: LABEL,
-                zone: zone.trim_start_matches("zone: ").to_string(),
+                zone: self.scrub.show(zone.trim_start_matches("zone: ")),
             };
         }
-        if reply.has_message("EF00000") {
+        if reply.has_message(gateway::PARSER_ERROR) {
             // The parser's message quotes the request, which holds the password: left out.
             return BackendError::Rejected {
                 registrar: LABEL,
                 detail: format!(
                     "{what}: E00000 / EF00000 \"Parser error.\" [stid {}]; the gateway could not parse our request, which is a ddns-cgi bug: please report it with this line",
-                    reply.stid
+                    self.scrub.show(&reply.stid)
                 ),
             };
         }
@@ -164,7 +174,7 @@ impl Schlund {
                 registrar: LABEL,
                 detail: format!(
                     "{what}: {}; the gateway user lacks the right for this task: give it the rights for zone inquiry (0205) and zone update (0202)",
-                    reply.describe()
+                    reply.describe(&self.scrub)
                 ),
             };
         }
@@ -191,12 +201,12 @@ impl Schlund {
             };
             return BackendError::CredentialsRejected {
                 registrar: LABEL,
-                detail: format!("{what}: {}; {hint}", reply.describe()),
+                detail: format!("{what}: {}; {hint}", reply.describe(&self.scrub)),
             };
         }
         BackendError::Rejected {
             registrar: LABEL,
-            detail: format!("{what}: {}", reply.describe()),
+            detail: format!("{what}: {}", reply.describe(&self.scrub)),
         }
     }
 
@@ -319,6 +329,7 @@ impl Registrar for Schlund {
             .records
             .iter()
             .map(|record| zone::apply(&mut edited, record, self.policy, self.settings.ttl))
+            .map(|outcome| self.scrub.outcome(outcome))
             .collect();
         if !outcomes
             .iter()
@@ -396,6 +407,7 @@ mod tests {
                 collapse_round_robin: false,
             },
             Http::new(&config.general).unwrap(),
+            Scrub::default(),
         );
         let reply = |msg: &str| {
             Reply::parse(&format!(
