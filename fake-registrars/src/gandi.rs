@@ -83,6 +83,12 @@ pub enum GandiFault {
     /// Answer PUT, POST, PATCH and DELETE with this status and the generic body (§6.1);
     /// nothing is stored. Reads are handled normally.
     FailWrites(u16),
+    /// Answer every request with this status and the generic body, its `message` quoting the
+    /// `Authorization` header as received, as sent and percent-encoded; nothing is handled.
+    EchoCredential(u16),
+    /// Answer every request with this status and the generic body, its `message` exactly this
+    /// text, control characters and all; nothing is handled.
+    Saying(u16, String),
 }
 
 /// One request as the fake received it, for assertions on what a client sent.
@@ -262,6 +268,18 @@ impl Shared {
                 crate::server::delay(pause);
                 api::handle(self, &req)
             }
+            GandiFault::EchoCredential(status) => {
+                let header = req.header("Authorization").unwrap_or("");
+                let encoded = percent_encoding::utf8_percent_encode(
+                    header,
+                    percent_encoding::NON_ALPHANUMERIC,
+                );
+                api::error_saying(
+                    status,
+                    &format!("Authorization header {header} (as received: {encoded}) refused"),
+                )
+            }
+            GandiFault::Saying(status, text) => api::error_saying(status, &text),
             GandiFault::FailWrites(status) => {
                 if matches!(req.method.as_str(), "PUT" | "POST" | "PATCH" | "DELETE") {
                     api::generic_error(status)

@@ -97,7 +97,8 @@ impl fmt::Debug for SchlundUser {
 ///
 /// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`, `DeepNesting`) record the
 /// request but do not apply it: no zone changes and no TOTP code is used up; its
-/// `status_code` is empty.
+/// `status_code` is empty. `EchoRequest` and `RefuseSaying` do not apply it either; their
+/// `status_code` is `E00000`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum SchlundFault {
     /// Normal operation.
@@ -128,6 +129,13 @@ pub enum SchlundFault {
         /// How many levels.
         depth: usize,
     },
+    /// Every request is refused (`E00000`) with messages quoting the request as it arrived,
+    /// password and token included: whole in an object value, percent-encoded, and as a JSON
+    /// string.
+    EchoRequest,
+    /// Every request is refused (`E00000`) with one `EF01000` message of exactly this text,
+    /// control characters and all.
+    RefuseSaying(String),
 }
 
 /// Where [`SchlundFault::DeepNesting`] puts its elements.
@@ -407,6 +415,8 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
                 | SchlundFault::TruncatedXml
                 | SchlundFault::NotXml
                 | SchlundFault::DeepNesting { .. }
+                | SchlundFault::EchoRequest
+                | SchlundFault::RefuseSaying(_)
         );
     let (body, mut record) = if transport_fault {
         // Worked out on a copy, so nothing is applied, and then thrown away.
@@ -418,7 +428,10 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
         gateway::process(&mut state.store, &options, &incoming.body)
     };
     if transport_fault {
-        record.status_code.clear();
+        record.status_code = match fault {
+            SchlundFault::EchoRequest | SchlundFault::RefuseSaying(_) => "E00000".to_string(),
+            _ => String::new(),
+        };
     }
     state.requests.push(record);
     drop(state);
@@ -431,6 +444,11 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
         );
     }
 
+    answer_with(fault, body, &incoming.body)
+}
+
+/// What is sent for the answer document `body` of `request` under a fault.
+fn answer_with(fault: SchlundFault, body: String, request: &str) -> Reply {
     let xml = |body: String| Reply::new(200, "text/xml;charset=UTF-8", body);
     match fault {
         SchlundFault::Http500Html => Reply::new(
@@ -454,6 +472,10 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
             xml(body[..cut].to_string())
         }
         SchlundFault::DeepNesting { place, depth } => xml(shapes::nest(&body, place, depth)),
+        SchlundFault::EchoRequest => xml(shapes::echo(request, shapes::stid_of(&body))),
+        SchlundFault::RefuseSaying(text) => {
+            xml(shapes::refusal_saying(&text, shapes::stid_of(&body)))
+        }
         _ => xml(body),
     }
 }

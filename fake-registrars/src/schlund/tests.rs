@@ -1240,6 +1240,46 @@ fn deep_nesting_wraps_the_real_answer_and_applies_nothing() {
 }
 
 #[test]
+fn echo_and_refusals_quote_what_they_are_given_and_apply_nothing() {
+    let fake = fake();
+    let mut zone = fixture_without_server_elements();
+    zone.children.retain(|c| c.name != "free");
+    let update = update_with(zone);
+    fake.set_fault(SchlundFault::EchoRequest);
+    let answer = post(&fake, &update);
+    assert_error(&answer, "E00000", "EF01000");
+    assert_eq!(first_msg(&answer).2, update);
+    let texts: Vec<String> = parsed(&answer)
+        .at("result")
+        .unwrap()
+        .children_named("msg")
+        .map(|m| m.child_text("text").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "Missing or wrong value.".to_string(),
+            format!(
+                "Request as received: {}",
+                percent_encoding::utf8_percent_encode(&update, percent_encoding::NON_ALPHANUMERIC)
+            ),
+            format!("Request log: {}", serde_json::json!({ "request": update })),
+        ]
+    );
+    fake.set_fault(SchlundFault::RefuseSaying("bad\u{1b}[31m\u{8}".into()));
+    let answer = post(&fake, &inquire("example.co.uk"));
+    assert!(
+        answer.contains("<msg><text>bad\u{1b}[31m\u{8}</text><code>EF01000</code>"),
+        "{answer:?}"
+    );
+    assert!(answer.contains("<status><code>E00000</code>"), "{answer:?}");
+    assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
+    let seen: Vec<_> = fake.requests().into_iter().map(|r| r.status_code).collect();
+    assert_eq!(seen, ["E00000", "E00000"]);
+    assert!(!fake.requests()[0].body_redacted.contains(PASSWORD));
+}
+
+#[test]
 fn stuck_updates_wait_then_apply_nothing() {
     let fake = fake();
     fake.set_fault(SchlundFault::HangUpdates(Duration::from_millis(60)));
