@@ -172,8 +172,11 @@ impl Gandi {
     }
 
     /// The one place Gandi statuses become errors (§7.1 step 4). 401/403 mean our token is
-    /// wrong, never the router's password.
+    /// wrong, never the router's password; a redirect is never followed.
     fn error(&self, reply: &HttpReply, what: &str, zone: &str) -> BackendError {
+        if reply.is_redirect() {
+            return reply.redirect_error(LABEL, what, &self.scrub);
+        }
         let body = ErrorBody::read(reply);
         match reply.status {
             401 => BackendError::CredentialsRejected {

@@ -115,6 +115,9 @@ impl Schlund {
             &[("Content-Type", "text/xml; charset=utf-8")],
             Some(&body),
         )?;
+        if reply.is_redirect() {
+            return Err(reply.redirect_error(LABEL, what, &self.scrub));
+        }
         if reply.status != 200 {
             return Err(BackendError::BadResponse {
                 registrar: LABEL,
