@@ -89,6 +89,8 @@ pub enum GandiFault {
     /// Answer every request with this status and the generic body, its `message` exactly this
     /// text, control characters and all; nothing is handled.
     Saying(u16, String),
+    /// Answer every request with this (3xx) status and this `Location`; nothing is handled.
+    Redirect(u16, String),
 }
 
 /// One request as the fake received it, for assertions on what a client sent.
@@ -280,6 +282,10 @@ impl Shared {
                 )
             }
             GandiFault::Saying(status, text) => api::error_saying(status, &text),
+            GandiFault::Redirect(status, location) => {
+                Reply::new(status, "text/html", "<html><body>Moved</body></html>\n")
+                    .with_header("Location", &location)
+            }
             GandiFault::FailWrites(status) => {
                 if matches!(req.method.as_str(), "PUT" | "POST" | "PATCH" | "DELETE") {
                     api::generic_error(status)

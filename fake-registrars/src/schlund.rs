@@ -95,7 +95,7 @@ impl fmt::Debug for SchlundUser {
 
 /// A failure to inject, so tests can check how the client copes with a broken gateway.
 ///
-/// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`, `DeepNesting`) record the
+/// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`, `DeepNesting`, `Redirect`) record the
 /// request but do not apply it: no zone changes and no TOTP code is used up; its
 /// `status_code` is empty. `EchoRequest` and `RefuseSaying` do not apply it either; their
 /// `status_code` is `E00000`.
@@ -136,6 +136,14 @@ pub enum SchlundFault {
     /// Every request is refused (`E00000`) with one `EF01000` message of exactly this text,
     /// control characters and all.
     RefuseSaying(String),
+    /// Every request is answered with this (3xx) status and `Location`, as a moved or
+    /// hijacked endpoint would answer.
+    Redirect {
+        /// The HTTP status, e.g. 307.
+        status: u16,
+        /// The `Location` header's value.
+        location: String,
+    },
 }
 
 /// Where [`SchlundFault::DeepNesting`] puts its elements.
@@ -417,6 +425,7 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
                 | SchlundFault::DeepNesting { .. }
                 | SchlundFault::EchoRequest
                 | SchlundFault::RefuseSaying(_)
+                | SchlundFault::Redirect { .. }
         );
     let (body, mut record) = if transport_fault {
         // Worked out on a copy, so nothing is applied, and then thrown away.
@@ -473,6 +482,12 @@ fn answer_with(fault: SchlundFault, body: String, request: &str) -> Reply {
         }
         SchlundFault::DeepNesting { place, depth } => xml(shapes::nest(&body, place, depth)),
         SchlundFault::EchoRequest => xml(shapes::echo(request, shapes::stid_of(&body))),
+        SchlundFault::Redirect { status, location } => Reply::new(
+            status,
+            "text/html; charset=iso-8859-1",
+            format!("<html><body><p>The document has moved <a href=\"{location}\">here</a>.</p></body></html>\n"),
+        )
+        .with_header("Location", &location),
         SchlundFault::RefuseSaying(text) => {
             xml(shapes::refusal_saying(&text, shapes::stid_of(&body)))
         }

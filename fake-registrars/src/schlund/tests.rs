@@ -1280,6 +1280,39 @@ fn echo_and_refusals_quote_what_they_are_given_and_apply_nothing() {
 }
 
 #[test]
+fn redirects_point_elsewhere_and_apply_nothing() {
+    let fake = fake();
+    let mut zone = fixture_without_server_elements();
+    zone.children.retain(|c| c.name != "free");
+    fake.set_fault(SchlundFault::Redirect {
+        status: 307,
+        location: "http://127.0.0.1:9/elsewhere".into(),
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let response = agent
+        .post(&fake.url())
+        .content_type("text/xml; charset=utf-8")
+        .send(update_with(zone))
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 307);
+    assert_eq!(
+        response.headers().get("location").unwrap(),
+        "http://127.0.0.1:9/elsewhere"
+    );
+    assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
+    let seen = fake.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].task_code.as_str(), seen[0].status_code.as_str()),
+        ("0202", "")
+    );
+}
+
+#[test]
 fn stuck_updates_wait_then_apply_nothing() {
     let fake = fake();
     fake.set_fault(SchlundFault::HangUpdates(Duration::from_millis(60)));
