@@ -859,6 +859,13 @@ fn no_secret_in_any_fault_scenario() {
         SchlundFault::UpdateFailsE0202002,
         SchlundFault::UpdateRejectedEF09904,
         SchlundFault::EchoRequest,
+        SchlundFault::Redirect {
+            status: 307,
+            location: format!(
+                "{closed}/?password={}",
+                percent_encoding::utf8_percent_encode(PASSWORD, percent_encoding::NON_ALPHANUMERIC)
+            ),
+        },
     ] {
         gw.set_fault(fault);
         go(&cfg, both);
@@ -876,6 +883,10 @@ fn no_secret_in_any_fault_scenario() {
         GandiFault::FailWrites(403),
         GandiFault::EchoCredential(400),
         GandiFault::EchoCredential(401),
+        GandiFault::Redirect(
+            302,
+            format!("{closed}/v5/livedns?token={}", crate::gandi::TOKEN),
+        ),
     ] {
         gandi.set_fault(fault);
         go(&cfg, both);
@@ -1026,6 +1037,8 @@ fn no_secret_in_any_fault_scenario() {
         "password = ***",
         "<password>***</password><context>10</context><token>***</token>",
         "Authorization header Bearer *** (as received: Bearer%20***) refused",
+        "/?password=***`; not followed",
+        "/v5/livedns?token=***`; not followed",
         "probe schlund: login accepted",
         "probe gandi: token accepted",
         "probe failed",
