@@ -149,6 +149,16 @@ pub enum BackendError {
         /// Registrar label.
         registrar: &'static str,
     },
+    /// Finding the zone of this host would take more registrar calls than one request may
+    /// make for zone discovery.
+    DiscoveryLimit {
+        /// Registrar label.
+        registrar: &'static str,
+        /// The host whose zone was not found.
+        host: String,
+        /// The calls already made.
+        calls: u32,
+    },
 }
 
 impl fmt::Display for BackendError {
@@ -184,6 +194,14 @@ impl fmt::Display for BackendError {
             BackendError::RateLimited { registrar } => write!(
                 f,
                 "{registrar}: the registrar's rate limit was hit (HTTP 429); the router will retry later"
+            ),
+            BackendError::DiscoveryLimit {
+                registrar,
+                host,
+                calls,
+            } => write!(
+                f,
+                "{registrar}: zone discovery for {host} stopped: this request already asked the registrar {calls} times, the most one request may; set zones so names are routed without asking"
             ),
         }
     }

@@ -8,7 +8,7 @@ pub mod gateway;
 pub mod xml;
 pub mod zone;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,6 +23,17 @@ use xml::Element;
 
 const LABEL: &str = "schlund";
 
+/// Candidate zones discovery asks about for one name at most: a name of nine labels. Zones
+/// lie at most a few labels below a public suffix and dynamic hosts a few labels inside
+/// their zone, so real names have four or five candidates; a longer name only multiplies
+/// the gateway calls one request can cause.
+const MAX_CANDIDATES: usize = 8;
+
+/// Gateway calls zone discovery may make in one request, each carrying the password and a
+/// fresh one-time code. Answers already known cost nothing, so this finds the zones of ten
+/// hosts in ten different zones, or of any number of hosts sharing a few.
+const DISCOVERY_CALLS: u32 = 20;
+
 /// A SchlundTech account.
 pub struct Schlund {
     settings: SchlundSettings,
@@ -33,6 +44,8 @@ pub struct Schlund {
     /// Names already asked about during zone discovery, and whether each is a zone: the
     /// hosts of one request mostly share their zone, and every question is a gateway call.
     zone_answers: RefCell<HashMap<String, bool>>,
+    /// Gateway calls zone discovery has made in this request, up to [`DISCOVERY_CALLS`].
+    discovery_calls: Cell<u32>,
 }
 
 impl Schlund {
@@ -44,6 +57,7 @@ impl Schlund {
             http,
             scrub,
             zone_answers: RefCell::new(HashMap::new()),
+            discovery_calls: Cell::new(0),
         }
     }
 
@@ -298,11 +312,29 @@ impl Registrar for Schlund {
         clock: Clock<'_>,
         log: &Log,
     ) -> Result<Option<String>, BackendError> {
-        for candidate in host.zone_candidates() {
+        let candidates = host.zone_candidates();
+        if candidates.len() > MAX_CANDIDATES {
+            log.warn(format_args!(
+                "schlund: {host} has {} labels, more than zone discovery looks through ({}); set zones to the zone that holds it",
+                candidates.len() + 1,
+                MAX_CANDIDATES + 1
+            ));
+            return Ok(None);
+        }
+        for candidate in candidates {
             let known = self.zone_answers.borrow().get(candidate).copied();
             let is_zone = match known {
                 Some(answer) => answer,
                 None => {
+                    let spent = self.discovery_calls.get();
+                    if spent >= DISCOVERY_CALLS {
+                        return Err(BackendError::DiscoveryLimit {
+                            registrar: LABEL,
+                            host: host.to_string(),
+                            calls: spent,
+                        });
+                    }
+                    self.discovery_calls.set(spent + 1);
                     let answer = self.count_zones(candidate, "eq", clock, log)? > 0;
                     self.zone_answers
                         .borrow_mut()
