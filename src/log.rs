@@ -117,13 +117,18 @@ impl Log {
 
 /// Shows untrusted text in a log line: control characters escaped, length capped.
 pub fn printable(text: &str) -> String {
-    const LIMIT: usize = 120;
+    printable_within(text, 120)
+}
+
+/// [`printable`] with another cap on the characters shown, for text that is read whole,
+/// such as a registrar's error message.
+pub fn printable_within(text: &str, limit: usize) -> String {
     let mut out: String = text
         .chars()
-        .take(LIMIT)
+        .take(limit)
         .flat_map(char::escape_debug)
         .collect();
-    if text.chars().count() > LIMIT {
+    if text.chars().nth(limit).is_some() {
         out.push('…');
     }
     out

@@ -103,7 +103,8 @@ pub fn answer_for_error(error: &BackendError) -> Answer {
         | BackendError::Unreachable { .. }
         | BackendError::Timeout { .. }
         | BackendError::BadResponse { .. }
-        | BackendError::RateLimited { .. } => Answer::ServerError,
+        | BackendError::RateLimited { .. }
+        | BackendError::DiscoveryLimit { .. } => Answer::ServerError,
     }
 }
 

@@ -83,6 +83,14 @@ pub enum GandiFault {
     /// Answer PUT, POST, PATCH and DELETE with this status and the generic body (§6.1);
     /// nothing is stored. Reads are handled normally.
     FailWrites(u16),
+    /// Answer every request with this status and the generic body, its `message` quoting the
+    /// `Authorization` header as received, as sent and percent-encoded; nothing is handled.
+    EchoCredential(u16),
+    /// Answer every request with this status and the generic body, its `message` exactly this
+    /// text, control characters and all; nothing is handled.
+    Saying(u16, String),
+    /// Answer every request with this (3xx) status and this `Location`; nothing is handled.
+    Redirect(u16, String),
 }
 
 /// One request as the fake received it, for assertions on what a client sent.
@@ -261,6 +269,22 @@ impl Shared {
             GandiFault::Hang(pause) => {
                 crate::server::delay(pause);
                 api::handle(self, &req)
+            }
+            GandiFault::EchoCredential(status) => {
+                let header = req.header("Authorization").unwrap_or("");
+                let encoded = percent_encoding::utf8_percent_encode(
+                    header,
+                    percent_encoding::NON_ALPHANUMERIC,
+                );
+                api::error_saying(
+                    status,
+                    &format!("Authorization header {header} (as received: {encoded}) refused"),
+                )
+            }
+            GandiFault::Saying(status, text) => api::error_saying(status, &text),
+            GandiFault::Redirect(status, location) => {
+                Reply::new(status, "text/html", "<html><body>Moved</body></html>\n")
+                    .with_header("Location", &location)
             }
             GandiFault::FailWrites(status) => {
                 if matches!(req.method.as_str(), "PUT" | "POST" | "PATCH" | "DELETE") {

@@ -21,6 +21,7 @@
 //! ```
 
 mod gateway;
+mod shapes;
 mod xml;
 mod zone;
 
@@ -94,8 +95,10 @@ impl fmt::Debug for SchlundUser {
 
 /// A failure to inject, so tests can check how the client copes with a broken gateway.
 ///
-/// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`) record the request but do
-/// not apply it: no zone changes and no TOTP code is used up; its `status_code` is empty.
+/// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`, `DeepNesting`, `Redirect`) record the
+/// request but do not apply it: no zone changes and no TOTP code is used up; its
+/// `status_code` is empty. `EchoRequest` and `RefuseSaying` do not apply it either; their
+/// `status_code` is `E00000`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum SchlundFault {
     /// Normal operation.
@@ -118,6 +121,41 @@ pub enum SchlundFault {
     UpdateFailsE0202002,
     /// 0202 and 0202001 answer `E0202` with `EF09904`; the zone stays unchanged.
     UpdateRejectedEF09904,
+    /// HTTP 200 with the answer the request would get, plus elements nested `depth` deep at
+    /// `place`: well-formed, but far deeper than any gateway answer.
+    DeepNesting {
+        /// Where the nested elements go.
+        place: Nesting,
+        /// How many levels.
+        depth: usize,
+    },
+    /// Every request is refused (`E00000`) with messages quoting the request as it arrived,
+    /// password and token included: whole in an object value, percent-encoded, and as a JSON
+    /// string.
+    EchoRequest,
+    /// Every request is refused (`E00000`) with one `EF01000` message of exactly this text,
+    /// control characters and all.
+    RefuseSaying(String),
+    /// Every request is answered with this (3xx) status and `Location`, as a moved or
+    /// hijacked endpoint would answer.
+    Redirect {
+        /// The HTTP status, e.g. 307.
+        status: u16,
+        /// The `Location` header's value.
+        location: String,
+    },
+}
+
+/// Where [`SchlundFault::DeepNesting`] puts its elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// `<a>` inside `<a>`, first in `<response>`.
+    Response,
+    /// `<a>` inside `<a>`, first in `<result><data>` (a `<data>` is added if the answer has
+    /// none).
+    Data,
+    /// `<msg>` inside `<msg>`, first in `<result>`, as nested messages are sent.
+    Msg,
 }
 
 /// One request as the fake saw it, without password or token.
@@ -381,7 +419,13 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
     let transport_fault = stuck_update.is_some()
         || matches!(
             fault,
-            SchlundFault::Http500Html | SchlundFault::TruncatedXml | SchlundFault::NotXml
+            SchlundFault::Http500Html
+                | SchlundFault::TruncatedXml
+                | SchlundFault::NotXml
+                | SchlundFault::DeepNesting { .. }
+                | SchlundFault::EchoRequest
+                | SchlundFault::RefuseSaying(_)
+                | SchlundFault::Redirect { .. }
         );
     let (body, mut record) = if transport_fault {
         // Worked out on a copy, so nothing is applied, and then thrown away.
@@ -393,7 +437,10 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
         gateway::process(&mut state.store, &options, &incoming.body)
     };
     if transport_fault {
-        record.status_code.clear();
+        record.status_code = match fault {
+            SchlundFault::EchoRequest | SchlundFault::RefuseSaying(_) => "E00000".to_string(),
+            _ => String::new(),
+        };
     }
     state.requests.push(record);
     drop(state);
@@ -406,6 +453,11 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
         );
     }
 
+    answer_with(fault, body, &incoming.body)
+}
+
+/// What is sent for the answer document `body` of `request` under a fault.
+fn answer_with(fault: SchlundFault, body: String, request: &str) -> Reply {
     let xml = |body: String| Reply::new(200, "text/xml;charset=UTF-8", body);
     match fault {
         SchlundFault::Http500Html => Reply::new(
@@ -427,6 +479,17 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
                 cut -= 1;
             }
             xml(body[..cut].to_string())
+        }
+        SchlundFault::DeepNesting { place, depth } => xml(shapes::nest(&body, place, depth)),
+        SchlundFault::EchoRequest => xml(shapes::echo(request, shapes::stid_of(&body))),
+        SchlundFault::Redirect { status, location } => Reply::new(
+            status,
+            "text/html; charset=iso-8859-1",
+            format!("<html><body><p>The document has moved <a href=\"{location}\">here</a>.</p></body></html>\n"),
+        )
+        .with_header("Location", &location),
+        SchlundFault::RefuseSaying(text) => {
+            xml(shapes::refusal_saying(&text, shapes::stid_of(&body)))
         }
         _ => xml(body),
     }

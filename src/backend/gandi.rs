@@ -12,6 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::http::{Http, HttpReply};
+use crate::backend::scrub::Scrub;
 use crate::backend::{
     BackendError, Clock, EditPolicy, KnownRecord, PerFamily, RecordChange, RecordOutcome,
     Registrar, ZoneChange,
@@ -30,6 +31,8 @@ const CREATED_TTL: u32 = 300;
 const MAX_DOMAIN_PAGES: u32 = 20;
 /// Zones asked for per page of `GET /domains`.
 const DOMAIN_PAGE_SIZE: usize = 100;
+/// Validation errors of one answer shown in a log line; a real answer has one or two.
+const ERRORS_SHOWN: usize = 8;
 
 /// Path segments keep only unreserved characters; `@` becomes `%40`, which Gandi decodes.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -43,6 +46,8 @@ pub struct Gandi {
     settings: GandiSettings,
     policy: EditPolicy,
     http: Http,
+    /// Our secrets, kept out of what the API says when it is logged.
+    scrub: Scrub,
     /// Zones listed by `GET /domains`, read at most once per process.
     discovered: RefCell<Option<Vec<String>>>,
 }
@@ -96,22 +101,30 @@ impl ErrorBody {
         serde_json::from_str(&reply.body).unwrap_or_default()
     }
 
-    fn describe(&self) -> String {
+    /// The API's words for the log: scrubbed of our secrets, printable, a few errors at most.
+    fn describe(&self, scrub: &Scrub) -> String {
         if !self.errors.is_empty() {
-            return self
+            let mut shown: Vec<String> = self
                 .errors
                 .iter()
+                .take(ERRORS_SHOWN)
                 .map(|e| {
                     format!(
                         "{}: {}",
-                        e.name.as_deref().unwrap_or("?"),
-                        e.description.as_deref().unwrap_or("?")
+                        scrub.show(e.name.as_deref().unwrap_or("?")),
+                        scrub.show(e.description.as_deref().unwrap_or("?"))
                     )
                 })
-                .collect::<Vec<_>>()
-                .join("; ");
+                .collect();
+            if self.errors.len() > ERRORS_SHOWN {
+                shown.push(format!("and {} more", self.errors.len() - ERRORS_SHOWN));
+            }
+            return shown.join("; ");
         }
-        self.message.clone().unwrap_or_else(|| "no details".into())
+        match &self.message {
+            Some(message) => scrub.show(message),
+            None => "no details".into(),
+        }
     }
 }
 
@@ -125,11 +138,12 @@ enum Step {
 
 impl Gandi {
     /// An account from its config section.
-    pub fn new(settings: GandiSettings, policy: EditPolicy, http: Http) -> Gandi {
+    pub fn new(settings: GandiSettings, policy: EditPolicy, http: Http, scrub: Scrub) -> Gandi {
         Gandi {
             settings,
             policy,
             http,
+            scrub,
             discovered: RefCell::new(None),
         }
     }
@@ -158,22 +172,25 @@ impl Gandi {
     }
 
     /// The one place Gandi statuses become errors (§7.1 step 4). 401/403 mean our token is
-    /// wrong, never the router's password.
+    /// wrong, never the router's password; a redirect is never followed.
     fn error(&self, reply: &HttpReply, what: &str, zone: &str) -> BackendError {
+        if reply.is_redirect() {
+            return reply.redirect_error(LABEL, what, &self.scrub);
+        }
         let body = ErrorBody::read(reply);
         match reply.status {
             401 => BackendError::CredentialsRejected {
                 registrar: LABEL,
                 detail: format!(
                     "{what}: HTTP 401 ({}); the [gandi] token is unknown or malformed: create a personal access token and put it in the config",
-                    body.describe()
+                    body.describe(&self.scrub)
                 ),
             },
             403 => BackendError::CredentialsRejected {
                 registrar: LABEL,
                 detail: format!(
                     "{what}: HTTP 403 ({}); the [gandi] token has expired, lacks the permission \"Manage domain name technical configurations\", or does not cover zone {zone}: renew or widen it",
-                    body.describe()
+                    body.describe(&self.scrub)
                 ),
             },
             404 => BackendError::ZoneNotFound {
@@ -182,7 +199,7 @@ impl Gandi {
             },
             400 => BackendError::Rejected {
                 registrar: LABEL,
-                detail: format!("{what}: HTTP 400: {}", body.describe()),
+                detail: format!("{what}: HTTP 400: {}", body.describe(&self.scrub)),
             },
             429 => BackendError::RateLimited { registrar: LABEL },
             status => BackendError::BadResponse {
@@ -190,7 +207,7 @@ impl Gandi {
                 detail: format!(
                     "{what}: HTTP {status}{}",
                     if body.message.is_some() {
-                        format!(" ({})", body.describe())
+                        format!(" ({})", body.describe(&self.scrub))
                     } else {
                         String::new()
                     }
@@ -223,7 +240,7 @@ impl Gandi {
                 .map(Some)
                 .map_err(|e| BackendError::BadResponse {
                     registrar: LABEL,
-                    detail: format!("{what}: answer is not an rrset ({e})"),
+                    detail: format!("{what}: answer is not an rrset ({})", self.scrub.show(&e)),
                 }),
             404 if ErrorBody::read(&reply).object.as_deref() == Some("dns-record") => Ok(None),
             _ => Err(self.error(&reply, &what, zone)),
@@ -392,7 +409,10 @@ impl Gandi {
             let batch: Vec<DomainBody> =
                 serde_json::from_str(&reply.body).map_err(|e| BackendError::BadResponse {
                     registrar: LABEL,
-                    detail: format!("listing zones: answer is not a list of domains ({e})"),
+                    detail: format!(
+                        "listing zones: answer is not a list of domains ({})",
+                        self.scrub.show(&e.to_string())
+                    ),
                 })?;
             // The API may serve fewer than asked for (its page limit is not documented), so
             // its own word decides whether more follow: `Total-Count`, else `Link: rel="next"`,
@@ -492,7 +512,7 @@ impl Registrar for Gandi {
         let mut outcomes = Vec::new();
         for record in &change.records {
             match self.apply_record(&change.zone, record, log) {
-                Ok(outcome) => outcomes.push(outcome),
+                Ok(outcome) => outcomes.push(self.scrub.outcome(outcome)),
                 // The zone itself is gone or our token is refused: every host fails alike.
                 Err(
                     e @ (BackendError::ZoneNotFound { .. }

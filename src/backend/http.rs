@@ -3,7 +3,9 @@
 //! Built once per request from the config: the proxy comes from the config only (a client's
 //! `Proxy:` header reaches a CGI as `HTTP_PROXY`, and ureq would otherwise obey it —
 //! "httpoxy"), one time budget bounds all calls together, and HTTP error statuses are returned,
-//! not turned into opaque errors, because their bodies say what went wrong.
+//! not turned into opaque errors, because their bodies say what went wrong. Redirects are
+//! returned too, never followed: a registrar API does not redirect, and following one would
+//! carry our credentials to wherever it points.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -11,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::backend::BackendError;
 use crate::backend::resolver::CachingResolver;
+use crate::backend::scrub::{SHOWN, Scrub};
 use crate::config::General;
+use crate::log::printable_within;
 
 /// A shared agent, the request's time budget, and a count of calls for the log.
 #[derive(Clone)]
@@ -41,6 +45,35 @@ impl HttpReply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// A redirect (3xx), which no registrar API answers.
+    pub fn is_redirect(&self) -> bool {
+        (300..400).contains(&self.status)
+    }
+
+    /// The error for a redirect answered to `what`, naming where it pointed (scrubbed of
+    /// our secrets: it may carry them back to us).
+    pub fn redirect_error(
+        &self,
+        registrar: &'static str,
+        what: &str,
+        scrub: &Scrub,
+    ) -> BackendError {
+        let location = match self.headers.get("location") {
+            Some(value) => format!(
+                "redirecting to `{}`",
+                scrub.show(&String::from_utf8_lossy(value.as_bytes()))
+            ),
+            None => "a redirect without a Location".to_string(),
+        };
+        BackendError::BadResponse {
+            registrar,
+            detail: format!(
+                "HTTP {} for {what}, {location}; not followed, since a registrar API never redirects: check the url key",
+                self.status
+            ),
+        }
+    }
 }
 
 /// Largest answer read; a whole zone is a few tens of kilobytes.
@@ -58,6 +91,7 @@ impl Http {
             .timeout_global(Some(general.timeout))
             .timeout_connect(Some(general.timeout.min(Duration::from_secs(10))))
             .http_status_as_error(false)
+            .max_redirects(0)
             .user_agent(concat!("ddns-cgi/", env!("CARGO_PKG_VERSION")))
             .build();
         Ok(Http {
@@ -143,9 +177,10 @@ fn transport_error(registrar: &'static str, error: ureq::Error) -> BackendError 
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
             BackendError::Timeout { registrar }
         }
+        // The message may quote what the server sent, such as a malformed status line.
         other => BackendError::Unreachable {
             registrar,
-            detail: other.to_string(),
+            detail: printable_within(&other.to_string(), SHOWN),
         },
     }
 }

@@ -5,12 +5,13 @@ pub mod gandi;
 pub mod http;
 mod resolver;
 pub mod schlund;
+pub mod scrub;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::SystemTime;
 
-use crate::config::Config;
+use crate::config::{Config, GandiCredential};
 use crate::hostname::Hostname;
 use crate::log::Log;
 
@@ -148,6 +149,16 @@ pub enum BackendError {
         /// Registrar label.
         registrar: &'static str,
     },
+    /// Finding the zone of this host would take more registrar calls than one request may
+    /// make for zone discovery.
+    DiscoveryLimit {
+        /// Registrar label.
+        registrar: &'static str,
+        /// The host whose zone was not found.
+        host: String,
+        /// The calls already made.
+        calls: u32,
+    },
 }
 
 impl fmt::Display for BackendError {
@@ -183,6 +194,14 @@ impl fmt::Display for BackendError {
             BackendError::RateLimited { registrar } => write!(
                 f,
                 "{registrar}: the registrar's rate limit was hit (HTTP 429); the router will retry later"
+            ),
+            BackendError::DiscoveryLimit {
+                registrar,
+                host,
+                calls,
+            } => write!(
+                f,
+                "{registrar}: zone discovery for {host} stopped: this request already asked the registrar {calls} times, the most one request may; set zones so names are routed without asking"
             ),
         }
     }
@@ -246,12 +265,14 @@ pub fn from_config(config: &Config, http: http::Http) -> Registrars {
         create_missing: config.general.create_missing_records,
         collapse_round_robin: config.general.collapse_round_robin,
     };
+    let scrub = secrets_of(config);
     let mut list: Vec<Box<dyn Registrar>> = Vec::new();
     if let Some(settings) = &config.schlund {
         list.push(Box::new(schlund::Schlund::new(
             settings.clone(),
             policy,
             http.clone(),
+            scrub.clone(),
         )));
     }
     if let Some(settings) = &config.gandi {
@@ -259,7 +280,28 @@ pub fn from_config(config: &Config, http: http::Http) -> Registrars {
             settings.clone(),
             policy,
             http.clone(),
+            scrub.clone(),
         )));
     }
     Registrars { list, http }
+}
+
+/// Every configured secret, whichever registrar it belongs to: a registrar may be sent
+/// another's credentials by a wrong `url`, and then echo them.
+fn secrets_of(config: &Config) -> scrub::Scrub {
+    let scrub = scrub::Scrub::default();
+    if let Some(settings) = &config.schlund {
+        scrub.add(settings.password.expose());
+        if let Some(seed) = &settings.totp_secret {
+            scrub.add(seed.expose());
+        }
+    }
+    if let Some(settings) = &config.gandi {
+        match &settings.credential {
+            GandiCredential::Token(secret) | GandiCredential::ApiKey(secret) => {
+                scrub.add(secret.expose())
+            }
+        }
+    }
+    scrub
 }

@@ -7,10 +7,15 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use fake_registrars::gandi::{FakeGandi, GandiFault, Rrset, fixture_zone};
-use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund, SchlundUser, fixture_zone_named};
+use fake_registrars::schlund::{
+    FIXTURE_ZONE, FakeSchlund, SchlundFault, SchlundUser, fixture_zone_named,
+};
+use fake_registrars::server::{HttpServer, Reply};
 
 use crate::gandi::TOKEN;
 use crate::schlund::{PASSWORD, TOTP, USER, config_text};
@@ -121,6 +126,116 @@ fn an_unwritable_state_dir_answers_911_for_gandi_too() {
     );
     assert!(gandi.requests().is_empty());
     assert_eq!(gandi.rrsets("example.com"), before);
+}
+
+/// A second server on 127.0.0.1, where a redirect points; it counts what reaches it.
+fn redirect_target() -> (HttpServer, Arc<AtomicUsize>) {
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&reached);
+    let server = HttpServer::start(0, move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Reply::new(200, "text/plain", "followed\n")
+    })
+    .unwrap();
+    (server, reached)
+}
+
+/// A gateway answering with a redirect is not followed: 911, a log line naming where it
+/// pointed (without the secret it carried), and nothing reaches the other server.
+#[test]
+fn a_schlund_redirect_is_not_followed() {
+    for status in [302, 307] {
+        let dir = TempDir::new("schlund-redirect");
+        let gw = crate::schlund::fake();
+        let before = gw.zone("example.co.uk").unwrap().to_xml();
+        let (target, reached) = redirect_target();
+        let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+        let location = format!(
+            "{}/gateway?password={}",
+            target.base_url(),
+            percent_encoding::utf8_percent_encode(PASSWORD, percent_encoding::NON_ALPHANUMERIC)
+        );
+        gw.set_fault(SchlundFault::Redirect {
+            status,
+            location: location.clone(),
+        });
+        let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.84"));
+        assert_answer(&answer, "200 OK", "911\n");
+        assert_logged(
+            &answer,
+            &format!(
+                "ddns-cgi: error: schlund: unusable answer from the registrar: HTTP {status} for zone inquiry for example.co.uk, redirecting to `{}/gateway?password=***`; not followed, since a registrar API never redirects: check the url key\n",
+                target.base_url()
+            ),
+        );
+        crate::reliability::assert_no_secret(&answer.stderr, &[PASSWORD]);
+        assert_eq!(
+            reached.load(Ordering::SeqCst),
+            0,
+            "the redirect was followed"
+        );
+        assert_eq!(gw.requests().len(), 1);
+        gw.set_fault(SchlundFault::None);
+        assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+        assert!(host_states(&dir).is_empty());
+    }
+}
+
+/// The same for Gandi, on a read and on a write.
+#[test]
+fn a_gandi_redirect_is_not_followed() {
+    for (status, known) in [(301, false), (308, true)] {
+        let dir = TempDir::new("gandi-redirect");
+        let gandi = crate::gandi::fake();
+        let before = gandi.rrsets("example.com");
+        let (target, reached) = redirect_target();
+        let cfg = dir.write_config(
+            "ddns.ini",
+            &gandi_config(
+                &gandi.base_url(),
+                "create_missing_records = yes\ncollapse_round_robin = yes",
+                "zones = example.com",
+            ),
+        );
+        let what = if known {
+            // The record is known from our last write, so the change is one PUT.
+            assert_answer(
+                &run(&cfg, &get("hostname=home.example.com&myip=84.17.5.85")),
+                "200 OK",
+                "good 84.17.5.85\n",
+            );
+            "writing A of home.example.com"
+        } else {
+            "reading A of home.example.com"
+        };
+        let before = if known {
+            gandi.rrsets("example.com")
+        } else {
+            before
+        };
+        gandi.clear_requests();
+        gandi.set_fault(GandiFault::Redirect(
+            status,
+            format!("{}/v5/livedns/domains?token={TOKEN}", target.base_url()),
+        ));
+        let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.86"));
+        assert_answer(&answer, "200 OK", "911\n");
+        assert_logged(
+            &answer,
+            &format!(
+                "ddns-cgi: error: home.example.com: gandi: unusable answer from the registrar: HTTP {status} for {what}, redirecting to `{}/v5/livedns/domains?token=***`; not followed, since a registrar API never redirects: check the url key\n",
+                target.base_url()
+            ),
+        );
+        crate::reliability::assert_no_secret(&answer.stderr, &[TOKEN]);
+        assert_eq!(
+            reached.load(Ordering::SeqCst),
+            0,
+            "the redirect was followed"
+        );
+        assert_eq!(gandi.requests().len(), 1);
+        assert_eq!(gandi.rrsets("example.com"), before);
+    }
 }
 
 /// The SchlundTech account of `schlund::fake` holding these zones.

@@ -266,6 +266,61 @@ fn legacy_api_key_uses_the_apikey_scheme() {
     );
 }
 
+/// An error body quoting our `Authorization` header (as sent and percent-encoded) gets into
+/// the log with the token or key taken out, at every log level; nothing is written.
+#[test]
+fn an_error_quoting_our_credential_is_logged_without_it() {
+    const KEY: &str = "k3y/with+odd&chars=0123";
+    for (credential, secret, scheme) in [("token", TOKEN, "Bearer"), ("api_key", KEY, "Apikey")] {
+        for level in ["info", "debug"] {
+            let dir = TempDir::new("gandi-echo");
+            let gandi = fake();
+            let before = gandi.rrsets("example.com");
+            let cfg = dir.write_config(
+                "ddns.ini",
+                &format!(
+                    "[default]\nallowed_hostnames = home.example.com\nlog_level = {level}\n[gandi]\n{credential} = {secret}\nurl = {}\nzones = example.com\n",
+                    gandi.base_url()
+                ),
+            );
+            gandi.set_fault(GandiFault::EchoCredential(401));
+            let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.17"));
+            assert_answer(&answer, "200 OK", "911\n");
+            let line = format!(
+                "ddns-cgi: error: gandi: the registrar rejected our credentials: reading A of home.example.com: HTTP 401 (Authorization header {scheme} *** (as received: {scheme}%20***) refused); the [gandi] token is unknown or malformed"
+            );
+            assert!(answer.stderr.contains(&line), "{line}\n{}", answer.stderr);
+            crate::reliability::assert_no_secret(&answer.stderr, &[secret]);
+            assert!(gandi.writes().is_empty());
+            assert_eq!(gandi.rrsets("example.com"), before);
+        }
+    }
+}
+
+/// Control characters in a Gandi error message are escaped in the log, never written raw.
+#[test]
+fn an_error_message_reaches_the_log_escaped() {
+    let dir = TempDir::new("gandi-escape");
+    let gandi = fake();
+    let before = gandi.rrsets("example.com");
+    let cfg = config(&dir, &gandi, "log_level = debug", "zones = example.com");
+    gandi.set_fault(GandiFault::Saying(
+        400,
+        "Record \u{1b}[2J\u{1b}[31mlocked\u{8}\u{8}".into(),
+    ));
+    let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.18"));
+    assert_answer(&answer, "200 OK", "dnserr\n");
+    let line = "ddns-cgi: error: home.example.com: gandi: the registrar refused the change: reading A of home.example.com: HTTP 400: Record \\u{1b}[2J\\u{1b}[31mlocked\\u{8}\\u{8}\n";
+    assert!(answer.stderr.contains(line), "{line}\n{}", answer.stderr);
+    assert!(
+        !answer.stderr.contains(['\u{1b}', '\u{8}']),
+        "{:?}",
+        answer.stderr
+    );
+    assert!(gandi.writes().is_empty());
+    assert_eq!(gandi.rrsets("example.com"), before);
+}
+
 #[test]
 fn registrar_faults_map_to_protocol_words() {
     const UNUSABLE: &str = "home.example.com: gandi: unusable answer from the registrar: ";

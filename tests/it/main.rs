@@ -4,6 +4,7 @@
 mod apache;
 mod cgi;
 mod ddclient;
+mod discovery;
 mod faults;
 mod gandi;
 mod hostile;

@@ -683,6 +683,15 @@ fn no_secret_in_any_answer_log_or_state_file() {
     go("hostname=home.example.co.uk&myip=84.17.5.63");
     gandi.set_fault(fake_registrars::gandi::GandiFault::FailWrites(403));
     go("hostname=home.example.com&myip=84.17.5.64");
+    gw.set_clock_offset(0);
+    // Registrars quoting what we sent them: the gateway our request, Gandi our header.
+    gw.set_fault(SchlundFault::EchoRequest);
+    gandi.set_fault(fake_registrars::gandi::GandiFault::EchoCredential(401));
+    go("hostname=home.example.co.uk,home.example.com&myip=84.17.5.65");
+    gandi.set_fault(fake_registrars::gandi::GandiFault::EchoCredential(400));
+    let _ = std::fs::remove_file(dir.path().join("state/hosts/home.example.com"));
+    go("hostname=home.example.com&myip=84.17.5.66");
+    gw.set_fault(SchlundFault::None);
     let out = Command::new(binary())
         .args(["check-config", "--config"])
         .arg(&cfg)
@@ -694,10 +703,14 @@ fn no_secret_in_any_answer_log_or_state_file() {
     for entry in walk(&dir.path().join("state")) {
         seen.push_str(&std::fs::read_to_string(entry).unwrap_or_default());
     }
-    assert!(
-        seen.contains("schlund: zone update for example.co.uk: S0202"),
-        "{seen}"
-    );
+    for marker in [
+        "schlund: zone update for example.co.uk: S0202",
+        "<password>***</password>",
+        "<token>***</token>",
+        "Authorization header Bearer *** (as received: Bearer%20***) refused",
+    ] {
+        assert!(seen.contains(marker), "{marker} not seen:\n{seen}");
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -709,10 +722,55 @@ fn no_secret_in_any_answer_log_or_state_file() {
         crate::gandi::TOKEN.into(),
     ];
     secrets.extend((0..8).map(|i| fake_registrars::schlund::totp_code(TOTP, now - 60 + i * 30)));
-    for secret in secrets {
-        assert!(!seen.contains(&secret), "{secret} leaked:\n{seen}");
-    }
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    assert_no_secret(&seen, &secrets);
     let _ = FIXTURE_ZONE;
+}
+
+/// A secret in each form a registrar may echo it: as sent, XML-escaped (once, or twice as
+/// when our XML request is quoted inside an XML answer), JSON-escaped, percent-encoded.
+pub fn encoded_forms(secret: &str) -> Vec<String> {
+    let xml = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let xml_quotes = |t: &str| xml(t).replace('"', "&quot;").replace('\'', "&apos;");
+    let json = |t: &str| {
+        serde_json::to_string(t)
+            .unwrap()
+            .trim_matches('"')
+            .to_string()
+    };
+    let percent = |t: &str| {
+        percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let mut out = Vec::new();
+    for form in [
+        secret.to_string(),
+        xml(secret),
+        xml_quotes(secret),
+        xml(&xml(secret)),
+        xml(&xml_quotes(secret)),
+    ] {
+        out.push(json(&form));
+        out.push(percent(&form));
+        out.push(percent(&form).to_lowercase());
+        out.push(form);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Fails naming the form when any form of any of the secrets occurs in `seen`.
+#[track_caller]
+pub fn assert_no_secret(seen: &str, secrets: &[&str]) {
+    for secret in secrets {
+        for form in encoded_forms(secret) {
+            assert!(!seen.contains(&form), "{secret} leaked as {form}:\n{seen}");
+        }
+    }
 }
 
 /// Whether `code` occurs in `text` as a number of its own (not inside a longer digit run
@@ -815,6 +873,14 @@ fn no_secret_in_any_fault_scenario() {
         SchlundFault::NotXml,
         SchlundFault::UpdateFailsE0202002,
         SchlundFault::UpdateRejectedEF09904,
+        SchlundFault::EchoRequest,
+        SchlundFault::Redirect {
+            status: 307,
+            location: format!(
+                "{closed}/?password={}",
+                percent_encoding::utf8_percent_encode(PASSWORD, percent_encoding::NON_ALPHANUMERIC)
+            ),
+        },
     ] {
         gw.set_fault(fault);
         go(&cfg, both);
@@ -830,6 +896,12 @@ fn no_secret_in_any_fault_scenario() {
         GandiFault::TruncatedJson,
         GandiFault::FailWrites(400),
         GandiFault::FailWrites(403),
+        GandiFault::EchoCredential(400),
+        GandiFault::EchoCredential(401),
+        GandiFault::Redirect(
+            302,
+            format!("{closed}/v5/livedns?token={}", crate::gandi::TOKEN),
+        ),
     ] {
         gandi.set_fault(fault);
         go(&cfg, both);
@@ -978,6 +1050,10 @@ fn no_secret_in_any_fault_scenario() {
         "not both",
         "section header is not closed",
         "password = ***",
+        "<password>***</password><context>10</context><token>***</token>",
+        "Authorization header Bearer *** (as received: Bearer%20***) refused",
+        "/?password=***`; not followed",
+        "/v5/livedns?token=***`; not followed",
         "probe schlund: login accepted",
         "probe gandi: token accepted",
         "probe failed",
@@ -990,19 +1066,20 @@ fn no_secret_in_any_fault_scenario() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    for secret in [
-        PASSWORD,
-        "s3cret",
-        WRONG_PASSWORD,
-        "wr0ng",
-        TOTP,
-        BROKEN_TOTP,
-        crate::gandi::TOKEN,
-        WRONG_TOKEN,
-        EXPIRED_TOKEN,
-    ] {
-        assert!(!seen.contains(secret), "{secret} leaked:\n{seen}");
-    }
+    assert_no_secret(
+        &seen,
+        &[
+            PASSWORD,
+            "s3cret",
+            WRONG_PASSWORD,
+            "wr0ng",
+            TOTP,
+            BROKEN_TOTP,
+            crate::gandi::TOKEN,
+            WRONG_TOKEN,
+            EXPIRED_TOKEN,
+        ],
+    );
     for step in (0..=6).map(|i| now - 90 + i * 30) {
         let code = fake_registrars::schlund::totp_code(TOTP, step);
         assert!(

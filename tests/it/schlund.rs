@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund, SchlundFault, SchlundUser, StoredZone};
+use fake_registrars::schlund::{
+    FIXTURE_ZONE, FakeSchlund, Nesting, SchlundFault, SchlundUser, StoredZone,
+};
 
 use crate::util::{TempDir, assert_answer, get, run};
 
@@ -405,6 +407,48 @@ fn gateway_faults_answer_and_leave_the_zone() {
     }
 }
 
+/// An answer nested far deeper than any real one, wherever the nesting is, is called
+/// malformed: the process neither crashes nor changes the zone.
+#[test]
+fn a_deeply_nested_answer_is_911_and_called_malformed() {
+    for place in [Nesting::Response, Nesting::Data, Nesting::Msg] {
+        let dir = TempDir::new("schlund-deep");
+        let gw = fake();
+        let before = gw.zone("example.co.uk").unwrap().to_xml();
+        let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+        gw.set_fault(SchlundFault::DeepNesting {
+            place,
+            depth: 200_000,
+        });
+        let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.17"));
+        assert_answer(&answer, "200 OK", "911\n");
+        let line = answer
+            .stderr
+            .lines()
+            .find(|l| l.contains("answer is malformed"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{place:?}: no line calls the answer malformed:\n{}",
+                    answer.stderr
+                )
+            });
+        assert!(
+            line.starts_with("ddns-cgi: error: schlund: unusable answer from the registrar: answer is malformed (elements nested deeper than 64 levels, at byte ")
+                && line.ends_with("; no gateway answer is shaped like that) for zone inquiry for example.co.uk"),
+            "{place:?}: {line}"
+        );
+        let seen: Vec<_> = gw
+            .requests()
+            .iter()
+            .map(|r| (r.task_code.clone(), r.status_code.clone()))
+            .collect();
+        assert_eq!(seen, [("0205".to_string(), String::new())], "{place:?}");
+        gw.set_fault(SchlundFault::None);
+        assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+        assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
+    }
+}
+
 #[test]
 fn one_request_spans_both_registrars() {
     let dir = TempDir::new("mixed");
@@ -624,4 +668,86 @@ fn a_missing_update_right_is_named_in_the_log() {
         gw.zone("example.co.uk").unwrap().to_xml(),
         fixture().to_xml()
     );
+}
+
+/// The TOTP codes of the last few minutes, any of which a request may have sent.
+fn recent_codes() -> Vec<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    (0..=8)
+        .map(|i| fake_registrars::schlund::totp_code(TOTP, now - 180 + i * 30))
+        .collect()
+}
+
+/// A gateway quoting our request back (as sent, percent-encoded, as JSON) gets it into the
+/// log with the password and the one-time code taken out, at every log level.
+#[test]
+fn a_gateway_quoting_our_request_is_logged_without_the_secrets() {
+    for level in ["info", "debug"] {
+        let dir = TempDir::new("schlund-echo");
+        let gw = fake();
+        let before = gw.zone("example.co.uk").unwrap().to_xml();
+        let cfg = dir.write_config(
+            "ddns.ini",
+            &config_text(&gw, &format!("zones = example.co.uk\nlog_level = {level}")),
+        );
+        gw.set_fault(SchlundFault::EchoRequest);
+        let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.18"));
+        assert_answer(&answer, "200 OK", "911\n");
+        for quoted in [
+            "ddns-cgi: error: schlund: the registrar rejected our credentials: zone inquiry for example.co.uk: E00000 \"Errors occurred during processing.\"; EF01000 \"Missing or wrong value.\" (request: <?xml version=\\\"1.0\\\" encoding=\\\"UTF-8\\\"?><request><auth><user>1234567</user><password>***</password><context>10</context><token>***</token></auth>",
+            "; EF01000 \"Request as received: %3C%3Fxml%20version%3D%221%2E0%22%20encoding%3D%22UTF%2D8%22%3F%3E%3Crequest%3E%3Cauth%3E%3Cuser%3E1234567%3C%2Fuser%3E%3Cpassword%3E***%3C%2Fpassword%3E%3Ccontext%3E10%3C%2Fcontext%3E%3Ctoken%3E***%3C%2Ftoken%3E",
+            "; EF01000 \"Request log: {\\\"request\\\":\\\"<?xml version=\\\\\\\"1.0\\\\\\\" encoding=\\\\\\\"UTF-8\\\\\\\"?><request><auth><user>1234567</user><password>***</password><context>10</context><token>***</token></auth>",
+        ] {
+            assert!(
+                answer.stderr.contains(quoted),
+                "{level}: {quoted}\n{}",
+                answer.stderr
+            );
+        }
+        crate::reliability::assert_no_secret(&answer.stderr, &[PASSWORD, TOTP]);
+        for code in recent_codes() {
+            assert!(
+                !answer.stderr.contains(&code),
+                "{level}: code {code} leaked:\n{}",
+                answer.stderr
+            );
+        }
+        let seen: Vec<_> = gw.requests().into_iter().map(|r| r.status_code).collect();
+        assert_eq!(seen, ["E00000"]);
+        gw.set_fault(SchlundFault::None);
+        assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+    }
+}
+
+/// Control characters in a gateway message are escaped in the log, never written raw.
+#[test]
+fn a_gateway_message_reaches_the_log_escaped() {
+    for level in ["info", "debug"] {
+        let dir = TempDir::new("schlund-escape");
+        let gw = fake();
+        let cfg = dir.write_config(
+            "ddns.ini",
+            &config_text(&gw, &format!("zones = example.co.uk\nlog_level = {level}")),
+        );
+        gw.set_fault(SchlundFault::RefuseSaying(
+            "Zone \u{1b}[2J\u{1b}[31mlocked\u{8}\u{8}\u{8}".into(),
+        ));
+        let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.19"));
+        assert_answer(&answer, "200 OK", "911\n");
+        assert!(
+            answer.stderr.contains(
+                "zone inquiry for example.co.uk: E00000 \"Errors occurred during processing.\"; EF01000 \"Zone \\u{1b}[2J\\u{1b}[31mlocked\\u{8}\\u{8}\\u{8}\" [stid "
+            ),
+            "{level}: {}",
+            answer.stderr
+        );
+        assert!(
+            !answer.stderr.contains(['\u{1b}', '\u{8}']),
+            "{level}: {:?}",
+            answer.stderr
+        );
+    }
 }

@@ -527,6 +527,16 @@ pub(super) fn generic_error(status: u16) -> Reply {
     error(status, message, object, cause)
 }
 
+/// The §6.1 body for this status with another `message`.
+pub(super) fn error_saying(status: u16, message: &str) -> Reply {
+    let mut reply = generic_error(status);
+    if let Ok(mut body) = serde_json::from_str::<Value>(&reply.body) {
+        body["message"] = Value::from(message);
+        reply.body = body.to_string();
+    }
+    reply
+}
+
 /// The octodns-gandi fixture text (§6.1); the live text is shorter [U], so never match it.
 const UNAUTHORIZED_MESSAGE: &str = "The server could not verify that you authorized to access \
      the document you requested. Either you supplied the wrong credentials (e.g., bad api key), \

@@ -1233,6 +1233,68 @@ fn fault_fail_writes_keeps_reads_working() {
 }
 
 #[test]
+fn fault_echo_and_saying_answer_the_generic_body_and_store_nothing() {
+    let fake = fake();
+    fake.set_fault(GandiFault::EchoCredential(401));
+    let body = json!({"rrset_values": ["198.51.100.99"], "rrset_ttl": 300});
+    let answer = put(&fake, "/domains/example.com/records/home/A", &body);
+    answer.assert_generic(401, "HTTPUnauthorized");
+    assert_eq!(
+        answer.json()["message"],
+        format!(
+            "Authorization header Bearer {PAT} (as received: Bearer%20pat%5F{}) refused",
+            &PAT[4..]
+        )
+    );
+    fake.set_fault(GandiFault::Saying(400, "bad\u{1b}[31m\u{8}".into()));
+    let answer = get(&fake, "/domains/example.com/records/home/A");
+    answer.assert_generic(400, "HTTPBadRequest");
+    assert_eq!(answer.json()["message"], "bad\u{1b}[31m\u{8}");
+    assert!(answer.body.contains("bad\\u001b[31m\\b"), "{}", answer.body);
+    assert_eq!(
+        fake.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["198.51.100.7"]))
+    );
+    assert_eq!(
+        fake.requests().iter().map(|r| r.status).collect::<Vec<_>>(),
+        [401, 400]
+    );
+}
+
+#[test]
+fn fault_redirect_points_elsewhere_and_stores_nothing() {
+    let fake = fake();
+    fake.set_fault(GandiFault::Redirect(
+        308,
+        "http://127.0.0.1:9/v5/livedns".into(),
+    ));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let auth = bearer();
+    let answer = try_send(
+        &agent,
+        "PUT",
+        &format!("{}/domains/example.com/records/home/A", fake.base_url()),
+        &[("Authorization", &auth), ("Content-Type", JSON)],
+        Some(r#"{"rrset_values":["198.51.100.99"],"rrset_ttl":300}"#),
+    )
+    .unwrap();
+    assert_eq!(answer.status, 308);
+    assert_eq!(
+        answer.header("Location"),
+        Some("http://127.0.0.1:9/v5/livedns")
+    );
+    assert_eq!(
+        fake.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["198.51.100.7"]))
+    );
+    assert_eq!(fake.writes()[0].status, 308);
+}
+
+#[test]
 fn fault_hang_outlasts_a_client_timeout_then_answers() {
     let fake = fake();
     fake.set_fault(GandiFault::Hang(Duration::from_millis(400)));

@@ -1188,6 +1188,131 @@ fn transport_faults_change_nothing() {
 }
 
 #[test]
+fn deep_nesting_wraps_the_real_answer_and_applies_nothing() {
+    let fake = fake();
+    let mut zone = fixture_without_server_elements();
+    zone.children.retain(|c| c.name != "free");
+    let update = update_with(zone);
+    let normal = without_stid(&post(&fake, &inquire("example.co.uk")));
+    fake.clear_requests();
+    let nested = |tag: &str, depth: usize| {
+        format!(
+            "{}{}",
+            format!("<{tag}>").repeat(depth),
+            format!("</{tag}>").repeat(depth)
+        )
+    };
+    for (place, expected) in [
+        (
+            Nesting::Response,
+            normal.replacen("<response>", &format!("<response>{}", nested("a", 3)), 1),
+        ),
+        (
+            Nesting::Data,
+            normal.replacen("<data>", &format!("<data>{}", nested("a", 3)), 1),
+        ),
+        (
+            Nesting::Msg,
+            normal.replacen("<result>", &format!("<result>{}", nested("msg", 3)), 1),
+        ),
+    ] {
+        fake.set_fault(SchlundFault::DeepNesting { place, depth: 3 });
+        assert_eq!(
+            without_stid(&post(&fake, &inquire("example.co.uk"))),
+            expected
+        );
+    }
+    // An answer without data gains one to nest in; deep nesting costs no stack.
+    fake.set_fault(SchlundFault::DeepNesting {
+        place: Nesting::Data,
+        depth: 200_000,
+    });
+    let answer = post(&fake, &update);
+    assert!(
+        answer.contains(&format!("<result><data>{}</data>", nested("a", 200_000))),
+        "{}",
+        &answer[..200]
+    );
+    assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
+    let seen = fake.requests();
+    assert_eq!(seen.len(), 4);
+    assert!(seen.iter().all(|r| r.status_code.is_empty()));
+}
+
+#[test]
+fn echo_and_refusals_quote_what_they_are_given_and_apply_nothing() {
+    let fake = fake();
+    let mut zone = fixture_without_server_elements();
+    zone.children.retain(|c| c.name != "free");
+    let update = update_with(zone);
+    fake.set_fault(SchlundFault::EchoRequest);
+    let answer = post(&fake, &update);
+    assert_error(&answer, "E00000", "EF01000");
+    assert_eq!(first_msg(&answer).2, update);
+    let texts: Vec<String> = parsed(&answer)
+        .at("result")
+        .unwrap()
+        .children_named("msg")
+        .map(|m| m.child_text("text").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "Missing or wrong value.".to_string(),
+            format!(
+                "Request as received: {}",
+                percent_encoding::utf8_percent_encode(&update, percent_encoding::NON_ALPHANUMERIC)
+            ),
+            format!("Request log: {}", serde_json::json!({ "request": update })),
+        ]
+    );
+    fake.set_fault(SchlundFault::RefuseSaying("bad\u{1b}[31m\u{8}".into()));
+    let answer = post(&fake, &inquire("example.co.uk"));
+    assert!(
+        answer.contains("<msg><text>bad\u{1b}[31m\u{8}</text><code>EF01000</code>"),
+        "{answer:?}"
+    );
+    assert!(answer.contains("<status><code>E00000</code>"), "{answer:?}");
+    assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
+    let seen: Vec<_> = fake.requests().into_iter().map(|r| r.status_code).collect();
+    assert_eq!(seen, ["E00000", "E00000"]);
+    assert!(!fake.requests()[0].body_redacted.contains(PASSWORD));
+}
+
+#[test]
+fn redirects_point_elsewhere_and_apply_nothing() {
+    let fake = fake();
+    let mut zone = fixture_without_server_elements();
+    zone.children.retain(|c| c.name != "free");
+    fake.set_fault(SchlundFault::Redirect {
+        status: 307,
+        location: "http://127.0.0.1:9/elsewhere".into(),
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let response = agent
+        .post(&fake.url())
+        .content_type("text/xml; charset=utf-8")
+        .send(update_with(zone))
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 307);
+    assert_eq!(
+        response.headers().get("location").unwrap(),
+        "http://127.0.0.1:9/elsewhere"
+    );
+    assert_eq!(fake.zone("example.co.uk").unwrap().to_xml(), FIXTURE_ZONE);
+    let seen = fake.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].task_code.as_str(), seen[0].status_code.as_str()),
+        ("0202", "")
+    );
+}
+
+#[test]
 fn stuck_updates_wait_then_apply_nothing() {
     let fake = fake();
     fake.set_fault(SchlundFault::HangUpdates(Duration::from_millis(60)));

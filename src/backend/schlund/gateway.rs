@@ -2,7 +2,14 @@
 //! and reading the status, messages and data out of a reply.
 
 use super::xml::{self, Element};
+use crate::backend::scrub::Scrub;
 use crate::secret::Secret;
+
+/// The gateway's parser error (§6): its message quotes the request it could not read.
+pub const PARSER_ERROR: &str = "EF00000";
+
+/// Messages of one reply shown in a log line; a real reply has one or two.
+const MESSAGES_SHOWN: usize = 8;
 
 /// Login for one request. The token is the current TOTP code, only for 2FA accounts
 /// (sending one to an account without 2FA fails, §5).
@@ -65,7 +72,12 @@ pub struct Reply {
 impl Reply {
     /// Reads a reply document.
     pub fn parse(text: &str) -> Result<Reply, String> {
-        let root = xml::parse(text).map_err(|e| format!("answer is not XML ({e})"))?;
+        let root = xml::parse(text).map_err(|e| match e {
+            xml::XmlError::TooDeep { .. } => {
+                format!("answer is malformed ({e}; no gateway answer is shaped like that)")
+            }
+            xml::XmlError::Syntax(_) => format!("answer is not XML ({e})"),
+        })?;
         if root.name != "response" {
             return Err(format!(
                 "answer is <{}>, not a gateway <response>",
@@ -98,24 +110,39 @@ impl Reply {
         self.messages.iter().any(|m| m.code == code)
     }
 
-    /// Everything the admin needs to read or quote to support, in one line.
-    pub fn describe(&self) -> String {
-        let mut out = format!("{} \"{}\"", self.code, self.text);
-        for m in &self.messages {
-            out.push_str(&format!("; {} \"{}\"", m.code, m.text));
-            if let Some(object) = &m.object {
-                out.push_str(&format!(" ({object})"));
+    /// Everything the admin needs to read or quote to support, in one line: each text of
+    /// the gateway's scrubbed of our secrets and made printable. The object of a parser
+    /// error is left out, as it quotes our request, where a password may be cut anywhere.
+    pub fn describe(&self, scrub: &Scrub) -> String {
+        let mut out = format!("{} \"{}\"", scrub.show(&self.code), scrub.show(&self.text));
+        for m in self.messages.iter().take(MESSAGES_SHOWN) {
+            out.push_str(&format!(
+                "; {} \"{}\"",
+                scrub.show(&m.code),
+                scrub.show(&m.text)
+            ));
+            if let Some(object) = m.object.as_ref().filter(|_| m.code != PARSER_ERROR) {
+                out.push_str(&format!(" ({})", scrub.show(object)));
             }
         }
+        if self.messages.len() > MESSAGES_SHOWN {
+            out.push_str(&format!(
+                "; and {} more messages",
+                self.messages.len() - MESSAGES_SHOWN
+            ));
+        }
         if !self.stid.is_empty() {
-            out.push_str(&format!(" [stid {}]", self.stid));
+            out.push_str(&format!(" [stid {}]", scrub.show(&self.stid)));
         }
         out
     }
 }
 
+/// Every `msg` below `parent`, each before the ones nested in it, in document order. A
+/// work list rather than recursion, so the walk needs no stack however the answer nests.
 fn collect_messages(parent: &Element, out: &mut Vec<Message>) {
-    for msg in parent.elements().filter(|e| e.name == "msg") {
+    let mut pending: Vec<&Element> = msgs_of(parent).rev().collect();
+    while let Some(msg) = pending.pop() {
         out.push(Message {
             code: msg.child_text("code").unwrap_or_default(),
             text: msg.child_text("text").unwrap_or_default(),
@@ -127,8 +154,15 @@ fn collect_messages(parent: &Element, out: &mut Vec<Message>) {
                 )
             }),
         });
-        collect_messages(msg, out);
+        pending.extend(msgs_of(msg).rev());
     }
+}
+
+fn msgs_of(parent: &Element) -> impl DoubleEndedIterator<Item = &Element> {
+    parent.children.iter().filter_map(|n| match n {
+        xml::Node::Element(e) if e.name == "msg" => Some(e),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -170,8 +204,76 @@ mod tests {
         assert!(!reply.is_success());
         assert!(reply.has_message("EF02020"));
         assert_eq!(
-            reply.describe(),
+            reply.describe(&Scrub::default()),
             "E0205 \"Zone information could not be inquired.\"; EF02020 \"No such zone exists.\" (zone: example.org) [stid 20240517-app3-123458]"
+        );
+    }
+
+    #[test]
+    fn nested_messages_are_read_in_document_order() {
+        let msg = |code: &str, inner: &str| {
+            format!("<msg><code>{code}</code><text>t{code}</text>{inner}</msg>")
+        };
+        let text = format!(
+            "<response><result>{}{}<status><code>E0205</code><text>x</text><type>error</type></status></result></response>",
+            msg("A", &format!("{}{}", msg("B", &msg("C", "")), msg("D", ""))),
+            msg("E", "")
+        );
+        let reply = Reply::parse(&text).unwrap();
+        let codes: Vec<&str> = reply.messages.iter().map(|m| m.code.as_str()).collect();
+        assert_eq!(codes, ["A", "B", "C", "D", "E"]);
+    }
+
+    #[test]
+    fn a_deeply_nested_answer_is_malformed_not_a_crash() {
+        let depth = 200_000;
+        for (open, close) in [("<a>", "</a>"), ("<msg>", "</msg>")] {
+            let text = format!(
+                "<response><result><data>{}{}</data><status><code>S0205</code><text>x</text><type>success</type></status></result></response>",
+                open.repeat(depth),
+                close.repeat(depth)
+            );
+            let error = Reply::parse(&text).unwrap_err();
+            assert!(
+                error.starts_with(
+                    "answer is malformed (elements nested deeper than 64 levels, at byte "
+                ),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn describe_leaves_out_parser_quotes_and_secrets() {
+        let scrub = Scrub::default();
+        scrub.add("s3cret&pass<");
+        scrub.add("049213");
+        let msg = |code: &str, text: &str, value: &str| {
+            format!(
+                "<msg><code>{code}</code><text>{text}</text><type>error</type><object><type>t</type><value>{value}</value></object></msg>"
+            )
+        };
+        let text = format!(
+            "<response><result>{}{}{}<status><code>E00000</code><text>x</text><type>error</type></status></result><stid>s-049213</stid></response>",
+            msg(
+                "EF00000",
+                "Parser error.",
+                "The reference to entity \"s3cretpart\" must end with the ';' delimiter."
+            ),
+            msg(
+                "EF01000",
+                "Bad &lt;password&gt;s3cret&amp;amp;pass&amp;lt;&lt;/password&gt;",
+                "&lt;token&gt;049213&lt;/token&gt; \u{1b}[2J"
+            ),
+            msg("EF01001", "more", "v").repeat(8),
+        );
+        let reply = Reply::parse(&text).unwrap();
+        assert_eq!(
+            reply.describe(&scrub),
+            format!(
+                "E00000 \"x\"; EF00000 \"Parser error.\"; EF01000 \"Bad <password>***</password>\" (t: <token>***</token> \\u{{1b}}[2J){}; and 2 more messages [stid s-***]",
+                "; EF01001 \"more\" (t: v)".repeat(6)
+            )
         );
     }
 }

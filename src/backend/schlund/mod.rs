@@ -8,11 +8,12 @@ pub mod gateway;
 pub mod xml;
 pub mod zone;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::backend::http::Http;
+use crate::backend::scrub::Scrub;
 use crate::backend::{BackendError, Clock, EditPolicy, RecordOutcome, Registrar, ZoneChange};
 use crate::config::SchlundSettings;
 use crate::hostname::Hostname;
@@ -22,28 +23,46 @@ use xml::Element;
 
 const LABEL: &str = "schlund";
 
+/// Candidate zones discovery asks about for one name at most: a name of nine labels. Zones
+/// lie at most a few labels below a public suffix and dynamic hosts a few labels inside
+/// their zone, so real names have four or five candidates; a longer name only multiplies
+/// the gateway calls one request can cause.
+const MAX_CANDIDATES: usize = 8;
+
+/// Gateway calls zone discovery may make in one request, each carrying the password and a
+/// fresh one-time code. Answers already known cost nothing, so this finds the zones of ten
+/// hosts in ten different zones, or of any number of hosts sharing a few.
+const DISCOVERY_CALLS: u32 = 20;
+
 /// A SchlundTech account.
 pub struct Schlund {
     settings: SchlundSettings,
     policy: EditPolicy,
     http: Http,
+    /// Our secrets, kept out of what the gateway says when it is logged.
+    scrub: Scrub,
     /// Names already asked about during zone discovery, and whether each is a zone: the
     /// hosts of one request mostly share their zone, and every question is a gateway call.
     zone_answers: RefCell<HashMap<String, bool>>,
+    /// Gateway calls zone discovery has made in this request, up to [`DISCOVERY_CALLS`].
+    discovery_calls: Cell<u32>,
 }
 
 impl Schlund {
     /// An account from its config section.
-    pub fn new(settings: SchlundSettings, policy: EditPolicy, http: Http) -> Schlund {
+    pub fn new(settings: SchlundSettings, policy: EditPolicy, http: Http, scrub: Scrub) -> Schlund {
         Schlund {
             settings,
             policy,
             http,
+            scrub,
             zone_answers: RefCell::new(HashMap::new()),
+            discovery_calls: Cell::new(0),
         }
     }
 
-    /// The one-time code for `now`, read from the clock passed in.
+    /// The one-time code for `now`, read from the clock passed in. Each code made is a
+    /// secret too: a gateway may quote it back.
     fn token(&self, now: SystemTime) -> Option<String> {
         let seed = self.settings.totp_secret.as_ref()?;
         // The seed was validated when the config was loaded.
@@ -55,7 +74,9 @@ impl Schlund {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        Some(totp.generate(secs).to_string())
+        let code = totp.generate(secs).to_string();
+        self.scrub.add(&code);
+        Some(code)
     }
 
     /// Sends one task and checks the envelope. `Ok` only for `status/type == success`.
@@ -108,6 +129,9 @@ impl Schlund {
             &[("Content-Type", "text/xml; charset=utf-8")],
             Some(&body),
         )?;
+        if reply.is_redirect() {
+            return Err(reply.redirect_error(LABEL, what, &self.scrub));
+        }
         if reply.status != 200 {
             return Err(BackendError::BadResponse {
                 registrar: LABEL,
@@ -116,9 +140,12 @@ impl Schlund {
         }
         let parsed = Reply::parse(&reply.body).map_err(|detail| BackendError::BadResponse {
             registrar: LABEL,
-            detail: format!("{detail} for {what}"),
+            detail: format!("{} for {what}", self.scrub.show(&detail)),
         })?;
-        log.debug(format_args!("schlund: {what}: {}", parsed.describe()));
+        log.debug(format_args!(
+            "schlund: {what}: {}",
+            parsed.describe(&self.scrub)
+        ));
         if parsed.is_success() {
             Ok(parsed)
         } else {
@@ -146,16 +173,16 @@ impl Schlund {
                 .unwrap_or_default();
             return BackendError::ZoneNotFound {
                 registrar: LABEL,
-                zone: zone.trim_start_matches("zone: ").to_string(),
+                zone: self.scrub.show(zone.trim_start_matches("zone: ")),
             };
         }
-        if reply.has_message("EF00000") {
+        if reply.has_message(gateway::PARSER_ERROR) {
             // The parser's message quotes the request, which holds the password: left out.
             return BackendError::Rejected {
                 registrar: LABEL,
                 detail: format!(
                     "{what}: E00000 / EF00000 \"Parser error.\" [stid {}]; the gateway could not parse our request, which is a ddns-cgi bug: please report it with this line",
-                    reply.stid
+                    self.scrub.show(&reply.stid)
                 ),
             };
         }
@@ -164,7 +191,7 @@ impl Schlund {
                 registrar: LABEL,
                 detail: format!(
                     "{what}: {}; the gateway user lacks the right for this task: give it the rights for zone inquiry (0205) and zone update (0202)",
-                    reply.describe()
+                    reply.describe(&self.scrub)
                 ),
             };
         }
@@ -191,12 +218,12 @@ impl Schlund {
             };
             return BackendError::CredentialsRejected {
                 registrar: LABEL,
-                detail: format!("{what}: {}; {hint}", reply.describe()),
+                detail: format!("{what}: {}; {hint}", reply.describe(&self.scrub)),
             };
         }
         BackendError::Rejected {
             registrar: LABEL,
-            detail: format!("{what}: {}", reply.describe()),
+            detail: format!("{what}: {}", reply.describe(&self.scrub)),
         }
     }
 
@@ -285,11 +312,29 @@ impl Registrar for Schlund {
         clock: Clock<'_>,
         log: &Log,
     ) -> Result<Option<String>, BackendError> {
-        for candidate in host.zone_candidates() {
+        let candidates = host.zone_candidates();
+        if candidates.len() > MAX_CANDIDATES {
+            log.warn(format_args!(
+                "schlund: {host} has {} labels, more than zone discovery looks through ({}); set zones to the zone that holds it",
+                candidates.len() + 1,
+                MAX_CANDIDATES + 1
+            ));
+            return Ok(None);
+        }
+        for candidate in candidates {
             let known = self.zone_answers.borrow().get(candidate).copied();
             let is_zone = match known {
                 Some(answer) => answer,
                 None => {
+                    let spent = self.discovery_calls.get();
+                    if spent >= DISCOVERY_CALLS {
+                        return Err(BackendError::DiscoveryLimit {
+                            registrar: LABEL,
+                            host: host.to_string(),
+                            calls: spent,
+                        });
+                    }
+                    self.discovery_calls.set(spent + 1);
                     let answer = self.count_zones(candidate, "eq", clock, log)? > 0;
                     self.zone_answers
                         .borrow_mut()
@@ -319,6 +364,7 @@ impl Registrar for Schlund {
             .records
             .iter()
             .map(|record| zone::apply(&mut edited, record, self.policy, self.settings.ttl))
+            .map(|outcome| self.scrub.outcome(outcome))
             .collect();
         if !outcomes
             .iter()
@@ -396,6 +442,7 @@ mod tests {
                 collapse_round_robin: false,
             },
             Http::new(&config.general).unwrap(),
+            Scrub::default(),
         );
         let reply = |msg: &str| {
             Reply::parse(&format!(

@@ -34,13 +34,33 @@ pub struct Element {
     pub children: Vec<Node>,
 }
 
+/// Deepest element nesting read. A zone inquiry's answer is six levels deep
+/// (`response/result/data/zone/rr/name`); a limit far above that still keeps every walk of
+/// the tree (clone, compare, write, drop) short, however the text was made.
+pub const MAX_DEPTH: usize = 64;
+
 /// Why a text could not be read as XML.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XmlError(pub String);
+pub enum XmlError {
+    /// Not well-formed, or a construct we do not accept.
+    Syntax(String),
+    /// Elements nested deeper than [`MAX_DEPTH`]: well-formed perhaps, but no document we
+    /// read is shaped like that.
+    TooDeep {
+        /// Byte offset where the limit was passed.
+        at: u64,
+    },
+}
 
 impl fmt::Display for XmlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            XmlError::Syntax(text) => f.write_str(text),
+            XmlError::TooDeep { at } => write!(
+                f,
+                "elements nested deeper than {MAX_DEPTH} levels, at byte {at}"
+            ),
+        }
     }
 }
 
@@ -137,7 +157,13 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
     loop {
         let event = reader
             .read_event()
-            .map_err(|e| XmlError(format!("at byte {}: {e}", reader.buffer_position())))?;
+            .map_err(|e| XmlError::Syntax(format!("at byte {}: {e}", reader.buffer_position())))?;
+        let opens = matches!(event, Event::Start(_) | Event::Empty(_));
+        if opens && stack.len() >= MAX_DEPTH {
+            return Err(XmlError::TooDeep {
+                at: reader.buffer_position(),
+            });
+        }
         match event {
             Event::Start(start) => stack.push(start_element(&start)?),
             Event::Empty(start) => {
@@ -147,7 +173,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
             Event::End(_) => {
                 let mut element = stack
                     .pop()
-                    .ok_or_else(|| XmlError("unbalanced end tag".into()))?;
+                    .ok_or_else(|| XmlError::Syntax("unbalanced end tag".into()))?;
                 if element
                     .children
                     .iter()
@@ -170,10 +196,12 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                     Ok(None) => {
                         let name = reference.xml10_content();
                         quick_xml::escape::resolve_predefined_entity(&name)
-                            .ok_or_else(|| XmlError(format!("unknown entity &{name};")))?
+                            .ok_or_else(|| XmlError::Syntax(format!("unknown entity &{name};")))?
                             .to_string()
                     }
-                    Err(e) => return Err(XmlError(format!("bad character reference: {e}"))),
+                    Err(e) => {
+                        return Err(XmlError::Syntax(format!("bad character reference: {e}")));
+                    }
                 };
                 push_text(&mut stack, &resolved)?;
             }
@@ -185,24 +213,24 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 }
             }
             Event::Decl(_) | Event::PI(_) => {}
-            Event::DocType(_) => return Err(XmlError("DOCTYPE is not accepted".into())),
+            Event::DocType(_) => return Err(XmlError::Syntax("DOCTYPE is not accepted".into())),
             Event::Eof => break,
         }
     }
     if !stack.is_empty() {
-        return Err(XmlError(format!(
+        return Err(XmlError::Syntax(format!(
             "document ends inside <{}> (truncated)",
             stack.last().map(|e| e.name.as_str()).unwrap_or("")
         )));
     }
-    root.ok_or_else(|| XmlError("no root element".into()))
+    root.ok_or_else(|| XmlError::Syntax("no root element".into()))
 }
 
 fn start_element(start: &BytesStart<'_>) -> Result<Element, XmlError> {
     let name = start.name().as_ref().to_string();
     let mut attrs = Vec::new();
     for attr in start.attributes() {
-        let attr = attr.map_err(|e| XmlError(format!("bad attribute in <{name}>: {e}")))?;
+        let attr = attr.map_err(|e| XmlError::Syntax(format!("bad attribute in <{name}>: {e}")))?;
         // Written back between double quotes: a `"` from a single-quoted source value must
         // become an entity, which means the same.
         let value = attr.value.to_string().replace('"', "&quot;");
@@ -229,7 +257,7 @@ fn attach(
             *root = Some(element);
             Ok(())
         }
-        None => Err(XmlError("more than one root element".into())),
+        None => Err(XmlError::Syntax("more than one root element".into())),
     }
 }
 
@@ -243,7 +271,7 @@ fn push_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
             Ok(())
         }
         None if text.trim().is_empty() => Ok(()),
-        None => Err(XmlError("text outside the root element".into())),
+        None => Err(XmlError::Syntax("text outside the root element".into())),
     }
 }
 
@@ -319,5 +347,39 @@ mod tests {
         assert!(parse("<html><body>502 Bad Gateway").is_err());
         assert!(parse("").is_err());
         assert!(parse("<a/><b/>").is_err());
+    }
+
+    #[test]
+    fn nesting_is_capped_at_max_depth() {
+        let nested = |depth: usize| format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        let deepest = parse(&nested(MAX_DEPTH)).unwrap();
+        assert_eq!(
+            to_string(&deepest),
+            nested(MAX_DEPTH).replace("<a></a>", "<a/>")
+        );
+        let empty_at_limit = format!(
+            "{}<b/>{}",
+            "<a>".repeat(MAX_DEPTH - 1),
+            "</a>".repeat(MAX_DEPTH - 1)
+        );
+        assert!(parse(&empty_at_limit).is_ok());
+        let one_more = format!(
+            "{}<b/>{}",
+            "<a>".repeat(MAX_DEPTH),
+            "</a>".repeat(MAX_DEPTH)
+        );
+        assert!(matches!(parse(&one_more), Err(XmlError::TooDeep { .. })));
+        // Far deeper than any stack could walk recursively: refused while reading.
+        let error = parse(&nested(200_000)).unwrap_err();
+        assert_eq!(
+            error,
+            XmlError::TooDeep {
+                at: 3 * MAX_DEPTH as u64 + 3
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            format!("elements nested deeper than {MAX_DEPTH} levels, at byte 195")
+        );
     }
 }
