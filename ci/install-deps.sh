@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the web servers and DynDNS clients the deployment tests run against:
-# apache2 (+ htpasswd from apache2-utils), nginx with fcgiwrap, ddclient, inadyn and curl.
+# apache2 (+ htpasswd from apache2-utils), nginx with fcgiwrap, ddclient, inadyn, curl and
+# file (the tests check that the release binary is statically linked).
 #
 # Idempotent: does nothing when everything is already installed, and reads the package
 # lists only when a package is missing. The tests start their own server instances on
@@ -10,7 +11,7 @@
 # Usage (as root, or with sudo available):  ci/install-deps.sh
 set -eu
 
-packages="apache2 apache2-utils nginx fcgiwrap ddclient inadyn curl"
+packages="apache2 apache2-utils nginx fcgiwrap ddclient inadyn curl file"
 
 missing=""
 for p in $packages; do

@@ -10,6 +10,7 @@ mod gandi;
 mod hostile;
 mod nginx;
 mod reliability;
+mod release;
 mod request;
 mod schlund;
 mod statedir;

@@ -122,8 +122,27 @@ impl Answer {
     }
 }
 
+/// The binary under test: the static release binary `deploy/build` made when
+/// `DDNS_CGI_BINARY` names it (as `ci/test` does), else the one cargo built for the tests.
+/// Under CI the variable is required, so the tests never pass on a binary nobody deploys.
 pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_ddns-cgi")
+    static BINARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| match std::env::var("DDNS_CGI_BINARY") {
+        Ok(path) if !path.is_empty() => {
+            assert!(
+                Path::new(&path).is_file(),
+                "DDNS_CGI_BINARY={path} does not exist; build it with deploy/build"
+            );
+            path
+        }
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "under CI the tests run the static release binary: set DDNS_CGI_BINARY (ci/test does)"
+            );
+            env!("CARGO_BIN_EXE_ddns-cgi").to_string()
+        }
+    })
 }
 
 /// Runs the binary with a clean environment holding only CGI variables.
