@@ -4,9 +4,11 @@ so that all of them see the same machine state and their ratios are fair.
     measure.py PLAN.json OUT.json
 
 PLAN.json (written by bench/run):
-    {"port": 8080, "user": "bench", "password": "...", "inspect": "http://127.0.0.1:N/",
+    {"port": 8080, "inspect": "http://127.0.0.1:N/",
+     "auth": {"bcrypt": {"user": "...", "password": "..."}, "apr1": {...}},
      "rounds": 200, "warmup": 5, "seed": 1,
      "scenarios": [{"name": "...", "path": "/nic/update",
+                    "auth": "bcrypt",            # whose Basic-auth credentials it sends
                     "setup": [VARIANT, ...],     # sent once before the warm-up, not timed
                     "variants": [VARIANT, ...]}]} # request i sends variants[i % len]
     VARIANT: {"query": "hostname=...&myip=...", "status": 200,
@@ -57,14 +59,19 @@ def task_mix(before, after):
     return " + ".join(parts)
 
 
-def request(plan, path, variant):
+def basic_auth(credentials):
+    """The Authorization header's value for {"user": ..., "password": ...}."""
+    pair = f"{credentials['user']}:{credentials['password']}".encode()
+    return "Basic " + base64.b64encode(pair).decode()
+
+
+def request(port, authorization, path, variant):
     """One request on a fresh connection; returns (seconds, status, body)."""
-    auth = base64.b64encode(f"{plan['user']}:{plan['password']}".encode()).decode()
-    headers = {"Authorization": "Basic " + auth, "Connection": "close",
+    headers = {"Authorization": authorization, "Connection": "close",
                "User-Agent": "ddns-cgi-bench"}
     target = path + "?" + variant["query"]
     start = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", plan["port"], timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", target, headers=headers)
         response = conn.getresponse()
@@ -93,6 +100,7 @@ def check(name, variant, status, body):
 def run(plan):
     scenarios = plan["scenarios"]
     inspect = plan["inspect"]
+    authorization = {name: basic_auth(c) for name, c in plan["auth"].items()}
     results = {}
     sent = {}
     for sc in scenarios:
@@ -102,7 +110,8 @@ def run(plan):
 
     def one(sc, variant):
         before = registrar_counts(inspect)
-        seconds, status, body = request(plan, sc["path"], variant)
+        seconds, status, body = request(plan["port"], authorization[sc["auth"]], sc["path"],
+                                        variant)
         after = registrar_counts(inspect)
         check(sc["name"], variant, status, body)
         calls = (after[0] - before[0], after[1] - before[1], task_mix(before[2], after[2]))
@@ -152,6 +161,11 @@ def main():
         return 2
     with open(sys.argv[1]) as f:
         plan = json.load(f)
+    unknown = [sc["name"] for sc in plan["scenarios"] if sc.get("auth") not in plan["auth"]]
+    if unknown:
+        print(f"bench: the plan names no known credentials for: {', '.join(unknown)}",
+              file=sys.stderr)
+        return 2
     try:
         results = run(plan)
     except WrongAnswer as e:
