@@ -6,6 +6,11 @@
 //! The directory's own mode says who shares it: when the admin made it group-writable (a
 //! setgid `2770` shared by the web server's user and a cron client's, say), files are
 //! `0660` and directories `2770` of that group; otherwise `0600` and `0700`.
+//!
+//! What is found inside must have been made by someone allowed to: the state directory's
+//! owner, root, or (when it is shared) a member of its group. A state directory every local
+//! user may write is refused outright, since anyone could then plant or replace what is in
+//! it; so is anything inside owned by somebody else.
 
 use std::fs::{self, File, FileType, OpenOptions, Permissions};
 use std::hash::{BuildHasher, Hasher, RandomState};
@@ -23,40 +28,62 @@ const NO_FOLLOW: i32 = libc::O_NOFOLLOW;
 /// regular files are not affected.
 const NO_WAIT: i32 = libc::O_NONBLOCK;
 
-/// Who besides the owner may use what ddns-cgi creates in the state directory.
+/// The mode of a state directory ddns-cgi makes itself.
+pub const PRIVATE_DIR_MODE: u32 = 0o700;
+
+/// Who may use what ddns-cgi creates in the state directory, and whose files it trusts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// The owner only: files `0600`, directories `0700`.
-    Private,
-    /// The owner and this group (the state directory's): files `0660`, directories `2770`.
-    Group(u32),
+pub struct Access {
+    /// The state directory's owner.
+    owner: u32,
+    /// The state directory's group, when the directory is group-writable: what is created
+    /// is `0660` (directories `2770`) of that group, else `0600` (`0700`).
+    group: Option<u32>,
 }
 
 impl Access {
     /// What the state directory's mode asks for: a group-writable directory is shared with
-    /// its group.
-    pub fn of(state_dir: &Path) -> io::Result<Access> {
+    /// its group. One that every local user may write is refused.
+    pub fn of(state_dir: &Path) -> Result<Access, FileError> {
         let meta = fs::metadata(state_dir)?;
-        Ok(if meta.mode() & 0o020 != 0 {
-            Access::Group(meta.gid())
-        } else {
-            Access::Private
+        if meta.mode() & 0o002 != 0 {
+            return Err(FileError::OpenToAll);
+        }
+        Ok(Access {
+            owner: meta.uid(),
+            group: (meta.mode() & 0o020 != 0).then_some(meta.gid()),
         })
+    }
+
+    /// Private to `owner`.
+    pub fn private(owner: u32) -> Access {
+        Access { owner, group: None }
     }
 
     /// The mode of a created file.
     pub fn file_mode(self) -> u32 {
-        match self {
-            Access::Private => 0o600,
-            Access::Group(_) => 0o660,
+        match self.group {
+            None => 0o600,
+            Some(_) => 0o660,
         }
     }
 
     /// The mode of a created directory; setgid, so what is created inside keeps the group.
     pub fn dir_mode(self) -> u32 {
-        match self {
-            Access::Private => 0o700,
-            Access::Group(_) => 0o2770,
+        match self.group {
+            None => PRIVATE_DIR_MODE,
+            Some(_) => 0o2770,
+        }
+    }
+
+    /// Refuses what somebody else made: only the state directory's owner, root and (in a
+    /// shared directory) its group may have put a file or directory there.
+    fn check_owner(self, meta: &fs::Metadata) -> Result<(), FileError> {
+        let uid = meta.uid();
+        if uid == self.owner || uid == 0 || self.group == Some(meta.gid()) {
+            Ok(())
+        } else {
+            Err(FileError::Stranger { uid })
         }
     }
 }
@@ -69,6 +96,15 @@ pub enum FileError {
     /// A symbolic link, which is never followed: one planted there could make ddns-cgi
     /// read or write a file elsewhere.
     Link,
+    /// The state directory can be written by every local user, who could then plant or
+    /// replace anything in it.
+    OpenToAll,
+    /// Owned by a user who is neither the state directory's owner, root, nor (in a shared
+    /// directory) of its group: planted by somebody else.
+    Stranger {
+        /// The owner.
+        uid: u32,
+    },
     /// Something other than what belongs there.
     Kind {
         /// What is there ("a FIFO").
@@ -83,6 +119,14 @@ impl std::fmt::Display for FileError {
         match self {
             FileError::Io(e) => write!(f, "cannot be opened ({e})"),
             FileError::Link => write!(f, "is a symbolic link"),
+            FileError::OpenToAll => write!(
+                f,
+                "is writable by every local user, who could plant or replace its files (run chmod o-w on it)"
+            ),
+            FileError::Stranger { uid } => write!(
+                f,
+                "is owned by uid {uid}, who is neither the state directory's owner, root nor of its group"
+            ),
             FileError::Kind { found, wanted } => write!(f, "is {found}, not {wanted}"),
         }
     }
@@ -130,17 +174,17 @@ pub fn dir_exists(path: &Path) -> Result<bool, FileError> {
 
 /// Makes `dir` (whose parent exists) a directory with `access`'s mode. One that already
 /// exists keeps its mode, less what others may do: a directory made by an older version
-/// or by hand is closed to them too.
+/// or by hand is closed to them too. One somebody else made is refused.
 pub fn ensure_dir(dir: &Path, access: Access) -> Result<(), FileError> {
     if dir_exists(dir)? {
-        return close_to_others(&fs::metadata(dir)?, dir);
+        return check_dir(dir, access);
     }
     match fs::DirBuilder::new().mode(access.dir_mode()).create(dir) {
         // Made at the same moment by another request.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return ensure_dir(dir, access),
         other => other?,
     }
-    if let Access::Group(gid) = access {
+    if let Some(gid) = access.group {
         // Best effort: a process outside that group cannot give the directory to it, and in
         // a setgid state directory the kernel already did. Before the mode: a change of
         // owner may clear the setgid bit.
@@ -150,12 +194,36 @@ pub fn ensure_dir(dir: &Path, access: Access) -> Result<(), FileError> {
     Ok(())
 }
 
-/// Removes the bits of others from an existing file or directory, if any. Best effort: in
-/// a shared directory, it may be another user's.
-fn close_to_others(meta: &fs::Metadata, path: &Path) -> Result<(), FileError> {
+/// Checks an existing directory through a descriptor of its own, so the checks and the
+/// change of mode all apply to the directory itself, whatever is renamed meanwhile: it
+/// must be trusted ([`Access::check_owner`]), and it is closed to others.
+pub fn check_dir(dir: &Path, access: Access) -> Result<(), FileError> {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(NO_FOLLOW | libc::O_DIRECTORY)
+        .open(dir)
+        .map_err(|e| open_error(dir, e))?;
+    let meta = opened.metadata()?;
+    access.check_owner(&meta)?;
+    close_to_others(&opened, &meta)
+}
+
+/// Removes the bits of others from an existing file or directory opened as `file`, if any.
+/// A file with more than one name is left as it is: the change would reach its other names
+/// too. Best effort: in a shared directory, it may be another user's; but one that others
+/// could then still write is refused.
+fn close_to_others(file: &File, meta: &fs::Metadata) -> Result<(), FileError> {
     let mode = meta.mode() & 0o7777;
-    if mode & 0o007 != 0 {
-        let _ = fs::set_permissions(path, Permissions::from_mode(mode & !0o007));
+    if mode & 0o007 == 0 {
+        return Ok(());
+    }
+    let single = meta.is_dir() || meta.nlink() == 1;
+    let closed = single
+        && file
+            .set_permissions(Permissions::from_mode(mode & !0o007))
+            .is_ok();
+    if !closed && mode & 0o002 != 0 {
+        return Err(FileError::OpenToAll);
     }
     Ok(())
 }
@@ -163,7 +231,7 @@ fn close_to_others(meta: &fs::Metadata, path: &Path) -> Result<(), FileError> {
 /// Gives a file this process just created its exact mode (the umask may have narrowed the
 /// one asked for at creation) and the shared group.
 fn set_access(file: &File, access: Access) -> io::Result<()> {
-    if let Access::Group(gid) = access
+    if let Some(gid) = access.group
         && file.metadata()?.gid() != gid
     {
         // Best effort, as for directories.
@@ -252,13 +320,15 @@ pub fn open_lock(path: &Path, access: Access) -> Result<File, FileError> {
         Err(e) => return Err(open_error(path, e)),
     }
     let file = regular(options.open(path).map_err(|e| open_error(path, e))?)?;
-    close_to_others(&file.metadata()?, path)?;
+    let meta = file.metadata()?;
+    access.check_owner(&meta)?;
+    close_to_others(&file, &meta)?;
     Ok(file)
 }
 
 /// Opens a file for reading, None when it does not exist. Never waits (a FIFO is refused
-/// at once) and never follows a link.
-pub fn open_regular(path: &Path) -> Result<Option<File>, FileError> {
+/// at once), never follows a link, and refuses a file somebody else made.
+pub fn open_regular(path: &Path, access: Access) -> Result<Option<File>, FileError> {
     let opened = OpenOptions::new()
         .read(true)
         .custom_flags(NO_FOLLOW | NO_WAIT)
@@ -266,7 +336,11 @@ pub fn open_regular(path: &Path) -> Result<Option<File>, FileError> {
     match opened {
         Err(e) if e.kind() == NotFound => Ok(None),
         Err(e) => Err(open_error(path, e)),
-        Ok(file) => regular(file).map(Some),
+        Ok(file) => {
+            let file = regular(file)?;
+            access.check_owner(&file.metadata()?)?;
+            Ok(Some(file))
+        }
     }
 }
 
@@ -284,8 +358,8 @@ mod tests {
     #[test]
     fn temp_names_differ_and_never_reuse_a_planted_one() {
         let dir = scratch("temp");
-        let (_, a) = create_temp(&dir, ".t.", Access::Private).unwrap();
-        let (_, b) = create_temp(&dir, ".t.", Access::Private).unwrap();
+        let (_, a) = create_temp(&dir, ".t.", Access::private(0)).unwrap();
+        let (_, b) = create_temp(&dir, ".t.", Access::private(0)).unwrap();
         assert_ne!(a, b);
         let mode = fs::metadata(&a).unwrap().mode() & 0o7777;
         assert_eq!(mode, 0o600);
@@ -299,16 +373,19 @@ mod tests {
         fs::write(&target, "x").unwrap();
         std::os::unix::fs::symlink(&target, dir.join("link")).unwrap();
         assert!(matches!(
-            open_regular(&dir.join("link")),
+            open_regular(&dir.join("link"), Access::private(0)),
             Err(FileError::Link)
         ));
         assert!(matches!(
-            open_lock(&dir.join("link"), Access::Private),
+            open_lock(&dir.join("link"), Access::private(0)),
             Err(FileError::Link)
         ));
-        assert!(matches!(open_regular(&dir.join("none")), Ok(None)));
         assert!(matches!(
-            open_regular(&dir),
+            open_regular(&dir.join("none"), Access::private(0)),
+            Ok(None)
+        ));
+        assert!(matches!(
+            open_regular(&dir, Access::private(0)),
             Err(FileError::Kind {
                 found: "a directory",
                 ..

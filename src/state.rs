@@ -149,6 +149,7 @@ impl std::fmt::Display for StoreError {
                 f,
                 "cannot write {path} ({e}); the state_dir must exist and be writable by the web server's user (e.g. chown www-data)"
             ),
+            FileError::OpenToAll => write!(f, "{path} {}; nothing was changed", self.error),
             other => write!(
                 f,
                 "{path} {other}, which ddns-cgi does not use in the state_dir (one planted there could make it write elsewhere or hang); remove it"
@@ -213,16 +214,13 @@ impl Store {
         if !self.dir.exists() {
             fs::DirBuilder::new()
                 .recursive(true)
-                .mode(Access::Private.dir_mode())
+                .mode(files::PRIVATE_DIR_MODE)
                 .create(&self.dir)
                 .map_err(err)?;
-            fs::set_permissions(
-                &self.dir,
-                Permissions::from_mode(Access::Private.dir_mode()),
-            )
-            .map_err(err)?;
+            fs::set_permissions(&self.dir, Permissions::from_mode(files::PRIVATE_DIR_MODE))
+                .map_err(err)?;
         }
-        Access::of(&self.dir).map_err(err)
+        Access::of(&self.dir).map_err(|e| StoreError::from((self.dir.as_path(), e)))
     }
 
     /// `name` inside the state directory, made when missing, and who may share its files.
@@ -240,16 +238,23 @@ impl Store {
             path: path.to_path_buf(),
             error,
         };
+        // A state_dir the web server's user cannot search, or one open to every local user,
+        // is reported with the fix when the zone's lock is taken in it; nothing is changed
+        // before that.
+        let Ok(access) = Access::of(&self.dir) else {
+            return Ok(None);
+        };
         let hosts = self.dir.join("hosts");
         match files::dir_exists(&hosts) {
             Ok(true) => {}
-            // A state_dir the web server's user cannot search is reported, with the fix,
-            // when the zone's lock is taken in it.
             Ok(false) | Err(FileError::Io(_)) => return Ok(None),
             Err(e) => return Err(damaged(&hosts, Some(e))),
         }
+        // Whoever owns hosts/ could replace any state in it.
+        files::check_dir(&hosts, access).map_err(|e| damaged(&hosts, Some(e)))?;
         let path = self.host_path(host);
-        let Some(file) = files::open_regular(&path).map_err(|e| damaged(&path, Some(e)))? else {
+        let Some(file) = files::open_regular(&path, access).map_err(|e| damaged(&path, Some(e)))?
+        else {
             return Ok(None);
         };
         let mut bytes = Vec::new();

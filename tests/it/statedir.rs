@@ -620,3 +620,112 @@ fn strict_check_config_fails_on_every_kind_of_warning() {
         )
     );
 }
+
+/// uid and gid 65534 (`nobody`, `nogroup` on Debian): a local user ddns-cgi is not.
+const STRANGER: u32 = 65534;
+
+fn plant_as_stranger(path: &Path) {
+    std::os::unix::fs::lchown(path, Some(STRANGER), Some(STRANGER)).unwrap();
+}
+
+#[test]
+fn a_state_dir_every_local_user_may_write_is_refused() {
+    let s = Setup::new("open-to-all", "");
+    let before = s.gw.zone("example.co.uk").unwrap().to_xml();
+    fs::create_dir_all(s.state()).unwrap();
+    fs::set_permissions(s.state(), fs::Permissions::from_mode(0o1777)).unwrap();
+    let answer = update(&s.config, "84.17.5.80");
+    assert_answer(&answer, "200 OK", "911\n");
+    let line = format!(
+        "ddns-cgi: error: schlund: {} is writable by every local user, who could plant or replace its files (run chmod o-w on it); nothing was changed; answering 911\n",
+        s.state().display()
+    );
+    assert!(answer.stderr.contains(&line), "{}", answer.stderr);
+    assert!(s.gw.requests().is_empty());
+    assert_eq!(s.gw.zone("example.co.uk").unwrap().to_xml(), before);
+    assert!(!s.state().join("hosts").exists() && !s.state().join("locks").exists());
+}
+
+#[test]
+fn state_somebody_else_planted_is_never_believed() {
+    let s = Setup::new("stranger-state", "");
+    assert_answer(
+        &update(&s.config, "84.17.5.81"),
+        "200 OK",
+        "good 84.17.5.81\n",
+    );
+    // A forged state file claiming the host already holds .82, owned by another user.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    fs::remove_file(s.host_file()).unwrap();
+    fs::write(
+        s.host_file(),
+        format!("ddns-cgi-state 3\nA 84.17.5.82 {now} - alice\n"),
+    )
+    .unwrap();
+    plant_as_stranger(&s.host_file());
+    s.gw.clear_requests();
+    let answer = update(&s.config, "84.17.5.82");
+    assert_answer(&answer, "200 OK", "abuse\n");
+    let owned = format!(
+        "state {} is owned by uid {STRANGER}, who is neither the state directory's owner, root nor of its group",
+        s.host_file().display()
+    );
+    assert!(answer.stderr.contains(&owned), "{}", answer.stderr);
+    assert!(s.gw.requests().is_empty());
+    assert_eq!(s.stored(), "84.17.5.81");
+
+    // The same when the whole hosts/ directory is somebody else's: its owner could
+    // replace any file in it.
+    fs::remove_file(s.host_file()).unwrap();
+    plant_as_stranger(&s.state().join("hosts"));
+    let answer = update(&s.config, "84.17.5.82");
+    assert_answer(&answer, "200 OK", "abuse\n");
+    let owned = format!(
+        "state {} is owned by uid {STRANGER}",
+        s.state().join("hosts").display()
+    );
+    assert!(answer.stderr.contains(&owned), "{}", answer.stderr);
+    assert!(s.gw.requests().is_empty());
+    assert_eq!(s.stored(), "84.17.5.81");
+}
+
+#[test]
+fn a_lock_somebody_else_planted_is_refused() {
+    let s = Setup::new("stranger-lock", "");
+    let before = s.gw.zone("example.co.uk").unwrap().to_xml();
+    fs::create_dir_all(s.state().join("locks")).unwrap();
+    fs::write(s.lock_file(), "").unwrap();
+    plant_as_stranger(&s.lock_file());
+    let answer = update(&s.config, "84.17.5.83");
+    assert_answer(&answer, "200 OK", "911\n");
+    let line = format!(
+        "schlund: {} is owned by uid {STRANGER}, who is neither the state directory's owner, root nor of its group",
+        s.lock_file().display()
+    );
+    assert!(answer.stderr.contains(&line), "{}", answer.stderr);
+    assert!(s.gw.requests().is_empty());
+    assert_eq!(s.gw.zone("example.co.uk").unwrap().to_xml(), before);
+
+    // A second name for a file elsewhere is not chmodded through; as others may write it,
+    // it is refused.
+    let outside = s.dir.path().join("elsewhere");
+    fs::write(&outside, "").unwrap();
+    fs::set_permissions(&outside, fs::Permissions::from_mode(0o666)).unwrap();
+    fs::remove_file(s.lock_file()).unwrap();
+    fs::hard_link(&outside, s.lock_file()).unwrap();
+    let answer = update(&s.config, "84.17.5.83");
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer.stderr.contains(&format!(
+            "schlund: {} is writable by every local user",
+            s.lock_file().display()
+        )),
+        "{}",
+        answer.stderr
+    );
+    assert_eq!(mode(&outside), 0o666);
+    assert!(s.gw.requests().is_empty());
+}
