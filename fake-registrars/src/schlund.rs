@@ -95,7 +95,7 @@ impl fmt::Debug for SchlundUser {
 
 /// A failure to inject, so tests can check how the client copes with a broken gateway.
 ///
-/// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`, `DeepNesting`, `Redirect`) record the
+/// The transport faults (`Http500Html`, `TruncatedXml`, `NotXml`, `DeepNesting`, `Wide`, `Redirect`) record the
 /// request but do not apply it: no zone changes and no TOTP code is used up; its
 /// `status_code` is empty. `EchoRequest` and `RefuseSaying` do not apply it either; their
 /// `status_code` is `E00000`.
@@ -128,6 +128,12 @@ pub enum SchlundFault {
         place: Nesting,
         /// How many levels.
         depth: usize,
+    },
+    /// HTTP 200 with the answer the request would get, plus `count` empty elements side by
+    /// side in `<result><data>`: well-formed and shallow, but more elements than any zone.
+    Wide {
+        /// How many.
+        count: usize,
     },
     /// Every request is refused (`E00000`) with messages quoting the request as it arrived,
     /// password and token included: whole in an object value, percent-encoded, and as a JSON
@@ -423,6 +429,7 @@ fn handle(shared: &Shared, incoming: Incoming) -> Reply {
                 | SchlundFault::TruncatedXml
                 | SchlundFault::NotXml
                 | SchlundFault::DeepNesting { .. }
+                | SchlundFault::Wide { .. }
                 | SchlundFault::EchoRequest
                 | SchlundFault::RefuseSaying(_)
                 | SchlundFault::Redirect { .. }
@@ -481,6 +488,7 @@ fn answer_with(fault: SchlundFault, body: String, request: &str) -> Reply {
             xml(body[..cut].to_string())
         }
         SchlundFault::DeepNesting { place, depth } => xml(shapes::nest(&body, place, depth)),
+        SchlundFault::Wide { count } => xml(shapes::widen(&body, count)),
         SchlundFault::EchoRequest => xml(shapes::echo(request, shapes::stid_of(&body))),
         SchlundFault::Redirect { status, location } => Reply::new(
             status,

@@ -449,6 +449,29 @@ fn a_deeply_nested_answer_is_911_and_called_malformed() {
     }
 }
 
+/// Shallow but wide: two million `<a/>` (8 MB, under the size cap) would need hundreds of
+/// megabytes as a tree, more than a CGI on a small host may take.
+#[test]
+fn an_answer_of_millions_of_elements_is_911_and_called_malformed() {
+    let dir = TempDir::new("schlund-wide");
+    let gw = fake();
+    let before = gw.zone("example.co.uk").unwrap().to_xml();
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    gw.set_fault(SchlundFault::Wide { count: 2_000_000 });
+    let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.17"));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert!(
+        answer.stderr.lines().any(|l| l.starts_with(
+            "ddns-cgi: error: schlund: unusable answer from the registrar: answer is malformed (more than 200000 elements, at byte "
+        ) && l.ends_with("; no gateway answer is shaped like that) for zone inquiry for example.co.uk")),
+        "{}",
+        answer.stderr
+    );
+    gw.set_fault(SchlundFault::None);
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+    assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
+}
+
 #[test]
 fn one_request_spans_both_registrars() {
     let dir = TempDir::new("mixed");

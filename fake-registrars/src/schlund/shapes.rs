@@ -29,6 +29,18 @@ pub(crate) fn nest(answer: &str, place: Nesting, depth: usize) -> String {
     answer.replacen(anchor, &format!("{anchor}{nested}"), 1)
 }
 
+/// The answer with `count` empty `<a/>` side by side first in `<result><data>`.
+pub(crate) fn widen(answer: &str, count: usize) -> String {
+    let wide = format!("<data>{}", "<a/>".repeat(count));
+    if answer.contains("<data>") {
+        answer.replacen("<data>", &wide, 1)
+    } else if answer.contains("<data/>") {
+        answer.replacen("<data/>", &format!("{wide}</data>"), 1)
+    } else {
+        answer.replacen("<result>", &format!("<result>{wide}</data>"), 1)
+    }
+}
+
 /// A refusal (`E00000`) whose messages quote the request as it arrived: whole in an object
 /// value, percent-encoded, and as a JSON string, as a gateway echoing what it could not
 /// handle might write it.

@@ -73,7 +73,7 @@ impl Reply {
     /// Reads a reply document.
     pub fn parse(text: &str) -> Result<Reply, String> {
         let root = xml::parse(text).map_err(|e| match e {
-            xml::XmlError::TooDeep { .. } => {
+            xml::XmlError::TooDeep { .. } | xml::XmlError::TooMany { .. } => {
                 format!("answer is malformed ({e}; no gateway answer is shaped like that)")
             }
             xml::XmlError::Syntax(_) => format!("answer is not XML ({e})"),

@@ -39,6 +39,12 @@ pub struct Element {
 /// the tree (clone, compare, write, drop) short, however the text was made.
 pub const MAX_DEPTH: usize = 64;
 
+/// Most elements read from one document. A zone of 20,000 records is about 100,000
+/// elements; each costs a few hundred bytes in memory, so an answer of millions of tiny
+/// elements (8 MiB of `<a/>`) would need hundreds of megabytes, more than a CGI on a small
+/// host may take, and is refused instead.
+pub const MAX_ELEMENTS: usize = 200_000;
+
 /// Why a text could not be read as XML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XmlError {
@@ -47,6 +53,11 @@ pub enum XmlError {
     /// Elements nested deeper than [`MAX_DEPTH`]: well-formed perhaps, but no document we
     /// read is shaped like that.
     TooDeep {
+        /// Byte offset where the limit was passed.
+        at: u64,
+    },
+    /// More than [`MAX_ELEMENTS`] elements.
+    TooMany {
         /// Byte offset where the limit was passed.
         at: u64,
     },
@@ -60,6 +71,9 @@ impl fmt::Display for XmlError {
                 f,
                 "elements nested deeper than {MAX_DEPTH} levels, at byte {at}"
             ),
+            XmlError::TooMany { at } => {
+                write!(f, "more than {MAX_ELEMENTS} elements, at byte {at}")
+            }
         }
     }
 }
@@ -154,6 +168,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
     config.trim_text(false);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut elements = 0usize;
     loop {
         let event = reader
             .read_event()
@@ -161,6 +176,12 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
         let opens = matches!(event, Event::Start(_) | Event::Empty(_));
         if opens && stack.len() >= MAX_DEPTH {
             return Err(XmlError::TooDeep {
+                at: reader.buffer_position(),
+            });
+        }
+        elements += usize::from(opens);
+        if elements > MAX_ELEMENTS {
+            return Err(XmlError::TooMany {
                 at: reader.buffer_position(),
             });
         }
@@ -369,6 +390,15 @@ mod tests {
             "</a>".repeat(MAX_DEPTH)
         );
         assert!(matches!(parse(&one_more), Err(XmlError::TooDeep { .. })));
+        // Wide instead of deep: as many elements as allowed, then one more.
+        let wide = |n: usize| format!("<z>{}</z>", "<a/>".repeat(n - 1));
+        assert!(parse(&wide(MAX_ELEMENTS)).is_ok());
+        assert_eq!(
+            parse(&wide(MAX_ELEMENTS + 1)),
+            Err(XmlError::TooMany {
+                at: 3 + 4 * MAX_ELEMENTS as u64
+            })
+        );
         // Far deeper than any stack could walk recursively: refused while reading.
         let error = parse(&nested(200_000)).unwrap_err();
         assert_eq!(
