@@ -1,6 +1,8 @@
 //! Integration tests: the real `ddns-cgi` binary run as a CGI process against strict fake
 //! registrars on 127.0.0.1.
 
+#![forbid(unsafe_code)]
+
 mod apache;
 mod cgi;
 mod ddclient;
@@ -9,8 +11,9 @@ mod faults;
 mod gandi;
 mod hostile;
 mod nginx;
-mod reliability;
+mod props;
 mod release;
+mod reliability;
 mod request;
 mod schlund;
 mod statedir;
