@@ -37,11 +37,14 @@ pub fn build(
                 ),
             ));
         }
-        found.push(Found {
-            kind: IN_DEFAULT,
-            name: None,
-            values: only_keys_of(default, IN_DEFAULT),
-        });
+        found.insert(
+            0,
+            Found {
+                kind: IN_DEFAULT,
+                name: None,
+                values: only_keys_of(default, IN_DEFAULT),
+            },
+        );
     }
     // Zone discovery asks accounts in this order: by kind, then as written.
     found.sort_by_key(|f| KINDS.iter().position(|k| k.name == f.kind.name));

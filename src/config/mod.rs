@@ -152,14 +152,12 @@ const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global"];
 /// Every key any section may hold: the general ones, the user sections', and each
 /// registrar kind's.
 pub fn known_keys() -> Vec<&'static str> {
-    let mut keys: Vec<&'static str> = GENERAL_KEYS.iter().chain(USER_KEYS).copied().collect();
-    for kind in KINDS {
-        keys.extend(
-            kind.keys
-                .iter()
-                .filter(|k| !keys.contains(k))
-                .collect::<Vec<_>>(),
-        );
+    let mut keys: Vec<&'static str> = Vec::new();
+    let all = KINDS.iter().flat_map(|kind| kind.keys.iter());
+    for key in GENERAL_KEYS.iter().chain(USER_KEYS).chain(all) {
+        if !keys.contains(key) {
+            keys.push(key);
+        }
     }
     keys
 }

@@ -457,3 +457,90 @@ fn registrar_urls_and_credentials_in_upper_default_never_reach_gandi() {
     let c = load("[DEFAULT]\nttl = 600\nzones = example.com\n[gandi]\ntoken = t\n").unwrap();
     assert_eq!(gandi(&c).unwrap().ttl, Some(600));
 }
+
+#[test]
+fn several_accounts_of_one_kind_each_list_their_own_zones() {
+    let c = load(
+        "[default]\n[gandi]\ntoken = a\nzones = example.com\n[gandi:work]\ntoken = b\nzones = example.org example.net\n",
+    )
+    .unwrap();
+    let labels: Vec<&str> = c.accounts.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, ["gandi", "gandi:work"]);
+    let work: &GandiSettings = c.settings_of("gandi:work").unwrap();
+    assert_eq!(work.zones, ["example.org", "example.net"]);
+    assert!(matches!(work.credential, GandiCredential::Token(ref t) if t.expose() == "b"));
+
+    let e = load("[default]\n[gandi]\ntoken = a\nzones = example.com\n[gandi:work]\ntoken = b\n")
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini, [gandi:work] zones: 2 accounts of kind gandi are configured, so each must list its zones (names are routed by them)"
+    );
+    let e = load(
+        "[default]\n[gandi]\ntoken = a\nzones = example.com\n[gandi:work]\ntoken = b\nzones = example.org example.com\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.section.as_deref(), e.key.as_deref(), e.line),
+        (Some("gandi:work"), Some("zones"), Some(7))
+    );
+    assert!(
+        e.problem
+            .starts_with("zone example.com is also claimed by [gandi]"),
+        "{e}"
+    );
+
+    // A second SchlundTech account beside the ws.ddns one in [default].
+    let c = load(&format!(
+        "{WS_DDNS}zones = example.co.uk\n[schlund:other]\nusername = 7\npassword = q\nzones = example.de\n"
+    ))
+    .unwrap();
+    let labels: Vec<&str> = c.accounts.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, ["schlund", "schlund:other"]);
+    assert_eq!(c.accounts[0].shown, "the SchlundTech account");
+    assert_eq!(c.accounts[1].shown, "[schlund:other]");
+}
+
+#[test]
+fn account_names_are_plain_and_credentials_are_never_inherited() {
+    for header in ["[gandi:]", "[gandi:a b]", "[gandi:x-y]", "[gandi:ü]"] {
+        let e = load(&format!(
+            "[default]\n{header}\ntoken = a\nzones = example.com\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.problem.starts_with("an account name is letters"),
+            "{header}: {e}"
+        );
+    }
+    // Only the ws.ddns account takes [DEFAULT]'s credentials, not a named one of its kind.
+    let e = load("[DEFAULT]\npassword = p\n[default]\nusername = u\n[schlund:other]\nusername = 7\nzones = example.de\n")
+        .unwrap_err();
+    assert_eq!(
+        (e.section.as_deref(), e.key.as_deref()),
+        (Some("DEFAULT"), Some("password"))
+    );
+    assert!(
+        e.problem.starts_with("[schlund:other] would inherit it"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_key_lists_cover_every_section() {
+    let keys = known_keys();
+    for key in [
+        "allowed_hostnames",
+        "use_global",
+        "password",
+        "token",
+        "delete_on_offline",
+    ] {
+        assert!(keys.contains(&key), "{key}");
+    }
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), keys.len(), "no key listed twice");
+    assert!(section_names().contains(&"gandi:NAME".to_string()));
+}

@@ -10,7 +10,7 @@ pub fn fake() -> FakeGandi {
     FakeGandi::start(&[TOKEN], vec![fixture_zone()])
 }
 
-fn config(
+pub fn config(
     dir: &TempDir,
     gandi: &FakeGandi,
     extra_default: &str,
@@ -24,7 +24,7 @@ fn config(
     )
 }
 
-fn untouched(gandi: &FakeGandi, before: &[Rrset], except: &[(&str, &str)]) {
+pub fn untouched(gandi: &FakeGandi, before: &[Rrset], except: &[(&str, &str)]) {
     let after = gandi.rrsets("example.com");
     for rrset in before {
         if except

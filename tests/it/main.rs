@@ -6,6 +6,7 @@
 mod apache;
 mod cgi;
 mod ddclient;
+mod delete;
 mod discovery;
 mod faults;
 mod gandi;

@@ -29,14 +29,14 @@ pub fn config_text(fake: &FakeSchlund, extra: &str) -> String {
     )
 }
 
-fn fixture() -> StoredZone {
+pub fn fixture() -> StoredZone {
     fake().zone("example.co.uk").unwrap()
 }
 
 /// Everything but the listed (name, type) records and the server-written fields is as in
 /// the fixture.
 #[track_caller]
-fn only_changed(after: &StoredZone, changed: &[(&str, &str)], main_changed: bool) {
+pub fn only_changed(after: &StoredZone, changed: &[(&str, &str)], main_changed: bool) {
     let before = fixture();
     let keep = |rr: &fake_registrars::schlund::Rr| {
         !changed
