@@ -1,50 +1,7 @@
-//! The addresses a request asks for: parsing, the public-address check, and what to echo.
+//! Addresses as routers send them: parsing, and the public-address check.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-/// An address to set, with the text to echo back (clients such as ddclient compare the echo
-/// byte for byte with what they sent, so it is never re-formatted).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target<A> {
-    /// The parsed address.
-    pub addr: A,
-    /// What the client sent (trimmed), or the canonical form of the source address.
-    pub echo: String,
-}
-
-/// At most one address per family; a family not named is left untouched.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Targets {
-    /// The A record's new value.
-    pub v4: Option<Target<Ipv4Addr>>,
-    /// The AAAA record's new value.
-    pub v6: Option<Target<Ipv6Addr>>,
-}
-
-impl Targets {
-    /// `good`/`nochg` echo: IPv4 first, then IPv6, comma separated (as No-IP does).
-    pub fn echo(&self) -> String {
-        match (&self.v4, &self.v6) {
-            (Some(a), Some(b)) => format!("{},{}", a.echo, b.echo),
-            (Some(a), None) => a.echo.clone(),
-            (None, Some(b)) => b.echo.clone(),
-            (None, None) => String::new(),
-        }
-    }
-
-    /// For log lines: `A 1.2.3.4 AAAA 2001:…`.
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(t) = &self.v4 {
-            parts.push(format!("A {}", t.addr));
-        }
-        if let Some(t) = &self.v6 {
-            parts.push(format!("AAAA {}", t.addr));
-        }
-        parts.join(" ")
-    }
-}
 
 /// Why an address cannot be set; every variant is answered `badip`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -101,6 +101,9 @@ pub fn read_body<R: Read + Send + 'static>(
 pub struct CgiRequest {
     /// `REQUEST_METHOD`, upper case.
     pub method: String,
+    /// `SCRIPT_NAME`: the path the script is mounted at (`/nic/update` with one mount per
+    /// path, `/ddns` when mounted once under a prefix).
+    pub script_name: String,
     /// `PATH_INFO`: the path after the script ("" when the script is mounted at the update
     /// path itself, as with `ScriptAlias /nic/update`).
     pub path_info: String,
@@ -125,6 +128,7 @@ impl CgiRequest {
         let non_empty = |name: &str| get(name).filter(|v| !v.is_empty());
         CgiRequest {
             method: method(vars),
+            script_name: get("SCRIPT_NAME").unwrap_or_default(),
             path_info: get("PATH_INFO").unwrap_or_default(),
             query: get("QUERY_STRING").unwrap_or_default(),
             content_type: non_empty("CONTENT_TYPE"),
@@ -162,6 +166,8 @@ fn method(vars: &HashMap<String, String>) -> String {
 pub struct CgiResponse {
     /// Status code.
     pub status: u16,
+    /// `Content-Type`, chosen by the dialect.
+    pub content_type: &'static str,
     /// Extra headers besides `Status`, `Content-Type` and `Content-Length`.
     pub headers: Vec<(String, String)>,
     /// The body.
@@ -173,8 +179,14 @@ pub struct CgiResponse {
 impl CgiResponse {
     /// A plain-text answer.
     pub fn text(status: u16, body: impl Into<String>) -> CgiResponse {
+        CgiResponse::new(status, "text/plain; charset=utf-8", body)
+    }
+
+    /// An answer of any content type.
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> CgiResponse {
         CgiResponse {
             status,
+            content_type,
             headers: Vec::new(),
             body: body.into(),
             head_only: false,
@@ -190,9 +202,10 @@ impl CgiResponse {
     /// Writes the CGI header block and the body.
     pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut head = format!(
-            "Status: {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n",
+            "Status: {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
             self.status,
             reason(self.status),
+            self.content_type,
             self.body.len()
         );
         for (name, value) in &self.headers {

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::acl::Acl;
-use crate::config::{Config, GandiCredential};
+use crate::backend::yes_no;
+use crate::config::Config;
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +103,7 @@ pub fn describe(config: &Config) -> String {
     let _ = writeln!(out, "  cache_seconds = {}", g.cache_seconds);
     let _ = writeln!(out, "  abuse_limit = {}", g.abuse_limit);
     let _ = writeln!(out, "  abuse_window = {}", g.abuse_window);
+    let _ = writeln!(out, "  delete_on_offline = {}", yes_no(g.delete_on_offline));
     match &config.acl {
         Acl::Open => {
             let _ = writeln!(
@@ -118,50 +120,9 @@ pub fn describe(config: &Config) -> String {
             }
         }
     }
-    if let Some(s) = &config.schlund {
-        let _ = writeln!(out, "[schlund] (SchlundTech XML gateway)");
-        let _ = writeln!(out, "  url = {}", s.url);
-        let _ = writeln!(
-            out,
-            "  allow_insecure_url = {}",
-            yes_no(s.allow_insecure_url)
-        );
-        let _ = writeln!(out, "  username = {}", s.username);
-        let _ = writeln!(out, "  password = {}", s.password);
-        let _ = writeln!(out, "  context = {}", s.context);
-        let _ = writeln!(
-            out,
-            "  totp_secret = {}",
-            s.totp_secret
-                .as_ref()
-                .map_or("(none)".to_string(), |t| t.to_string())
-        );
-        let _ = writeln!(out, "  zones = {}", zones(&s.zones));
-        let _ = writeln!(out, "  ttl = {}", s.ttl);
-    }
-    if let Some(g) = &config.gandi {
-        let _ = writeln!(out, "[gandi] (Gandi LiveDNS)");
-        let _ = writeln!(out, "  url = {}", g.url);
-        let _ = writeln!(
-            out,
-            "  allow_insecure_url = {}",
-            yes_no(g.allow_insecure_url)
-        );
-        match &g.credential {
-            GandiCredential::Token(t) => {
-                let _ = writeln!(out, "  token = {t}");
-            }
-            GandiCredential::ApiKey(k) => {
-                let _ = writeln!(out, "  api_key = {k}");
-            }
-        }
-        let _ = writeln!(out, "  zones = {}", zones(&g.zones));
-        let _ = writeln!(
-            out,
-            "  ttl = {}",
-            g.ttl
-                .map_or("(keep each record's TTL)".to_string(), |t| t.to_string())
-        );
+    for account in &config.accounts {
+        let _ = writeln!(out, "[{}] ({})", account.label, account.kind.title);
+        account.settings.describe(&mut out);
     }
     out
 }
@@ -187,16 +148,10 @@ fn wildcard_warnings(config: &Config) -> Vec<String> {
     };
     let mut zones: Vec<&str> = Vec::new();
     let mut unzoned: Vec<&str> = Vec::new();
-    let accounts = [
-        config
-            .schlund
-            .as_ref()
-            .map(|s| ("the SchlundTech account", &s.zones)),
-        config.gandi.as_ref().map(|g| ("[gandi]", &g.zones)),
-    ];
-    for (name, list) in accounts.into_iter().flatten() {
+    for account in &config.accounts {
+        let list = account.settings.zones();
         if list.is_empty() {
-            unzoned.push(name);
+            unzoned.push(&account.shown);
         }
         zones.extend(list.iter().map(String::as_str));
     }
@@ -228,10 +183,6 @@ fn wildcard_warnings(config: &Config) -> Vec<String> {
     out
 }
 
-fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
-}
-
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
     if items.is_empty() {
         return "(none)".into();
@@ -241,12 +192,4 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn zones(zones: &[String]) -> String {
-    if zones.is_empty() {
-        "(found by asking the registrar)".into()
-    } else {
-        zones.join(" ")
-    }
 }

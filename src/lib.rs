@@ -1,28 +1,30 @@
 //! ddns-cgi: a dynamic-DNS update endpoint run as a CGI program.
 //!
-//! A request flows one way: CGI environment ([`cgi`]) → dialect parse ([`protocol`]) →
-//! authorisation ([`acl`]) → one change per zone ([`update`]) → registrar ([`backend`]) →
-//! protocol answer ([`outcome`]). Only `main` and the registrars touch the outside world;
-//! everything else takes values and returns values.
+//! A request flows one way: CGI environment ([`cgi`]) → dialect chosen by path and parse
+//! ([`protocol`]) → authenticate ([`auth`]) → authorize → plan → apply ([`core`], through the
+//! registrar accounts of [`backend`]) → neutral outcomes → the dialect's answer. Only `main`
+//! and the apply stage touch the outside world; everything else takes values and returns
+//! values.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod acl;
 pub mod address;
+pub mod auth;
 pub mod backend;
+pub mod budget;
 pub mod cgi;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod files;
 pub mod hostname;
 pub mod lock;
 pub mod log;
-pub mod outcome;
 pub mod protocol;
 pub mod secret;
 pub mod state;
-pub mod update;
 
 use std::time::Instant;
 
@@ -30,8 +32,7 @@ use backend::{Clock, Registrars};
 use cgi::{CgiRequest, CgiResponse};
 use config::Config;
 use log::{Log, printable};
-use outcome::Failure;
-use protocol::Route;
+use protocol::{Dialect, Refusal};
 use state::Store;
 
 /// Answers one CGI request, and logs one summary line for it.
@@ -43,7 +44,10 @@ pub fn handle(
     log: &Log,
 ) -> CgiResponse {
     let started = Instant::now();
-    let (mut response, details) = answer(config, registrars, request, clock, log);
+    let (mut response, details) = match protocol::route(&request.script_name, &request.path_info) {
+        Some((dialect, route)) => answer(dialect, route, config, registrars, request, clock, log),
+        None => (protocol::not_found(), Vec::new()),
+    };
     response.head_only = request.method == "HEAD";
     log.info(format_args!(
         "{} {} user={} from={} agent={} query={}: {} -> {} {} | {} registrar calls | {} ms",
@@ -64,63 +68,65 @@ pub fn handle(
         },
         response.status,
         printable(response.body.trim_end()),
-        registrars.http.calls(),
+        registrars.budget.calls(),
         started.elapsed().as_millis()
     ));
     response
 }
 
+/// The dialect's answer: credentials → principal → parsed request → core → rendering.
 fn answer(
+    dialect: &dyn Dialect,
+    route: &str,
     config: &Config,
     registrars: &Registrars,
     request: &CgiRequest,
     clock: Clock<'_>,
     log: &Log,
-) -> (CgiResponse, update::Details) {
-    let realm = &config.general.realm;
-    let fail = |failure: Failure| (failure.response(realm), Vec::new());
-    if protocol::route(&request.path_info) == Route::NotFound {
-        return fail(Failure::NotFound);
-    }
-    if !matches!(request.method.as_str(), "GET" | "HEAD" | "POST" | "PUT") {
-        return fail(Failure::MethodNotAllowed);
-    }
-    let Some(user) = request.remote_user.as_deref() else {
-        log.warn(format_args!(
-            "no authenticated user (REMOTE_USER is empty): the web server must require Basic auth for this script; answering 401"
-        ));
-        return fail(Failure::BadAuth);
+) -> (CgiResponse, core::Details) {
+    let general = &config.general;
+    let refuse = |refusal: Refusal| (dialect.refuse(&refusal, &general.realm), Vec::new());
+    let claims = match dialect.credentials(request) {
+        Ok(claims) => claims,
+        Err(refusal) => return refuse(refusal),
     };
-    if let Err(problem) = acl::check_user_name(user) {
-        // The reason, not the name: the summary line shows the name, escaped.
-        log.warn(format_args!(
-            "REMOTE_USER {problem}; user names must be printable ASCII without surrounding white space, so that no spelling of a login can miss its [user:NAME] section; answering 401"
-        ));
-        return fail(Failure::BadAuth);
-    }
-    let update = match protocol::noip::parse(request, user, &config.general) {
-        Ok(update) => update,
+    let principal = match auth::authenticate(&claims) {
+        Ok(principal) => principal,
         Err(failure) => {
-            if let Failure::NumHost { count, max } = failure {
-                log.warn(format_args!(
-                    "user {}: {count} host names in one request, more than max_hostnames = {max}; answering numhost",
-                    printable(user)
-                ));
-            }
-            return fail(failure);
+            let refusal = Refusal::Unauthenticated(failure.clone());
+            log.warn(format_args!(
+                "{failure}; answering {}",
+                dialect.refusal_word(&refusal)
+            ));
+            return refuse(refusal);
         }
     };
-    let store = Store::new(&config.general.state_dir);
-    let context = update::Context {
+    let parsed = match dialect.parse(request, route, &principal, general) {
+        Ok(parsed) => parsed,
+        Err(refusal) => {
+            if let Refusal::TooManyHosts { count, max } = refusal {
+                log.warn(format_args!(
+                    "user {}: {count} host names in one request, more than max_hostnames = {max}; answering {}",
+                    printable(principal.name()),
+                    dialect.refusal_word(&refusal)
+                ));
+            }
+            return refuse(refusal);
+        }
+    };
+    let store = Store::new(&general.state_dir);
+    let context = core::Context {
         acl: &config.acl,
-        general: &config.general,
+        general,
         registrars,
         store: &store,
         clock,
         log,
+        words: dialect.words(),
     };
-    let (answers, details) = update::run(&update, &context, request.method == "HEAD");
-    (protocol::noip::render(&answers), details)
+    let head = request.method == "HEAD";
+    let (outcomes, details) = core::run(&parsed.update, &principal, &context, head);
+    (dialect.render(&parsed, &outcomes), details)
 }
 
 /// Parameters whose values a log line may show; they say what was asked, never who proves it.
@@ -164,9 +170,16 @@ fn redact_query(query: &str) -> String {
         .join("&")
 }
 
-/// The answer when the config cannot be loaded: `911`, the failure already logged.
-pub fn config_failure() -> CgiResponse {
-    Failure::ServerError.response("ddns")
+/// The answer when the config cannot be loaded, in the words of the dialect the path
+/// belongs to (the first dialect's for an unknown path), and its word for the log line.
+pub fn config_failure(request: &CgiRequest) -> (CgiResponse, &'static str) {
+    let dialect = protocol::route(&request.script_name, &request.path_info)
+        .map_or(protocol::DIALECTS[0], |(dialect, _)| dialect);
+    let refusal = Refusal::ServerError;
+    (
+        dialect.refuse(&refusal, "ddns"),
+        dialect.refusal_word(&refusal),
+    )
 }
 
 #[cfg(test)]

@@ -2,13 +2,15 @@
 //! command line otherwise. All reading of the outside world happens here.
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use ddns_cgi::backend::{self, http::Http};
+use ddns_cgi::backend::{self, Registrars, http::Http};
+use ddns_cgi::budget::Budget;
 use ddns_cgi::cgi::{self, CgiRequest};
 use ddns_cgi::cli::{self, Command};
 use ddns_cgi::config::{self, Config};
@@ -26,7 +28,7 @@ fn main() -> ExitCode {
             config,
             probe,
             strict,
-        }) => check_config(config, probe, strict),
+        }) => check_config(config, probe, strict).unwrap_or_else(|e| e.exit()),
         Ok(Command::Version) => {
             println!("ddns-cgi {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -35,11 +37,48 @@ fn main() -> ExitCode {
             print!("{}", cli::USAGE);
             ExitCode::SUCCESS
         }
-        Err(message) => {
-            eprintln!("ddns-cgi: {message}");
-            ExitCode::from(2)
+        Err(message) => Fatal::usage(message).exit(),
+    }
+}
+
+/// A failure that ends the run, with the message saying what to fix.
+struct Fatal {
+    message: String,
+    status: u8,
+}
+
+impl Fatal {
+    fn new(message: impl Display) -> Fatal {
+        Fatal {
+            message: message.to_string(),
+            status: 1,
         }
     }
+
+    /// A command line that cannot be understood (exit status 2).
+    fn usage(message: impl Display) -> Fatal {
+        Fatal {
+            message: message.to_string(),
+            status: 2,
+        }
+    }
+
+    /// The one place the command line prints a fatal error.
+    fn exit(self) -> ExitCode {
+        eprintln!("ddns-cgi: {}", self.message);
+        ExitCode::from(self.status)
+    }
+}
+
+/// The one setup of both modes: the config, the request's time budget and HTTP agent,
+/// and the registrar accounts.
+fn setup(path: &Path) -> Result<(Config, Registrars), Fatal> {
+    let config = Config::load(path).map_err(Fatal::new)?;
+    let budget = Budget::new(config.general.timeout);
+    let http = Http::new(&config.general, budget)
+        .map_err(|e| Fatal::new(format!("config {}: {e}", config.path.display())))?;
+    let registrars = backend::from_config(&config, http);
+    Ok((config, registrars))
 }
 
 /// `--config`, else `DDNS_CONFIG`, else the default path; when that does not exist but
@@ -83,26 +122,16 @@ fn run_cgi() {
             Vec::new()
         });
     let request = CgiRequest::from_vars(&vars, body);
-    let response = match Config::load(&config_path(None)) {
-        Err(e) => {
-            log.error(format_args!("{e}; answering 911"));
-            ddns_cgi::config_failure()
+    let response = match setup(&config_path(None)) {
+        // A CGI's fatal error is logged, and answered in the dialect's words.
+        Err(fatal) => {
+            let (response, word) = ddns_cgi::config_failure(&request);
+            log.error(format_args!("{}; answering {word}", fatal.message));
+            response
         }
-        Ok(config) => {
+        Ok((config, registrars)) => {
             log.set_level(config.general.log_level);
-            match Http::new(&config.general) {
-                Err(e) => {
-                    log.error(format_args!(
-                        "config {}: {e}; answering 911",
-                        config.path.display()
-                    ));
-                    ddns_cgi::config_failure()
-                }
-                Ok(http) => {
-                    let registrars = backend::from_config(&config, http);
-                    ddns_cgi::handle(&config, &registrars, &request, &SystemTime::now, &log)
-                }
-            }
+            ddns_cgi::handle(&config, &registrars, &request, &SystemTime::now, &log)
         }
     };
     let stdout = std::io::stdout();
@@ -111,28 +140,13 @@ fn run_cgi() {
     let _ = out.flush();
 }
 
-fn check_config(explicit: Option<PathBuf>, probe: bool, strict: bool) -> ExitCode {
-    let path = config_path(explicit);
-    let config = match Config::load(&path) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("ddns-cgi: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let http = match Http::new(&config.general) {
-        Ok(http) => http,
-        Err(e) => {
-            eprintln!("ddns-cgi: config {}: {e}", config.path.display());
-            return ExitCode::FAILURE;
-        }
-    };
+fn check_config(explicit: Option<PathBuf>, probe: bool, strict: bool) -> Result<ExitCode, Fatal> {
+    let (config, registrars) = setup(&config_path(explicit))?;
     print!("{}", cli::describe(&config));
     let store = ddns_cgi::state::Store::new(&config.general.state_dir);
-    if let Err(e) = store.check_writable() {
-        eprintln!("ddns-cgi: state_dir: {e}");
-        return ExitCode::FAILURE;
-    }
+    store
+        .check_writable()
+        .map_err(|e| Fatal::new(format!("state_dir: {e}")))?;
     let mut warnings = file_warnings(&config);
     warnings.extend(cli::warnings(&config));
     for warning in &warnings {
@@ -140,26 +154,21 @@ fn check_config(explicit: Option<PathBuf>, probe: bool, strict: bool) -> ExitCod
     }
     if probe {
         let log = Log::stderr(Level::Warn);
-        let registrars = backend::from_config(&config, http);
         for registrar in &registrars.list {
-            match registrar.probe(&SystemTime::now, &log) {
-                Ok(found) => println!("probe {}: {found}", registrar.label()),
-                Err(e) => {
-                    eprintln!("ddns-cgi: probe failed: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
+            let found = registrar
+                .probe(&SystemTime::now, &log)
+                .map_err(|e| Fatal::new(format!("probe failed: {e}")))?;
+            println!("probe {}: {found}", registrar.label());
         }
     }
     if strict && !warnings.is_empty() {
-        eprintln!(
-            "ddns-cgi: --strict: {} warning(s) above; fix them, or run without --strict",
+        return Err(Fatal::new(format!(
+            "--strict: {} warning(s) above; fix them, or run without --strict",
             warnings.len()
-        );
-        return ExitCode::FAILURE;
+        )));
     }
     println!("config OK");
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Warnings about the files on this machine: who owns the state directory, and whether

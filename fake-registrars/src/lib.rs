@@ -3,6 +3,8 @@
 //! Gandi LiveDNS §8 checklists); they reject what the real services reject and record every
 //! request so tests can assert exactly what was sent.
 
+#![forbid(unsafe_code)]
+
 pub mod gandi;
 pub mod schlund;
 pub mod server;

@@ -7,6 +7,8 @@
 //! the stored zones and request counts, on its own port so the registrar APIs stay exactly as
 //! strict as in the tests.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -5,6 +5,8 @@
 //! PUT the one value with an explicit TTL, because a PUT without `rrset_ttl` resets it to
 //! 10800 (§4 rule 2).
 
+pub mod settings;
+
 use std::cell::RefCell;
 use std::net::IpAddr;
 
@@ -14,14 +16,13 @@ use serde::{Deserialize, Serialize};
 use crate::backend::http::{Http, HttpReply};
 use crate::backend::scrub::Scrub;
 use crate::backend::{
-    BackendError, Clock, EditPolicy, KnownRecord, PerFamily, RecordChange, RecordOutcome,
-    Registrar, ZoneChange,
+    BackendError, Clock, EditPolicy, PerFamily, RecordChange, RecordOutcome, Registrar, ZoneChange,
 };
-use crate::config::{GandiCredential, GandiSettings};
+use crate::core::operation::{Operation, RrType};
 use crate::hostname::Hostname;
 use crate::log::Log;
+use settings::{GandiCredential, GandiSettings};
 
-const LABEL: &str = "gandi";
 /// Gandi's TTL bounds (§4).
 const MIN_TTL: u32 = 300;
 const MAX_TTL: u32 = 2_592_000;
@@ -43,6 +44,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// A Gandi LiveDNS account.
 pub struct Gandi {
+    /// The account's section name: `gandi`, `gandi:work`.
+    label: String,
     settings: GandiSettings,
     policy: EditPolicy,
     http: Http,
@@ -138,8 +141,15 @@ enum Step {
 
 impl Gandi {
     /// An account from its config section.
-    pub fn new(settings: GandiSettings, policy: EditPolicy, http: Http, scrub: Scrub) -> Gandi {
+    pub fn new(
+        label: String,
+        settings: GandiSettings,
+        policy: EditPolicy,
+        http: Http,
+        scrub: Scrub,
+    ) -> Gandi {
         Gandi {
+            label,
             settings,
             policy,
             http,
@@ -168,42 +178,47 @@ impl Gandi {
             headers.push(("Content-Type", "application/json"));
         }
         self.http
-            .send(LABEL, method, &url, &headers, bytes.as_deref())
+            .send(&self.label, method, &url, &headers, bytes.as_deref())
     }
 
     /// The one place Gandi statuses become errors (§7.1 step 4). 401/403 mean our token is
     /// wrong, never the router's password; a redirect is never followed.
     fn error(&self, reply: &HttpReply, what: &str, zone: &str) -> BackendError {
         if reply.is_redirect() {
-            return reply.redirect_error(LABEL, what, &self.scrub);
+            return reply.redirect_error(&self.label, what, &self.scrub);
         }
         let body = ErrorBody::read(reply);
         match reply.status {
             401 => BackendError::CredentialsRejected {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!(
-                    "{what}: HTTP 401 ({}); the [gandi] token is unknown or malformed: create a personal access token and put it in the config",
-                    body.describe(&self.scrub)
+                    "{what}: HTTP 401 ({}); the [{}] token is unknown or malformed: create a personal access token and put it in the config",
+                    body.describe(&self.scrub),
+                    self.label
                 ),
             },
             403 => BackendError::CredentialsRejected {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!(
-                    "{what}: HTTP 403 ({}); the [gandi] token has expired, lacks the permission \"Manage domain name technical configurations\", or does not cover zone {zone}: renew or widen it",
-                    body.describe(&self.scrub)
+                    "{what}: HTTP 403 ({}); the [{}] token has expired, lacks the permission \"Manage domain name technical configurations\", or does not cover zone {zone}: renew or widen it",
+                    body.describe(&self.scrub),
+                    self.label
                 ),
             },
             404 => BackendError::ZoneNotFound {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 zone: zone.to_string(),
             },
             400 => BackendError::Rejected {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!("{what}: HTTP 400: {}", body.describe(&self.scrub)),
             },
-            429 => BackendError::RateLimited { registrar: LABEL },
+            429 => BackendError::RateLimited {
+                registrar: self.label.clone(),
+                detail: "HTTP 429".into(),
+            },
             status => BackendError::BadResponse {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!(
                     "{what}: HTTP {status}{}",
                     if body.message.is_some() {
@@ -239,7 +254,7 @@ impl Gandi {
             200 => RrsetBody::parse(&reply.body)
                 .map(Some)
                 .map_err(|e| BackendError::BadResponse {
-                    registrar: LABEL,
+                    registrar: self.label.clone(),
                     detail: format!("{what}: answer is not an rrset ({})", self.scrub.show(&e)),
                 }),
             404 if ErrorBody::read(&reply).object.as_deref() == Some("dns-record") => Ok(None),
@@ -251,22 +266,17 @@ impl Gandi {
         let clamped = ttl.clamp(MIN_TTL, MAX_TTL);
         if clamped != ttl {
             log.warn(format_args!(
-                "gandi: TTL {ttl} for {host} is outside Gandi's {MIN_TTL}..{MAX_TTL}; using {clamped}"
+                "{}: TTL {ttl} for {host} is outside Gandi's {MIN_TTL}..{MAX_TTL}; using {clamped}",
+                self.label
             ));
         }
         clamped
     }
 
-    fn plan(
-        &self,
-        current: Option<&RrsetBody>,
-        addr: IpAddr,
-        host: &Hostname,
-        log: &Log,
-    ) -> Result<Step, RecordOutcome> {
+    fn plan(&self, current: Option<&RrsetBody>, addr: IpAddr, host: &Hostname, log: &Log) -> Step {
         let Some(current) = current else {
             let ttl = self.clamp_ttl(self.settings.ttl.unwrap_or(CREATED_TTL), host, log);
-            return Ok(Step::Write { ttl });
+            return Step::Write { ttl };
         };
         let wanted_ttl = self.clamp_ttl(
             self.settings
@@ -279,9 +289,9 @@ impl Gandi {
         let holds_only = current.rrset_values.len() == 1
             && current.rrset_values[0].trim().parse::<IpAddr>().ok() == Some(addr);
         if holds_only && current.rrset_ttl == Some(wanted_ttl) {
-            return Ok(Step::Same { ttl: wanted_ttl });
+            return Step::Same { ttl: wanted_ttl };
         }
-        Ok(Step::Write { ttl: wanted_ttl })
+        Step::Write { ttl: wanted_ttl }
     }
 
     fn apply_record(
@@ -290,97 +300,38 @@ impl Gandi {
         record: &RecordChange,
         log: &Log,
     ) -> Result<RecordOutcome, BackendError> {
-        let mut families: Vec<(&'static str, IpAddr, Option<KnownRecord>)> = Vec::new();
-        if let Some(v4) = record.v4 {
-            families.push(("A", IpAddr::V4(v4), record.known.v4));
-        }
-        if let Some(v6) = record.v6 {
-            families.push(("AAAA", IpAddr::V6(v6), record.known.v6));
-        }
-        // Decide every family first, so a host refused for one family changes in none. A
-        // write that fails after the other family's succeeded leaves that one written; the
-        // answer is 911 and no state is kept, so the next request reads both and finishes.
+        // Decide every type first, so a host refused for one type changes in none. A write
+        // that fails after another type's succeeded leaves that one written; the answer is
+        // 911 and no state is kept, so the next request reads both and finishes.
         let mut steps = Vec::new();
-        for (rr_type, addr, known) in families {
-            // We wrote this record last, as one value with a known TTL, and the router now
-            // reports another address: one PUT does it (gandi-livedns.md §7.1). Only when a
-            // read could not change the outcome: the record may have been deleted or given
-            // more values by hand since, which the policies may say to refuse. A repeat of
-            // the known address is read instead, since the cache window has passed.
-            let read_can_refuse = !self.policy.create_missing || !self.policy.collapse_round_robin;
-            if let Some(known) = known.filter(|k| k.addr != addr && !read_can_refuse) {
-                let ttl = self.clamp_ttl(self.settings.ttl.unwrap_or(known.ttl), &record.host, log);
-                steps.push((
-                    rr_type,
-                    addr,
-                    Step::Write { ttl },
-                    vec![known.addr.to_string()],
-                ));
-                continue;
-            }
-            let current = self.read(zone, &record.name, rr_type, &record.host)?;
-            match &current {
-                None if !self.policy.create_missing => {
-                    return Ok(RecordOutcome::Missing { rr_type });
-                }
-                Some(c) if c.rrset_values.len() > 1 && !self.policy.collapse_round_robin => {
-                    return Ok(RecordOutcome::RoundRobin {
-                        rr_type,
-                        count: c.rrset_values.len(),
-                    });
-                }
-                _ => {}
-            }
-            match self.plan(current.as_ref(), addr, &record.host, log) {
-                Ok(step) => {
-                    let previous = current.map(|c| c.rrset_values).unwrap_or_default();
-                    steps.push((rr_type, addr, step, previous));
-                }
+        for op in &record.operations {
+            let step = match op {
+                Operation::Set(addr) => self.decide_set(zone, record, *addr, log)?,
+                Operation::Delete(rr_type) => self.decide_delete(zone, record, rr_type.name())?,
+            };
+            match step {
+                Ok(step) => steps.push(step),
                 Err(outcome) => return Ok(outcome),
             }
         }
         let mut changed = false;
         let mut replaced = Vec::new();
         let mut written_ttl = PerFamily::default();
-        for (rr_type, addr, step, previous) in steps {
-            let ttl = match step {
-                Step::Write { ttl } => ttl,
-                Step::Same { ttl } => {
-                    set_family(&mut written_ttl, addr, ttl);
-                    continue;
+        for step in steps {
+            match step.action {
+                Action::Keep { ttl } => set_family(&mut written_ttl, step.rr_type, ttl),
+                Action::Nothing => {}
+                Action::Write { addr, ttl } => {
+                    self.put(zone, record, step.rr_type, addr, ttl, log)?;
+                    set_family(&mut written_ttl, step.rr_type, ttl);
+                    changed = true;
+                    replaced.extend(step.previous);
                 }
-            };
-            let body = RrsetBody {
-                rrset_ttl: Some(ttl),
-                rrset_values: vec![addr.to_string()],
-            };
-            let what = format!("writing {rr_type} of {}", record.host);
-            let reply = self.send(
-                "PUT",
-                &Self::rrset_path(zone, &record.name, rr_type),
-                Some(&body),
-            )?;
-            if !(200..300).contains(&reply.status) {
-                return Err(self.error(&reply, &what, zone));
+                Action::Remove => {
+                    changed |= self.delete(zone, record, step.rr_type, log)?;
+                    replaced.extend(step.previous);
+                }
             }
-            // Gandi answers 201 with a JSON message (§7.1); a success status around
-            // anything else (a proxy's or edge's page) does not prove the write happened.
-            if serde_json::from_str::<serde_json::Value>(&reply.body).is_err() {
-                return Err(BackendError::BadResponse {
-                    registrar: LABEL,
-                    detail: format!(
-                        "{what}: HTTP {} without a JSON body; the change may not be stored",
-                        reply.status
-                    ),
-                });
-            }
-            log.debug(format_args!(
-                "gandi: {what}: {addr} ttl {ttl}: HTTP {}",
-                reply.status
-            ));
-            changed = true;
-            replaced.extend(previous);
-            set_family(&mut written_ttl, addr, ttl);
         }
         Ok(if changed {
             RecordOutcome::Changed {
@@ -390,6 +341,142 @@ impl Gandi {
         } else {
             RecordOutcome::Unchanged
         })
+    }
+
+    /// What setting `addr` takes, or the outcome that refuses it.
+    fn decide_set(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        addr: IpAddr,
+        log: &Log,
+    ) -> Result<Result<RecordStep, RecordOutcome>, BackendError> {
+        let rr_type = RrType::of(addr).name();
+        let known = match addr {
+            IpAddr::V4(_) => record.known.v4,
+            IpAddr::V6(_) => record.known.v6,
+        };
+        // We wrote this record last, as one value with a known TTL, and the router now
+        // reports another address: one PUT does it (gandi-livedns.md §7.1). Only when a
+        // read could not change the outcome: the record may have been deleted or given
+        // more values by hand since, which the policies may say to refuse. A repeat of
+        // the known address is read instead, since the cache window has passed.
+        let read_can_refuse = !self.policy.create_missing || !self.policy.collapse_round_robin;
+        if let Some(known) = known.filter(|k| k.addr != addr && !read_can_refuse) {
+            let ttl = self.clamp_ttl(self.settings.ttl.unwrap_or(known.ttl), &record.host, log);
+            return Ok(Ok(RecordStep {
+                rr_type,
+                action: Action::Write { addr, ttl },
+                previous: vec![known.addr.to_string()],
+            }));
+        }
+        let current = self.read(zone, &record.name, rr_type, &record.host)?;
+        match &current {
+            None if !self.policy.create_missing => {
+                return Ok(Err(RecordOutcome::Missing { rr_type }));
+            }
+            Some(c) if c.rrset_values.len() > 1 && !self.policy.collapse_round_robin => {
+                return Ok(Err(RecordOutcome::RoundRobin {
+                    rr_type,
+                    count: c.rrset_values.len(),
+                }));
+            }
+            _ => {}
+        }
+        let action = match self.plan(current.as_ref(), addr, &record.host, log) {
+            Step::Same { ttl } => Action::Keep { ttl },
+            Step::Write { ttl } => Action::Write { addr, ttl },
+        };
+        let previous = current.map(|c| c.rrset_values).unwrap_or_default();
+        Ok(Ok(RecordStep {
+            rr_type,
+            action,
+            previous,
+        }))
+    }
+
+    /// Whether there is an rrset to delete: read first, so the log can say what went and
+    /// nothing is sent when nothing is there.
+    fn decide_delete(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: &'static str,
+    ) -> Result<Result<RecordStep, RecordOutcome>, BackendError> {
+        let current = self.read(zone, &record.name, rr_type, &record.host)?;
+        Ok(Ok(match current {
+            None => RecordStep {
+                rr_type,
+                action: Action::Nothing,
+                previous: Vec::new(),
+            },
+            Some(c) => RecordStep {
+                rr_type,
+                action: Action::Remove,
+                previous: c.rrset_values,
+            },
+        }))
+    }
+
+    /// One PUT of a single value with an explicit TTL.
+    fn put(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: &str,
+        addr: IpAddr,
+        ttl: u32,
+        log: &Log,
+    ) -> Result<(), BackendError> {
+        let body = RrsetBody {
+            rrset_ttl: Some(ttl),
+            rrset_values: vec![addr.to_string()],
+        };
+        let what = format!("writing {rr_type} of {}", record.host);
+        let path = Self::rrset_path(zone, &record.name, rr_type);
+        let reply = self.send("PUT", &path, Some(&body))?;
+        if !(200..300).contains(&reply.status) {
+            return Err(self.error(&reply, &what, zone));
+        }
+        // Gandi answers 201 with a JSON message (§7.1); a success status around
+        // anything else (a proxy's or edge's page) does not prove the write happened.
+        if serde_json::from_str::<serde_json::Value>(&reply.body).is_err() {
+            return Err(BackendError::BadResponse {
+                registrar: self.label.clone(),
+                detail: format!(
+                    "{what}: HTTP {} without a JSON body; the change may not be stored",
+                    reply.status
+                ),
+            });
+        }
+        log.debug(format_args!(
+            "{}: {what}: {addr} ttl {ttl}: HTTP {}",
+            self.label, reply.status
+        ));
+        Ok(())
+    }
+
+    /// `DELETE` of one rrset (§5.9): true when it was removed, false when it was already
+    /// gone (a `404` dns-record).
+    fn delete(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: &str,
+        log: &Log,
+    ) -> Result<bool, BackendError> {
+        let what = format!("deleting {rr_type} of {}", record.host);
+        let path = Self::rrset_path(zone, &record.name, rr_type);
+        let reply = self.send("DELETE", &path, None)?;
+        log.debug(format_args!(
+            "{}: {what}: HTTP {}",
+            self.label, reply.status
+        ));
+        match reply.status {
+            200 | 204 => Ok(true),
+            404 if ErrorBody::read(&reply).object.as_deref() == Some("dns-record") => Ok(false),
+            _ => Err(self.error(&reply, &what, zone)),
+        }
     }
 
     fn list_zones(&self, log: &Log) -> Result<Vec<String>, BackendError> {
@@ -408,7 +495,7 @@ impl Gandi {
             }
             let batch: Vec<DomainBody> =
                 serde_json::from_str(&reply.body).map_err(|e| BackendError::BadResponse {
-                    registrar: LABEL,
+                    registrar: self.label.clone(),
                     detail: format!(
                         "listing zones: answer is not a list of domains ({})",
                         self.scrub.show(&e.to_string())
@@ -439,8 +526,10 @@ impl Gandi {
             }
             if page == MAX_DOMAIN_PAGES {
                 log.warn(format_args!(
-                    "gandi: the account lists more zones than the {} read ({MAX_DOMAIN_PAGES} pages); names in the others are not found: set zones in [gandi]",
-                    zones.len()
+                "{}: the account lists more zones than the {} read ({MAX_DOMAIN_PAGES} pages); names in the others are not found: set zones in [{}]",
+                self.label,
+                    zones.len(),
+                    self.label
                 ));
             }
         }
@@ -449,16 +538,35 @@ impl Gandi {
     }
 }
 
-fn set_family(ttls: &mut PerFamily<u32>, addr: IpAddr, ttl: u32) {
-    match addr {
-        IpAddr::V4(_) => ttls.v4 = Some(ttl),
-        IpAddr::V6(_) => ttls.v6 = Some(ttl),
+fn set_family(ttls: &mut PerFamily<u32>, rr_type: &str, ttl: u32) {
+    match rr_type {
+        "A" => ttls.v4 = Some(ttl),
+        _ => ttls.v6 = Some(ttl),
     }
 }
 
+/// What one operation of a record takes, decided before anything is sent.
+struct RecordStep {
+    rr_type: &'static str,
+    action: Action,
+    /// The values it replaces or removes, for the log.
+    previous: Vec<String>,
+}
+
+enum Action {
+    /// Holds exactly the address already, with this TTL.
+    Keep { ttl: u32 },
+    /// One PUT.
+    Write { addr: IpAddr, ttl: u32 },
+    /// One DELETE.
+    Remove,
+    /// Nothing to delete.
+    Nothing,
+}
+
 impl Registrar for Gandi {
-    fn label(&self) -> &'static str {
-        LABEL
+    fn label(&self) -> &str {
+        &self.label
     }
 
     fn configured_zones(&self) -> &[String] {
@@ -497,7 +605,8 @@ impl Registrar for Gandi {
             .cloned();
         if let Some(zone) = &found {
             log.debug(format_args!(
-                "gandi: {host} is in zone {zone}; set zones = {zone} to skip the listing"
+                "{}: {host} is in zone {zone}; set zones = {zone} to skip the listing",
+                self.label
             ));
         }
         Ok(found)

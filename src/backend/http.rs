@@ -7,26 +7,21 @@
 //! returned too, never followed: a registrar API does not redirect, and following one would
 //! carry our credentials to wherever it points.
 
-use std::cell::Cell;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::backend::BackendError;
 use crate::backend::resolver::CachingResolver;
 use crate::backend::scrub::{SHOWN, Scrub};
+use crate::budget::Budget;
 use crate::config::General;
 use crate::log::printable_within;
 
-/// A shared agent, the request's time budget, and a count of calls for the log.
+/// A shared agent and the request's time budget.
 #[derive(Clone)]
 pub struct Http {
     agent: ureq::Agent,
-    /// How long all calls of one CGI request may take together (`timeout`). Only time in
-    /// calls counts: waiting for a zone's lock is bounded by `lock_wait` instead.
-    budget: Duration,
-    /// Time spent in calls so far.
-    spent: Rc<Cell<Duration>>,
-    calls: Rc<Cell<u32>>,
+    /// What all exchanges of the request may take together, shared with every transport.
+    budget: Budget,
 }
 
 /// A registrar's answer.
@@ -53,12 +48,7 @@ impl HttpReply {
 
     /// The error for a redirect answered to `what`, naming where it pointed (scrubbed of
     /// our secrets: it may carry them back to us).
-    pub fn redirect_error(
-        &self,
-        registrar: &'static str,
-        what: &str,
-        scrub: &Scrub,
-    ) -> BackendError {
+    pub fn redirect_error(&self, registrar: &str, what: &str, scrub: &Scrub) -> BackendError {
         let location = match self.headers.get("location") {
             Some(value) => format!(
                 "redirecting to `{}`",
@@ -67,7 +57,7 @@ impl HttpReply {
             None => "a redirect without a Location".to_string(),
         };
         BackendError::BadResponse {
-            registrar,
+            registrar: registrar.to_string(),
             detail: format!(
                 "HTTP {} for {what}, {location}; not followed, since a registrar API never redirects: check the url key",
                 self.status
@@ -80,16 +70,16 @@ impl HttpReply {
 const MAX_ANSWER: u64 = 8 * 1024 * 1024;
 
 impl Http {
-    /// Builds the agent. Fails only for a proxy URL ureq cannot use.
-    pub fn new(general: &General) -> Result<Http, String> {
+    /// Builds the agent, spending from `budget`. Fails only for a proxy URL ureq cannot use.
+    pub fn new(general: &General, budget: Budget) -> Result<Http, String> {
         let proxy = match &general.proxy {
             None => None,
             Some(url) => Some(ureq::Proxy::new(url).map_err(|e| format!("proxy: {e}"))?),
         };
         let config = ureq::Agent::config_builder()
             .proxy(proxy)
-            .timeout_global(Some(general.timeout))
-            .timeout_connect(Some(general.timeout.min(Duration::from_secs(10))))
+            .timeout_global(Some(budget.limit()))
+            .timeout_connect(Some(budget.limit().min(Duration::from_secs(10))))
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(concat!("ddns-cgi/", env!("CARGO_PKG_VERSION")))
@@ -100,21 +90,19 @@ impl Http {
                 ureq::unversioned::transport::DefaultConnector::default(),
                 CachingResolver::<ureq::unversioned::resolver::DefaultResolver>::default(),
             ),
-            budget: general.timeout,
-            spent: Rc::new(Cell::new(Duration::ZERO)),
-            calls: Rc::new(Cell::new(0)),
+            budget,
         })
     }
 
-    /// How many requests were sent so far.
-    pub fn calls(&self) -> u32 {
-        self.calls.get()
+    /// The budget the agent spends from.
+    pub fn budget(&self) -> Budget {
+        self.budget.clone()
     }
 
     /// Sends one request. `headers` must not be logged by the caller: they may hold a token.
     pub fn send(
         &self,
-        registrar: &'static str,
+        registrar: &str,
         method: &str,
         url: &str,
         headers: &[(&str, &str)],
@@ -127,28 +115,26 @@ impl Http {
         let request = builder
             .body(body.map(<[u8]>::to_vec).unwrap_or_default())
             .map_err(|e| BackendError::Unreachable {
-                registrar,
+                registrar: registrar.to_string(),
                 detail: format!("cannot build the request: {e}"),
             })?;
-        let remaining = self.budget.saturating_sub(self.spent.get());
+        let remaining = self.budget.remaining();
         if remaining.is_zero() {
-            return Err(BackendError::Timeout { registrar });
+            return Err(BackendError::Timeout {
+                registrar: registrar.to_string(),
+            });
         }
         let request = self
             .agent
             .configure_request(request)
             .timeout_global(Some(remaining))
             .build();
-        self.calls.set(self.calls.get() + 1);
-        let started = Instant::now();
-        let reply = self.exchange(registrar, request);
-        self.spent.set(self.spent.get() + started.elapsed());
-        reply
+        self.budget.spend(|| self.exchange(registrar, request))
     }
 
     fn exchange(
         &self,
-        registrar: &'static str,
+        registrar: &str,
         request: ureq::http::Request<Vec<u8>>,
     ) -> Result<HttpReply, BackendError> {
         let mut response = self
@@ -171,15 +157,17 @@ impl Http {
     }
 }
 
-fn transport_error(registrar: &'static str, error: ureq::Error) -> BackendError {
+fn transport_error(registrar: &str, error: ureq::Error) -> BackendError {
     match error {
-        ureq::Error::Timeout(_) => BackendError::Timeout { registrar },
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            BackendError::Timeout { registrar }
-        }
+        ureq::Error::Timeout(_) => BackendError::Timeout {
+            registrar: registrar.to_string(),
+        },
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => BackendError::Timeout {
+            registrar: registrar.to_string(),
+        },
         // The message may quote what the server sent, such as a malformed status line.
         other => BackendError::Unreachable {
-            registrar,
+            registrar: registrar.to_string(),
             detail: printable_within(&other.to_string(), SHOWN),
         },
     }

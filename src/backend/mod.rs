@@ -1,5 +1,10 @@
-//! Registrars behind one trait. This file is the only code that knows every registrar;
-//! adding one means one new module and one arm in [`from_config`].
+//! Registrars behind one trait. Each kind of registrar is one module that declares its
+//! section's keys, validates them into its settings, describes them for `check-config`,
+//! and builds an account from them; [`KINDS`] lists the kinds, and is the only code that
+//! knows them all.
+//!
+//! To add a kind: write `src/backend/NAME.rs` with a [`Kind`] constant, its [`Settings`]
+//! and its [`Registrar`], and add the constant to [`KINDS`].
 
 pub mod gandi;
 pub mod http;
@@ -7,13 +12,18 @@ mod resolver;
 pub mod schlund;
 pub mod scrub;
 
+use std::any::Any;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::SystemTime;
 
-use crate::config::{Config, GandiCredential};
+use crate::budget::Budget;
+use crate::config::values::Values;
+use crate::config::{Config, ConfigError};
+use crate::core::operation::{self, Operation};
 use crate::hostname::Hostname;
 use crate::log::Log;
+use crate::secret::Secret;
 
 /// The change for one host name inside a zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,13 +32,23 @@ pub struct RecordChange {
     pub host: Hostname,
     /// Name relative to the zone; "" is the apex.
     pub name: String,
-    /// New A value, if the request named IPv4.
-    pub v4: Option<Ipv4Addr>,
-    /// New AAAA value, if the request named IPv6.
-    pub v6: Option<Ipv6Addr>,
+    /// What to do, at most one operation per record type; a type not named is left alone.
+    pub operations: Vec<Operation>,
     /// What local state knows of the records from our last write. A registrar that writes
     /// record by record may then write without reading first; the others ignore it.
     pub known: PerFamily<KnownRecord>,
+}
+
+impl RecordChange {
+    /// The IPv4 address to set, if any.
+    pub fn v4(&self) -> Option<Ipv4Addr> {
+        operation::v4(&self.operations)
+    }
+
+    /// The IPv6 address to set, if any.
+    pub fn v6(&self) -> Option<Ipv6Addr> {
+        operation::v6(&self.operations)
+    }
 }
 
 /// One value per address family, each optional.
@@ -68,15 +88,15 @@ pub struct ZoneChange {
 /// What happened to one [`RecordChange`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordOutcome {
-    /// At least one family was changed (or created).
+    /// At least one type was changed (set, created or deleted).
     Changed {
-        /// The values replaced, for the log (empty when the record was created).
+        /// The values replaced or removed, for the log (empty when the record was created).
         previous: Vec<String>,
         /// The TTL of each requested family's single-valued record as it now stands, where
         /// the registrar knows it, so the next change can skip a read.
         written_ttl: PerFamily<u32>,
     },
-    /// Every family already held the address.
+    /// Every type already was as asked (held the address; had no record to delete).
     Unchanged,
     /// No record of that name and type exists, and creating is not allowed.
     Missing {
@@ -95,6 +115,13 @@ pub enum RecordOutcome {
         /// `A` or `AAAA`, the type that would have been created.
         rr_type: &'static str,
     },
+    /// The record is not a plain one the operation can change.
+    NotPlain {
+        /// `A` or `AAAA`.
+        rr_type: &'static str,
+        /// Why, and what to do instead, for the admin.
+        why: String,
+    },
     /// This record failed on its own (registrars that write record by record); the other
     /// records of the zone are unaffected.
     Failed(BackendError),
@@ -107,53 +134,55 @@ pub enum BackendError {
     /// No connection could be made (refused, DNS, TLS).
     Unreachable {
         /// Registrar label.
-        registrar: &'static str,
+        registrar: String,
         /// The transport's message.
         detail: String,
     },
-    /// The configured total time ran out.
+    /// The request's time budget (`timeout`) ran out.
     Timeout {
         /// Registrar label.
-        registrar: &'static str,
+        registrar: String,
     },
     /// The registrar refused our credentials (login, two-factor code, token, rights).
     CredentialsRejected {
         /// Registrar label.
-        registrar: &'static str,
+        registrar: String,
         /// What the registrar said and what to check.
         detail: String,
     },
     /// The zone does not exist in the account.
     ZoneNotFound {
         /// Registrar label.
-        registrar: &'static str,
+        registrar: String,
         /// The zone asked for.
         zone: String,
     },
     /// The registrar refused the change itself.
     Rejected {
         /// Registrar label.
-        registrar: &'static str,
+        registrar: String,
         /// What the registrar said.
         detail: String,
     },
     /// An answer we cannot use: server error, HTML instead of XML/JSON, truncated.
     BadResponse {
         /// Registrar label.
-        registrar: &'static str,
+        registrar: String,
         /// What was wrong with it.
         detail: String,
     },
-    /// Too many requests (HTTP 429).
+    /// Too many requests.
     RateLimited {
         /// Registrar label.
-        registrar: &'static str,
+        registrar: String,
+        /// How the registrar said so (`HTTP 429`).
+        detail: String,
     },
     /// Finding the zone of this host would take more registrar calls than one request may
     /// make for zone discovery.
     DiscoveryLimit {
         /// Registrar label.
-        registrar: &'static str,
+        registrar: String,
         /// The host whose zone was not found.
         host: String,
         /// The calls already made.
@@ -191,9 +220,9 @@ impl fmt::Display for BackendError {
                     "{registrar}: unusable answer from the registrar: {detail}"
                 )
             }
-            BackendError::RateLimited { registrar } => write!(
+            BackendError::RateLimited { registrar, detail } => write!(
                 f,
-                "{registrar}: the registrar's rate limit was hit (HTTP 429); the router will retry later"
+                "{registrar}: the registrar's rate limit was hit ({detail}); the router will retry later"
             ),
             BackendError::DiscoveryLimit {
                 registrar,
@@ -209,8 +238,9 @@ impl fmt::Display for BackendError {
 
 /// One registrar account.
 pub trait Registrar {
-    /// Short label for log lines and errors, e.g. `schlund`.
-    fn label(&self) -> &'static str;
+    /// The account's label for log lines, errors and lock names: its section, e.g.
+    /// `schlund` or `gandi:work`.
+    fn label(&self) -> &str;
 
     /// Zones set in the config; names inside them are routed here without asking.
     fn configured_zones(&self) -> &[String];
@@ -241,12 +271,48 @@ pub trait Registrar {
 /// it sends, since a SchlundTech one-time code must be current at that moment.
 pub type Clock<'a> = &'a dyn Fn() -> SystemTime;
 
-/// The configured registrars, in config order.
+/// The configured registrar accounts, in config order.
 pub struct Registrars {
     /// Each account.
     pub list: Vec<Box<dyn Registrar>>,
-    /// The client they share, for the count of calls in the log.
-    pub http: http::Http,
+    /// The request's time budget all of them spend, and the count of calls for the log.
+    pub budget: Budget,
+}
+
+impl Registrars {
+    /// The account at `index` (as [`Registrars::locate`] returned it).
+    pub fn account(&self, index: usize) -> &dyn Registrar {
+        self.list[index].as_ref()
+    }
+
+    /// Finds the account and zone of a name: the longest configured zone first; else each
+    /// account without configured zones is asked, in config order.
+    pub fn locate(
+        &self,
+        name: &Hostname,
+        clock: Clock<'_>,
+        log: &Log,
+    ) -> Result<Option<(usize, String)>, BackendError> {
+        let configured = self
+            .list
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.configured_zones().iter().map(move |z| (i, z)))
+            .filter(|(_, z)| name.is_within(z))
+            .max_by_key(|(_, z)| z.len());
+        if let Some((index, zone)) = configured {
+            return Ok(Some((index, zone.clone())));
+        }
+        for (index, registrar) in self.list.iter().enumerate() {
+            if !registrar.configured_zones().is_empty() {
+                continue;
+            }
+            if let Some(zone) = registrar.discover_zone(name, clock, log)? {
+                return Ok(Some((index, zone)));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// Options every registrar shares, from `[default]`.
@@ -258,50 +324,98 @@ pub struct EditPolicy {
     pub collapse_round_robin: bool,
 }
 
-/// Builds the registrars the config names. `http` is the one agent all of them share, built
+/// The kind whose account a ws.ddns file keeps in `[default]` (and `[DEFAULT]`).
+pub const IN_DEFAULT: &Kind = &schlund::settings::KIND;
+
+/// Every kind of registrar, in the order their accounts are asked to discover zones.
+pub const KINDS: &[&Kind] = &[&schlund::settings::KIND, &gandi::settings::KIND];
+
+/// A kind of registrar: its section name, its keys, and how its settings are read.
+#[derive(Debug)]
+pub struct Kind {
+    /// The section name: `[NAME]` and `[NAME:ACCOUNT]`.
+    pub name: &'static str,
+    /// The registrar's name, for messages.
+    pub brand: &'static str,
+    /// What `check-config` shows beside the section.
+    pub title: &'static str,
+    /// Every key its sections take.
+    pub keys: &'static [&'static str],
+    /// The keys saying where the registrar is and who we are to it; a section must set
+    /// them itself, never inherit them from `[DEFAULT]` (which holds the ws.ddns account).
+    pub bound_keys: &'static [&'static str],
+    /// Validates a section into settings.
+    pub parse: fn(&Values<'_>) -> Result<Box<dyn Settings>, ConfigError>,
+}
+
+/// One account's validated settings.
+pub trait Settings: fmt::Debug {
+    /// The zones the section lists; empty → found by asking the registrar.
+    fn zones(&self) -> &[String];
+    /// Appends the `key = value` lines `check-config` prints, secrets as `***`.
+    fn describe(&self, out: &mut String);
+    /// Every secret, so no registrar's text can show it.
+    fn secrets(&self) -> Vec<&Secret>;
+    /// The account, for one request.
+    fn connect(&self, label: &str, shared: &Shared) -> Box<dyn Registrar>;
+    /// For tests and tools that know the kind.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// What every account of a request shares.
+pub struct Shared {
+    /// `[default]`'s edit policy.
+    pub policy: EditPolicy,
+    /// The one HTTP agent, spending the request's budget.
+    pub http: http::Http,
+    /// Every configured secret.
+    pub scrub: scrub::Scrub,
+}
+
+/// Builds the accounts the config names. `http` is the one agent all of them share, built
 /// with the proxy from the config only.
 pub fn from_config(config: &Config, http: http::Http) -> Registrars {
-    let policy = EditPolicy {
-        create_missing: config.general.create_missing_records,
-        collapse_round_robin: config.general.collapse_round_robin,
+    let shared = Shared {
+        policy: EditPolicy {
+            create_missing: config.general.create_missing_records,
+            collapse_round_robin: config.general.collapse_round_robin,
+        },
+        http,
+        scrub: secrets_of(config),
     };
-    let scrub = secrets_of(config);
-    let mut list: Vec<Box<dyn Registrar>> = Vec::new();
-    if let Some(settings) = &config.schlund {
-        list.push(Box::new(schlund::Schlund::new(
-            settings.clone(),
-            policy,
-            http.clone(),
-            scrub.clone(),
-        )));
+    let list = config
+        .accounts
+        .iter()
+        .map(|account| account.settings.connect(&account.label, &shared))
+        .collect();
+    Registrars {
+        list,
+        budget: shared.http.budget(),
     }
-    if let Some(settings) = &config.gandi {
-        list.push(Box::new(gandi::Gandi::new(
-            settings.clone(),
-            policy,
-            http.clone(),
-            scrub.clone(),
-        )));
-    }
-    Registrars { list, http }
 }
 
 /// Every configured secret, whichever registrar it belongs to: a registrar may be sent
 /// another's credentials by a wrong `url`, and then echo them.
 fn secrets_of(config: &Config) -> scrub::Scrub {
     let scrub = scrub::Scrub::default();
-    if let Some(settings) = &config.schlund {
-        scrub.add(settings.password.expose());
-        if let Some(seed) = &settings.totp_secret {
-            scrub.add(seed.expose());
-        }
-    }
-    if let Some(settings) = &config.gandi {
-        match &settings.credential {
-            GandiCredential::Token(secret) | GandiCredential::ApiKey(secret) => {
-                scrub.add(secret.expose())
-            }
+    for account in &config.accounts {
+        for secret in account.settings.secrets() {
+            scrub.add(secret.expose());
         }
     }
     scrub
+}
+
+/// `yes` or `no`, as the config writes them.
+pub fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// A `zones` list as `check-config` shows it.
+pub fn zones_shown(zones: &[String]) -> String {
+    if zones.is_empty() {
+        "(found by asking the registrar)".into()
+    } else {
+        zones.join(" ")
+    }
 }

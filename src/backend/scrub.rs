@@ -40,34 +40,61 @@ const JS_COMPONENT: &AsciiSet = &COMPONENT
 /// registrar is scrubbed from every registrar's text.
 #[derive(Clone, Default)]
 pub struct Scrub {
+    inner: Rc<RefCell<Needles>>,
+}
+
+/// The secrets, and their forms once a text is first cleaned: most requests (a repeat
+/// answered from state, a name refused) log no registrar text at all, and working out every
+/// form of every secret costs more than the rest of such a request.
+#[derive(Default)]
+struct Needles {
+    secrets: Vec<String>,
     /// Every form of every secret, longest first, so a form holding a shorter one goes whole.
-    needles: Rc<RefCell<Vec<String>>>,
+    forms: Option<Vec<String>>,
 }
 
 impl Scrub {
-    /// Adds a secret, in every form it may come back in. Empty text is no secret.
+    /// Adds a secret, to be scrubbed in every form it may come back in. Empty text is no
+    /// secret.
     pub fn add(&self, secret: &str) {
         if secret.is_empty() {
             return;
         }
-        let mut needles = self.needles.borrow_mut();
-        for form in forms(secret) {
-            if !form.is_empty() && !needles.contains(&form) {
-                needles.push(form);
-            }
+        let mut inner = self.inner.borrow_mut();
+        if !inner.secrets.iter().any(|s| s == secret) {
+            inner.secrets.push(secret.to_string());
+            inner.forms = None;
         }
-        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    }
+
+    /// Runs `f` on every form of every secret, longest first.
+    fn with_forms<R>(&self, f: impl FnOnce(&[String]) -> R) -> R {
+        let mut inner = self.inner.borrow_mut();
+        let Needles { secrets, forms } = &mut *inner;
+        let forms = forms.get_or_insert_with(|| {
+            let mut needles: Vec<String> = Vec::new();
+            for form in secrets.iter().flat_map(|s| forms_of(s)) {
+                if !form.is_empty() && !needles.contains(&form) {
+                    needles.push(form);
+                }
+            }
+            needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+            needles
+        });
+        f(forms)
     }
 
     /// The text with every occurrence of a secret replaced by `***`.
     pub fn clean(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for needle in self.needles.borrow().iter() {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), MASK);
+        self.with_forms(|needles| {
+            let mut out = text.to_string();
+            for needle in needles {
+                if out.contains(needle.as_str()) {
+                    out = out.replace(needle.as_str(), MASK);
+                }
             }
-        }
-        out
+            out
+        })
     }
 
     /// Registrar text for a log line: cleaned of secrets (the whole text, before anything
@@ -80,11 +107,7 @@ impl Scrub {
     /// piece of a secret among them. A huge text is cleaned only as far as it is shown.
     fn clean_head(&self, text: &str, keep: usize) -> String {
         let margin = self
-            .needles
-            .borrow()
-            .iter()
-            .map(|n| n.chars().count())
-            .max()
+            .with_forms(|needles| needles.iter().map(|n| n.chars().count()).max())
             .unwrap_or(0);
         // A secret cut off at the end of a head stays in the cleaned head, within its last
         // `margin` characters: those must lie past what is shown.
@@ -121,7 +144,7 @@ impl Scrub {
 /// The forms a registrar may echo a secret in: as sent or XML-escaped once or twice (our
 /// request is XML, and an answer quoting it escapes it again), each of those also
 /// JSON-escaped and percent-encoded.
-fn forms(secret: &str) -> Vec<String> {
+fn forms_of(secret: &str) -> Vec<String> {
     let once: Vec<fn(&str) -> String> = vec![escape_xml, escape_xml_numeric, escape_xml_partial];
     let mut xml = vec![
         secret.to_string(),
@@ -133,6 +156,10 @@ fn forms(secret: &str) -> Vec<String> {
         xml.push(escape_xml_partial(&escaped));
         xml.push(escaped);
     }
+    // A secret without characters XML escapes is the same in most of these forms; each
+    // distinct one is encoded further once.
+    xml.sort();
+    xml.dedup();
     let mut out = Vec::new();
     for form in xml {
         out.extend(json_forms(&form));
@@ -180,6 +207,9 @@ fn json_forms(text: &str) -> Vec<String> {
         .and_then(|q| q.strip_suffix('"'))
         .unwrap_or("")
         .to_string();
+    if plain.is_ascii() {
+        return vec![plain.replace('/', "\\/"), plain.clone(), plain];
+    }
     let ascii: String = plain
         .chars()
         .flat_map(|c| {

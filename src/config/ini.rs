@@ -73,30 +73,7 @@ pub fn parse(text: &str) -> Result<Vec<Section>, SyntaxError> {
             continue;
         }
         if let Some(rest) = stripped.strip_prefix('[') {
-            let name = rest.strip_suffix(']').ok_or_else(|| SyntaxError {
-                line: line_no,
-                problem: "section header is not closed; write it as [name]".into(),
-            })?;
-            if name.is_empty() {
-                return Err(SyntaxError {
-                    line: line_no,
-                    problem: "empty section name".into(),
-                });
-            }
-            if let Some(first) = sections.iter().find(|s| s.name == name) {
-                return Err(SyntaxError {
-                    line: line_no,
-                    problem: format!(
-                        "section [{name}] appears twice (first on line {}); merge them",
-                        first.line
-                    ),
-                });
-            }
-            sections.push(Section {
-                name: name.to_string(),
-                line: line_no,
-                entries: Vec::new(),
-            });
+            sections.push(header(rest, line_no, &sections)?);
             entry_indent = None;
             continue;
         }
@@ -137,6 +114,34 @@ pub fn parse(text: &str) -> Result<Vec<Section>, SyntaxError> {
         entry_indent = Some(indent);
     }
     Ok(sections)
+}
+
+/// A `[name]` header line (after its `[`), refused when malformed or repeated.
+fn header(rest: &str, line_no: usize, sections: &[Section]) -> Result<Section, SyntaxError> {
+    let name = rest.strip_suffix(']').ok_or_else(|| SyntaxError {
+        line: line_no,
+        problem: "section header is not closed; write it as [name]".into(),
+    })?;
+    if name.is_empty() {
+        return Err(SyntaxError {
+            line: line_no,
+            problem: "empty section name".into(),
+        });
+    }
+    if let Some(first) = sections.iter().find(|s| s.name == name) {
+        return Err(SyntaxError {
+            line: line_no,
+            problem: format!(
+                "section [{name}] appears twice (first on line {}); merge them",
+                first.line
+            ),
+        });
+    }
+    Ok(Section {
+        name: name.to_string(),
+        line: line_no,
+        entries: Vec::new(),
+    })
 }
 
 /// Applies configparser's basic interpolation to a value: `%%` becomes `%`. A lone `%` or a

@@ -4,25 +4,24 @@
 //! A ws.ddns file (`[default]` with username, password, context, url, totp_secret,
 //! allowed_hostnames) loads unchanged; ddns-cgi's own keys sit beside them.
 
+mod accounts;
 pub mod ini;
+pub mod values;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::acl::{Acl, Pattern, UserNameError, UserRule, check_user_name};
+use crate::backend::{IN_DEFAULT, KINDS, Kind, Settings};
 use crate::log::Level;
-use crate::secret::Secret;
+use values::Values;
 
 /// Where the config is read from when `DDNS_CONFIG` is not set.
 pub const DEFAULT_PATH: &str = "/etc/ddns-cgi/ddns-cgi.ini";
 /// Where state and locks live when `state_dir` is not set.
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/ddns-cgi";
-/// The SchlundTech gateway, as ws.ddns defaults it.
-pub const SCHLUND_DEFAULT_URL: &str = "https://gateway.schlundtech.de";
-/// Gandi's production LiveDNS API.
-pub const GANDI_DEFAULT_URL: &str = "https://api.gandi.net/v5/livedns";
 
 /// Settings that are not about one registrar.
 #[derive(Debug, Clone)]
@@ -56,55 +55,13 @@ pub struct General {
     pub abuse_limit: u32,
     /// The window of `abuse_limit`. Default 3600 s.
     pub abuse_window: u64,
-}
-
-/// A SchlundTech / AutoDNS XML-gateway account.
-#[derive(Debug, Clone)]
-pub struct SchlundSettings {
-    /// Gateway URL. Default [`SCHLUND_DEFAULT_URL`].
-    pub url: String,
-    /// `url` may be `http://` to a host other than this one. Default no.
-    pub allow_insecure_url: bool,
-    /// Gateway user.
-    pub username: String,
-    /// Gateway password.
-    pub password: Secret,
-    /// Gateway context. Default `10`.
-    pub context: String,
-    /// Base32 TOTP seed; when set every request carries a one-time code.
-    pub totp_secret: Option<Secret>,
-    /// Zones of this account; empty → found by asking the gateway.
-    pub zones: Vec<String>,
-    /// TTL for records ddns-cgi creates (`create_missing_records`). Default 300.
-    pub ttl: u32,
-}
-
-/// How Gandi is told who we are.
-#[derive(Debug, Clone)]
-pub enum GandiCredential {
-    /// `Authorization: Bearer` with a personal access token (current scheme).
-    Token(Secret),
-    /// `Authorization: Apikey` with a legacy API key.
-    ApiKey(Secret),
-}
-
-/// A Gandi LiveDNS account.
-#[derive(Debug, Clone)]
-pub struct GandiSettings {
-    /// API base URL. Default [`GANDI_DEFAULT_URL`].
-    pub url: String,
-    /// `url` may be `http://` to a host other than this one. Default no.
-    pub allow_insecure_url: bool,
-    /// Token or legacy key.
-    pub credential: GandiCredential,
-    /// Zones of this account; empty → found by asking Gandi.
-    pub zones: Vec<String>,
-    /// TTL to set; None keeps each record's current TTL.
-    pub ttl: Option<u32>,
+    /// NoIP `offline=YES` deletes the host's address records instead of answering
+    /// `!donator`. Default no.
+    pub delete_on_offline: bool,
 }
 
 /// The validated configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Config {
     /// The file it came from, for messages.
     pub path: PathBuf,
@@ -112,10 +69,33 @@ pub struct Config {
     pub general: General,
     /// Who may change which names.
     pub acl: Acl,
-    /// SchlundTech account, if configured.
-    pub schlund: Option<SchlundSettings>,
-    /// Gandi account, if configured.
-    pub gandi: Option<GandiSettings>,
+    /// The registrar accounts, by kind in [`KINDS`] order, then in file order.
+    pub accounts: Vec<Account>,
+}
+
+/// One registrar account: a `[KIND]` or `[KIND:NAME]` section (or the ws.ddns account in
+/// `[default]`).
+#[derive(Debug)]
+pub struct Account {
+    /// Its section's name, `gandi` or `gandi:work`; also its log label and lock prefix.
+    pub label: String,
+    /// Its kind.
+    pub kind: &'static Kind,
+    /// Its validated settings.
+    pub settings: Box<dyn Settings>,
+    /// How messages name it: `[gandi:work]`, or `the SchlundTech account` for the one a
+    /// ws.ddns file may keep in `[default]`.
+    pub shown: String,
+}
+
+impl Config {
+    /// The settings of the account `label`, for code that knows its kind.
+    pub fn settings_of<T: 'static>(&self, label: &str) -> Option<&T> {
+        self.accounts
+            .iter()
+            .find(|a| a.label == label)
+            .and_then(|a| a.settings.as_any().downcast_ref())
+    }
 }
 
 /// A problem in the config file, pointing at the place to fix.
@@ -165,187 +145,30 @@ const GENERAL_KEYS: &[&str] = &[
     "cache_seconds",
     "abuse_limit",
     "abuse_window",
-];
-const SCHLUND_KEYS: &[&str] = &[
-    "username",
-    "password",
-    "context",
-    "url",
-    "allow_insecure_url",
-    "totp_secret",
-    "zones",
-    "ttl",
-];
-const GANDI_KEYS: &[&str] = &[
-    "token",
-    "api_key",
-    "url",
-    "allow_insecure_url",
-    "zones",
-    "ttl",
-];
-/// Keys that say where a registrar is and who we are to it. In `[DEFAULT]` they are the
-/// SchlundTech account's, as in ws.ddns files (configparser hands them to `[default]`);
-/// a section of another registrar kind must never inherit them, or a Gandi token would go
-/// to the SchlundTech URL, or the gateway password to Gandi.
-const REGISTRAR_BOUND_KEYS: &[&str] = &[
-    "url",
-    "allow_insecure_url",
-    "username",
-    "password",
-    "context",
-    "totp_secret",
-    "token",
-    "api_key",
+    "delete_on_offline",
 ];
 const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global"];
 
-/// One section's entries with positions, after `%%` handling and `[DEFAULT]` inheritance.
-struct Values<'a> {
-    path: &'a Path,
-    section: String,
-    entries: BTreeMap<String, (String, usize)>,
-    /// The keys of `entries` that came from `[DEFAULT]`.
-    inherited: BTreeSet<String>,
+/// Every key any section may hold: the general ones, the user sections', and each
+/// registrar kind's.
+pub fn known_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = Vec::new();
+    let all = KINDS.iter().flat_map(|kind| kind.keys.iter());
+    for key in GENERAL_KEYS.iter().chain(USER_KEYS).chain(all) {
+        if !keys.contains(key) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
-impl Values<'_> {
-    fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {
-        ConfigError {
-            path: self.path.to_path_buf(),
-            line: self.entries.get(key).map(|(_, line)| *line),
-            section: Some(self.section.clone()),
-            key: Some(key.to_string()),
-            problem: problem.into(),
-        }
-    }
-
-    fn missing(&self, key: &str) -> ConfigError {
-        self.error(key, "is required but missing or empty")
-    }
-
-    fn get(&self, key: &str) -> Option<&str> {
-        self.entries.get(key).map(|(v, _)| v.as_str())
-    }
-
-    fn required(&self, key: &str) -> Result<&str, ConfigError> {
-        match self.get(key) {
-            Some(v) if !v.trim().is_empty() => Ok(v.trim()),
-            _ => Err(self.missing(key)),
-        }
-    }
-
-    fn optional(&self, key: &str) -> Option<&str> {
-        self.get(key).map(str::trim).filter(|v| !v.is_empty())
-    }
-
-    fn bool(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
-        match self.optional(key) {
-            None => Ok(default),
-            Some(v) => match v.to_ascii_lowercase().as_str() {
-                "yes" | "true" | "on" | "1" => Ok(true),
-                "no" | "false" | "off" | "0" => Ok(false),
-                _ => Err(self.error(
-                    key,
-                    format!("`{v}` is not yes/no (also true/false, on/off, 1/0)"),
-                )),
-            },
-        }
-    }
-
-    fn number(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>, ConfigError> {
-        let Some(v) = self.optional(key) else {
-            return Ok(None);
-        };
-        match v.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(self.error(
-                key,
-                format!("`{v}` is not a whole number from {min} to {max}"),
-            )),
-        }
-    }
-
-    fn secret(&self, key: &str) -> Result<Secret, ConfigError> {
-        match self.get(key) {
-            Some(v) if !v.is_empty() => Ok(Secret::new(v)),
-            _ => Err(self.missing(key)),
-        }
-    }
-
-    fn url(&self, key: &str, default: &str) -> Result<String, ConfigError> {
-        let value = self.optional(key).unwrap_or(default);
-        match url::Url::parse(value) {
-            Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => {
-                if !u.username().is_empty() || u.password().is_some() {
-                    return Err(self.error(
-                        key,
-                        "must not carry credentials; use the username/password or token keys",
-                    ));
-                }
-                Ok(value.to_string())
-            }
-            _ => Err(self.error(
-                key,
-                format!("`{}` is not an http(s) URL", without_userinfo(value)),
-            )),
-        }
-    }
-
-    /// A registrar's `url`: like [`Values::url`], but `http://` only to a loopback host
-    /// (the tests' fakes) or with `allow_insecure_url = yes`, since the password, one-time
-    /// codes and tokens travel in it.
-    fn registrar_url(&self, default: &str) -> Result<(String, bool), ConfigError> {
-        let value = self.url("url", default)?;
-        let insecure_ok = self.bool("allow_insecure_url", false)?;
-        let parsed = url::Url::parse(&value).map_err(|_| self.error("url", "is not a URL"))?;
-        if parsed.scheme() == "http" && !insecure_ok && !is_loopback(&parsed) {
-            return Err(self.error(
-                "url",
-                format!(
-                    "`http://{}` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [{}]",
-                    crate::log::printable(parsed.host_str().unwrap_or("")),
-                    self.section
-                ),
-            ));
-        }
-        Ok((value, insecure_ok))
-    }
-
-    fn zones(&self, key: &str) -> Result<Vec<String>, ConfigError> {
-        let mut zones = Vec::new();
-        for word in self.get(key).unwrap_or("").split_whitespace() {
-            let zone: crate::hostname::Hostname = word.parse().map_err(|e| {
-                self.error(
-                    key,
-                    format!("`{}` is not a zone name: {e}", crate::log::printable(word)),
-                )
-            })?;
-            zones.push(zone.as_str().to_string());
-        }
-        Ok(zones)
-    }
-}
-
-/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1.
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        None => false,
-    }
-}
-
-/// A URL as it may be quoted in an error: whatever stands before an `@` could be a
-/// password, so it is cut off.
-fn without_userinfo(value: &str) -> String {
-    match value.rfind('@') {
-        Some(at) => format!("...{}", crate::log::printable(&value[at..])),
-        None => crate::log::printable(value),
-    }
+/// The section names a file may use (`[user:NAME]` and `[KIND:NAME]` take any name).
+pub fn section_names() -> Vec<String> {
+    let mut names = vec!["DEFAULT".to_string(), "default".to_string()];
+    names.extend(KINDS.iter().map(|k| k.name.to_string()));
+    names.extend(KINDS.iter().map(|k| format!("{}:NAME", k.name)));
+    names.push("user:NAME".to_string());
+    names
 }
 
 impl Config {
@@ -392,17 +215,16 @@ impl Config {
             .unwrap_or_default();
 
         let mut default = None;
-        let mut schlund = None;
-        let mut gandi = None;
+        let mut found = Vec::new();
         let mut users = Vec::new();
         for section in sections.iter().filter(|s| s.name != "DEFAULT") {
-            let (allowed, inheritable) = section_keys(path, section)?;
+            let place = place_of(path, section)?;
+            let (allowed, inheritable) = place.keys();
             let values = values_of(path, section, &inherited, &allowed, &inheritable)?;
-            match section.name.as_str() {
-                "default" => default = Some(values),
-                "schlund" => schlund = Some(values),
-                "gandi" => gandi = Some(values),
-                _ => users.push(values),
+            match place {
+                Place::Default => default = Some(values),
+                Place::User => users.push(values),
+                Place::Account { kind, name } => found.push(accounts::Found { kind, name, values }),
             }
         }
         check_default_keys(path, &inherited)?;
@@ -429,62 +251,107 @@ impl Config {
             .filter(|s| s.name == "default")
             .flat_map(|s| s.entries.iter().map(|e| e.key.as_str()))
             .collect();
-        let (schlund, gandi) = registrars(path, &default, &written_in_default, schlund, gandi)?;
+        let accounts = accounts::build(path, &default, &written_in_default, found)?;
 
         let acl = access_list(&default, &users)?;
         Ok(Config {
             path: path.to_path_buf(),
             general,
             acl,
-            schlund,
-            gandi,
+            accounts,
         })
     }
 }
 
-/// The keys a section may hold, and those of them it takes from `[DEFAULT]`.
-fn section_keys(
-    path: &Path,
-    section: &ini::Section,
-) -> Result<(Vec<&'static str>, Vec<&'static str>), ConfigError> {
-    let section_error = |name: &str, problem: String| ConfigError {
-        path: path.to_path_buf(),
-        line: Some(section.line),
-        section: Some(name.to_string()),
-        key: None,
-        problem,
-    };
-    let allowed: Vec<&str> = match section.name.as_str() {
-        "default" => GENERAL_KEYS.iter().chain(SCHLUND_KEYS).copied().collect(),
-        "schlund" => SCHLUND_KEYS.to_vec(),
-        "gandi" => GANDI_KEYS.to_vec(),
-        name if name.starts_with("user:") => {
-            check_user_section(name)
-                .map_err(|problem| section_error(&crate::log::printable(name), problem))?;
+/// What a section is.
+enum Place {
+    /// `[default]`: general settings, and maybe the ws.ddns account.
+    Default,
+    /// `[user:NAME]`.
+    User,
+    /// `[KIND]` or `[KIND:NAME]`.
+    Account {
+        kind: &'static Kind,
+        name: Option<String>,
+    },
+}
+
+impl Place {
+    /// The keys the section may hold, and those of them it takes from `[DEFAULT]`.
+    fn keys(&self) -> (Vec<&'static str>, Vec<&'static str>) {
+        match self {
+            Place::Default => {
+                let keys: Vec<&str> = GENERAL_KEYS
+                    .iter()
+                    .chain(IN_DEFAULT.keys)
+                    .copied()
+                    .collect();
+                (keys.clone(), keys)
+            }
             // `[DEFAULT]` holds shared settings, not a user's own list: a user section
             // inheriting `allowed_hostnames` would get the global list back under
             // `use_global = no`. `use_global` itself is a shared setting.
-            return Ok((USER_KEYS.to_vec(), vec!["use_global"]));
+            Place::User => (USER_KEYS.to_vec(), vec!["use_global"]),
+            Place::Account { kind, .. } => (kind.keys.to_vec(), kind.keys.to_vec()),
         }
-        name => {
-            return Err(section_error(
-                name,
-                "unknown section; known are [default], [schlund], [gandi] and [user:NAME]".into(),
-            ));
-        }
+    }
+}
+
+/// Which place a section name stands for.
+fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
+    let section_error = |name: &str, problem: String| ConfigError {
+        path: path.to_path_buf(),
+        line: Some(section.line),
+        section: Some(crate::log::printable(name)),
+        key: None,
+        problem,
     };
-    Ok((allowed.clone(), allowed))
+    let name = section.name.as_str();
+    if name == "default" {
+        return Ok(Place::Default);
+    }
+    if name.starts_with("user:") {
+        check_user_section(name).map_err(|problem| section_error(name, problem))?;
+        return Ok(Place::User);
+    }
+    let (kind_name, account) = match name.split_once(':') {
+        Some((kind, account)) => (kind, Some(account)),
+        None => (name, None),
+    };
+    let Some(kind) = KINDS.iter().find(|k| k.name == kind_name) else {
+        let kinds: Vec<String> = KINDS.iter().map(|k| format!("[{}]", k.name)).collect();
+        return Err(section_error(
+            name,
+            format!(
+                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind) and [user:NAME]",
+                kinds.join(", ")
+            ),
+        ));
+    };
+    if let Some(account) = account
+        && (account.is_empty()
+            || !account
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        return Err(section_error(
+            name,
+            format!(
+                "an account name is letters, digits and _ only, as in [{}:work]",
+                kind.name
+            ),
+        ));
+    }
+    Ok(Place::Account {
+        kind,
+        name: account.map(str::to_string),
+    })
 }
 
 /// Every key of `[DEFAULT]` must be known to some section.
 fn check_default_keys(path: &Path, inherited: &[ini::Entry]) -> Result<(), ConfigError> {
     for entry in inherited {
-        let known = GENERAL_KEYS
-            .iter()
-            .chain(SCHLUND_KEYS)
-            .chain(GANDI_KEYS)
-            .chain(USER_KEYS)
-            .any(|k| *k == entry.key);
+        let known = known_keys().contains(&entry.key.as_str());
         if !known {
             return Err(ConfigError {
                 path: path.to_path_buf(),
@@ -496,52 +363,6 @@ fn check_default_keys(path: &Path, inherited: &[ini::Entry]) -> Result<(), Confi
         }
     }
     Ok(())
-}
-
-/// The registrar accounts: SchlundTech from `[schlund]` or `[default]` (not both), Gandi
-/// from `[gandi]`; at least one.
-fn registrars(
-    path: &Path,
-    default: &Values<'_>,
-    written_in_default: &[&str],
-    schlund: Option<Values<'_>>,
-    gandi: Option<Values<'_>>,
-) -> Result<(Option<SchlundSettings>, Option<GandiSettings>), ConfigError> {
-    // [default] holds a SchlundTech account when it has credentials, or names one of the
-    // account's keys itself. Keys it shares with the registrar sections (url, zones,
-    // ttl) inherited from [DEFAULT] do not make one: they are meant for [schlund] or
-    // [gandi].
-    let default_has_account = SCHLUND_KEYS
-        .iter()
-        .filter(|k| !GANDI_KEYS.contains(k))
-        .any(|k| default.get(k).is_some())
-        || SCHLUND_KEYS.iter().any(|k| written_in_default.contains(k));
-    let schlund_values = match (schlund, default_has_account) {
-        (Some(s), true) => {
-            return Err(s.error(
-                "username",
-                "the SchlundTech account is set both here and in [default]; keep one",
-            ));
-        }
-        (Some(s), false) => Some(s),
-        (None, true) => Some(default_as_schlund(default)),
-        (None, false) => None,
-    };
-    let schlund = schlund_values.map(|v| schlund_settings(&v)).transpose()?;
-    if let Some(v) = &gandi {
-        check_not_inheriting_registrar_keys(v)?;
-    }
-    let gandi = gandi.map(|v| gandi_settings(&v)).transpose()?;
-    if schlund.is_none() && gandi.is_none() {
-        return Err(ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            section: None,
-            key: None,
-            problem: "no registrar configured; add a SchlundTech account to [default] (username, password) or a [gandi] section with a token".into(),
-        });
-    }
-    Ok((schlund, gandi))
 }
 
 /// `[default]`'s settings that are not about a registrar.
@@ -581,6 +402,7 @@ fn general_settings(default: &Values<'_>) -> Result<General, ConfigError> {
         abuse_window: default
             .number("abuse_window", 60, 86_400 * 7)?
             .unwrap_or(3600),
+        delete_on_offline: default.bool("delete_on_offline", false)?,
     };
     if general.realm.contains('"') || general.realm.contains('\\') {
         return Err(default.error("realm", "must not contain `\"` or `\\`"));
@@ -649,7 +471,7 @@ fn check_user_section(section: &str) -> Result<(), String> {
 
 /// A section's own entries (each must be in `allowed`) plus those of `[DEFAULT]` it does
 /// not set itself and may take (`inheritable`).
-fn values_of<'a>(
+pub(crate) fn values_of<'a>(
     path: &'a Path,
     section: &ini::Section,
     inherited: &[ini::Entry],
@@ -687,121 +509,6 @@ fn values_of<'a>(
         entries,
         inherited: defaults.iter().map(|e| e.key.clone()).collect(),
     })
-}
-
-fn default_as_schlund<'a>(default: &Values<'a>) -> Values<'a> {
-    let schlund_key = |k: &String| SCHLUND_KEYS.contains(&k.as_str());
-    Values {
-        path: default.path,
-        section: default.section.clone(),
-        entries: default
-            .entries
-            .iter()
-            .filter(|(k, _)| schlund_key(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        inherited: default
-            .inherited
-            .iter()
-            .filter(|k| schlund_key(k))
-            .cloned()
-            .collect(),
-    }
-}
-
-/// Refuses a section of another registrar kind than SchlundTech that would inherit a URL
-/// or credential from `[DEFAULT]` (see [`REGISTRAR_BOUND_KEYS`]).
-fn check_not_inheriting_registrar_keys(v: &Values<'_>) -> Result<(), ConfigError> {
-    match REGISTRAR_BOUND_KEYS
-        .iter()
-        .find(|k| v.inherited.contains(**k))
-    {
-        None => Ok(()),
-        Some(key) => Err(ConfigError {
-            path: v.path.to_path_buf(),
-            line: v.entries.get(*key).map(|(_, line)| *line),
-            section: Some("DEFAULT".into()),
-            key: Some(key.to_string()),
-            problem: format!(
-                "[{section}] would inherit it, but a registrar URL or credential in [DEFAULT] belongs to the SchlundTech account (as in ws.ddns files) and must not reach another registrar; set {key} in [{section}] itself, and move it from [DEFAULT] to [default] or [schlund] if it is SchlundTech's",
-                section = v.section
-            ),
-        }),
-    }
-}
-
-fn schlund_settings(v: &Values<'_>) -> Result<SchlundSettings, ConfigError> {
-    let context = v.optional("context").unwrap_or("10").to_string();
-    if context.parse::<u32>().is_err() {
-        return Err(v.error(
-            "context",
-            format!("`{context}` is not a number (SchlundTech customers use 10)"),
-        ));
-    }
-    let totp_secret = match v.get("totp_secret") {
-        None => None,
-        Some(raw) if raw.trim().is_empty() => None,
-        Some(raw) => {
-            let normalized = normalize_base32(raw);
-            if totp_rs::Secret::try_from_base32(&normalized).is_err() || normalized.len() < 16 {
-                return Err(v.error(
-                    "totp_secret",
-                    "is not a base32 TOTP secret (letters A-Z and digits 2-7, at least 16 of them, as shown when two-factor login was set up)",
-                ));
-            }
-            Some(Secret::new(normalized))
-        }
-    };
-    let (url, allow_insecure_url) = v.registrar_url(SCHLUND_DEFAULT_URL)?;
-    Ok(SchlundSettings {
-        url,
-        allow_insecure_url,
-        username: v.required("username")?.to_string(),
-        password: v.secret("password")?,
-        context,
-        totp_secret,
-        zones: v.zones("zones")?,
-        ttl: v.number("ttl", 60, 2_592_000)?.unwrap_or(300) as u32,
-    })
-}
-
-fn gandi_settings(v: &Values<'_>) -> Result<GandiSettings, ConfigError> {
-    let credential = match (v.optional("token"), v.optional("api_key")) {
-        (Some(_), Some(_)) => {
-            return Err(v.error(
-                "api_key",
-                "set either token (personal access token) or api_key (legacy key), not both",
-            ));
-        }
-        (Some(_), None) => GandiCredential::Token(v.secret("token")?),
-        (None, Some(_)) => GandiCredential::ApiKey(v.secret("api_key")?),
-        (None, None) => {
-            return Err(v.error("token", "is required: create a personal access token in Gandi's admin (permission \"Manage domain name technical configurations\")"));
-        }
-    };
-    let ttl = match v.optional("ttl") {
-        None => None,
-        Some(text) => match text.parse::<u32>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => return Err(v.error("ttl", format!("`{text}` is not a TTL in seconds"))),
-        },
-    };
-    let (url, allow_insecure_url) = v.registrar_url(GANDI_DEFAULT_URL)?;
-    Ok(GandiSettings {
-        url: url.trim_end_matches('/').to_string(),
-        allow_insecure_url,
-        credential,
-        zones: v.zones("zones")?,
-        ttl,
-    })
-}
-
-/// Base32 as authenticator apps show it: spaces, lower case and padding are all accepted.
-fn normalize_base32(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| !c.is_whitespace() && *c != '=' && *c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
 }
 
 fn patterns(v: &Values<'_>, key: &str) -> Result<Vec<Pattern>, ConfigError> {

@@ -1,4 +1,14 @@
 use super::*;
+use crate::backend::gandi::settings::{GandiCredential, GandiSettings};
+use crate::backend::schlund::settings::SchlundSettings;
+
+fn schlund(c: &Config) -> Option<&SchlundSettings> {
+    c.settings_of("schlund")
+}
+
+fn gandi(c: &Config) -> Option<&GandiSettings> {
+    c.settings_of("gandi")
+}
 
 fn load(text: &str) -> Result<Config, ConfigError> {
     Config::parse_str(text, Path::new("/etc/ddns-cgi/test.ini"))
@@ -16,14 +26,14 @@ allowed_hostnames = home.example.com office.example.com
 #[test]
 fn a_ws_ddns_file_loads_unchanged() {
     let c = load(WS_DDNS).unwrap();
-    let s = c.schlund.unwrap();
+    let s = schlund(&c).unwrap();
     assert_eq!(s.username, "1234567");
     assert_eq!(s.password.expose(), "s3cret&pass%x");
     assert_eq!(s.context, "10");
     assert_eq!(s.url, "https://gateway.schlundtech.de");
-    assert_eq!(s.totp_secret.unwrap().expose(), "JBSWY3DPEHPK3PXP");
+    assert_eq!(s.totp_secret.as_ref().unwrap().expose(), "JBSWY3DPEHPK3PXP");
     assert!(s.zones.is_empty());
-    assert!(c.gandi.is_none());
+    assert!(gandi(&c).is_none());
     match c.acl {
         Acl::Lists { global, users } => {
             assert_eq!(global.len(), 2);
@@ -36,8 +46,8 @@ fn a_ws_ddns_file_loads_unchanged() {
 #[test]
 fn defaults_match_ws_ddns() {
     let c = load("[default]\nusername = u\npassword = p\n").unwrap();
-    let s = c.schlund.unwrap();
-    assert_eq!(s.url, SCHLUND_DEFAULT_URL);
+    let s = schlund(&c).unwrap();
+    assert_eq!(s.url, crate::backend::schlund::settings::DEFAULT_URL);
     assert_eq!(s.context, "10");
     assert_eq!(c.acl, Acl::Open);
     assert_eq!(c.general.max_hostnames, 20);
@@ -105,9 +115,9 @@ use_global = no
 ",
     )
     .unwrap();
-    assert!(c.schlund.is_none());
-    let g = c.gandi.unwrap();
-    assert_eq!(g.url, GANDI_DEFAULT_URL);
+    assert!(schlund(&c).is_none());
+    let g = gandi(&c).unwrap();
+    assert_eq!(g.url, crate::backend::gandi::settings::DEFAULT_URL);
     assert_eq!(g.zones, ["example.com"]);
     assert_eq!(g.ttl, Some(600));
     assert!(matches!(g.credential, GandiCredential::Token(ref t) if t.expose() == "pat_abc"));
@@ -194,8 +204,8 @@ allowed_hostnames = bob.example.com
 #[test]
 fn registrar_keys_in_default_alone_are_for_the_registrar_sections() {
     let c = load("[DEFAULT]\nttl = 600\n\n[gandi]\ntoken = t\n").unwrap();
-    assert!(c.schlund.is_none());
-    assert_eq!(c.gandi.unwrap().ttl, Some(600));
+    assert!(schlund(&c).is_none());
+    assert_eq!(gandi(&c).unwrap().ttl, Some(600));
 
     let c = load(
         "[DEFAULT]
@@ -210,14 +220,14 @@ token = t
 ",
     )
     .unwrap();
-    assert_eq!(c.schlund.unwrap().zones, ["example.com"]);
-    assert_eq!(c.gandi.unwrap().zones, ["example.com"]);
+    assert_eq!(schlund(&c).unwrap().zones, ["example.com"]);
+    assert_eq!(gandi(&c).unwrap().zones, ["example.com"]);
 
     // The same with a [default] section of general settings only.
     let c = load("[DEFAULT]\nttl = 600\n\n[default]\nallowed_hostnames = h.example.com\n\n[gandi]\ntoken = t\n")
         .unwrap();
-    assert!(c.schlund.is_none());
-    assert_eq!(c.gandi.unwrap().ttl, Some(600));
+    assert!(schlund(&c).is_none());
+    assert_eq!(gandi(&c).unwrap().ttl, Some(600));
     let c = load(
         "[DEFAULT]
 zones = example.com
@@ -234,13 +244,13 @@ token = t
 ",
     )
     .unwrap();
-    assert_eq!(c.schlund.unwrap().zones, ["example.com"]);
+    assert_eq!(schlund(&c).unwrap().zones, ["example.com"]);
 
     // A ws.ddns account in [default] still takes [DEFAULT]'s shared keys.
     let c =
         load("[DEFAULT]\nurl = https://gw.example.net\n\n[default]\nusername = 1\npassword = p\n")
             .unwrap();
-    assert_eq!(c.schlund.unwrap().url, "https://gw.example.net");
+    assert_eq!(schlund(&c).unwrap().url, "https://gw.example.net");
 }
 
 #[test]
@@ -320,7 +330,10 @@ fn cleartext_registrar_urls_are_refused_unless_loopback_or_allowed() {
         "http://LOCALHOST",
     ] {
         let c = schlund(loopback, "").unwrap();
-        assert!(!c.schlund.unwrap().allow_insecure_url, "{loopback}");
+        assert!(
+            !super::tests::schlund(&c).unwrap().allow_insecure_url,
+            "{loopback}"
+        );
     }
     for not_loopback in [
         "http://10.0.0.5",
@@ -333,7 +346,7 @@ fn cleartext_registrar_urls_are_refused_unless_loopback_or_allowed() {
         assert_eq!(e.key.as_deref(), Some("url"), "{not_loopback}");
     }
     let c = schlund("http://10.0.0.5:8080", "allow_insecure_url = yes\n").unwrap();
-    let s = c.schlund.unwrap();
+    let s = super::tests::schlund(&c).unwrap();
     assert_eq!(s.url, "http://10.0.0.5:8080");
     assert!(s.allow_insecure_url);
 
@@ -344,7 +357,7 @@ fn cleartext_registrar_urls_are_refused_unless_loopback_or_allowed() {
         "config /etc/ddns-cgi/test.ini line 7, [gandi] url: `http://api.example.net` would carry the registrar's password, one-time codes or token in clear text; use https://, or, if the way to it is protected otherwise (a VPN, a TLS-terminating proxy on this host), set allow_insecure_url = yes in [gandi]"
     );
     let c = load("[default]\n[gandi]\ntoken = t\nurl = http://api.example.net/v5/livedns/\nallow_insecure_url = yes\n").unwrap();
-    assert_eq!(c.gandi.unwrap().url, "http://api.example.net/v5/livedns");
+    assert_eq!(gandi(&c).unwrap().url, "http://api.example.net/v5/livedns");
     let e = load("[default]\n[schlund]\nusername = u\npassword = p\nurl = http://gw.example.net\n")
         .unwrap_err();
     assert_eq!(
@@ -380,19 +393,22 @@ allowed_hostnames = home.example.com
 #[test]
 fn a_schlundtech_account_in_upper_default_keeps_working() {
     let c = load(WS_DDNS_IN_DEFAULT).unwrap();
-    let s = c.schlund.unwrap();
+    let s = schlund(&c).unwrap();
     assert_eq!(s.username, "1234567");
     assert_eq!(s.url, "https://gateway.schlundtech.de");
     assert!(s.totp_secret.is_some());
-    assert!(c.gandi.is_none());
+    assert!(gandi(&c).is_none());
 
     // A Gandi section beside it that sets its own URL inherits no URL or credential.
     let c = load(&format!(
         "{WS_DDNS_IN_DEFAULT}[gandi]\ntoken = pat_x\nurl = https://api.gandi.net/v5/livedns\n"
     ))
     .unwrap();
-    assert_eq!(c.schlund.unwrap().url, "https://gateway.schlundtech.de");
-    assert_eq!(c.gandi.unwrap().url, GANDI_DEFAULT_URL);
+    assert_eq!(schlund(&c).unwrap().url, "https://gateway.schlundtech.de");
+    assert_eq!(
+        gandi(&c).unwrap().url,
+        crate::backend::gandi::settings::DEFAULT_URL
+    );
 }
 
 #[test]
@@ -439,5 +455,92 @@ fn registrar_urls_and_credentials_in_upper_default_never_reach_gandi() {
     assert_eq!(e.key.as_deref(), Some("token"));
     // Shared keys that are neither URL nor credential are still inherited (ttl, zones).
     let c = load("[DEFAULT]\nttl = 600\nzones = example.com\n[gandi]\ntoken = t\n").unwrap();
-    assert_eq!(c.gandi.unwrap().ttl, Some(600));
+    assert_eq!(gandi(&c).unwrap().ttl, Some(600));
+}
+
+#[test]
+fn several_accounts_of_one_kind_each_list_their_own_zones() {
+    let c = load(
+        "[default]\n[gandi]\ntoken = a\nzones = example.com\n[gandi:work]\ntoken = b\nzones = example.org example.net\n",
+    )
+    .unwrap();
+    let labels: Vec<&str> = c.accounts.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, ["gandi", "gandi:work"]);
+    let work: &GandiSettings = c.settings_of("gandi:work").unwrap();
+    assert_eq!(work.zones, ["example.org", "example.net"]);
+    assert!(matches!(work.credential, GandiCredential::Token(ref t) if t.expose() == "b"));
+
+    let e = load("[default]\n[gandi]\ntoken = a\nzones = example.com\n[gandi:work]\ntoken = b\n")
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini, [gandi:work] zones: 2 accounts of kind gandi are configured, so each must list its zones (names are routed by them)"
+    );
+    let e = load(
+        "[default]\n[gandi]\ntoken = a\nzones = example.com\n[gandi:work]\ntoken = b\nzones = example.org example.com\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.section.as_deref(), e.key.as_deref(), e.line),
+        (Some("gandi:work"), Some("zones"), Some(7))
+    );
+    assert!(
+        e.problem
+            .starts_with("zone example.com is also claimed by [gandi]"),
+        "{e}"
+    );
+
+    // A second SchlundTech account beside the ws.ddns one in [default].
+    let c = load(&format!(
+        "{WS_DDNS}zones = example.co.uk\n[schlund:other]\nusername = 7\npassword = q\nzones = example.de\n"
+    ))
+    .unwrap();
+    let labels: Vec<&str> = c.accounts.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, ["schlund", "schlund:other"]);
+    assert_eq!(c.accounts[0].shown, "the SchlundTech account");
+    assert_eq!(c.accounts[1].shown, "[schlund:other]");
+}
+
+#[test]
+fn account_names_are_plain_and_credentials_are_never_inherited() {
+    for header in ["[gandi:]", "[gandi:a b]", "[gandi:x-y]", "[gandi:ü]"] {
+        let e = load(&format!(
+            "[default]\n{header}\ntoken = a\nzones = example.com\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.problem.starts_with("an account name is letters"),
+            "{header}: {e}"
+        );
+    }
+    // Only the ws.ddns account takes [DEFAULT]'s credentials, not a named one of its kind.
+    let e = load("[DEFAULT]\npassword = p\n[default]\nusername = u\n[schlund:other]\nusername = 7\nzones = example.de\n")
+        .unwrap_err();
+    assert_eq!(
+        (e.section.as_deref(), e.key.as_deref()),
+        (Some("DEFAULT"), Some("password"))
+    );
+    assert!(
+        e.problem.starts_with("[schlund:other] would inherit it"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_key_lists_cover_every_section() {
+    let keys = known_keys();
+    for key in [
+        "allowed_hostnames",
+        "use_global",
+        "password",
+        "token",
+        "delete_on_offline",
+    ] {
+        assert!(keys.contains(&key), "{key}");
+    }
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), keys.len(), "no key listed twice");
+    assert!(section_names().contains(&"gandi:NAME".to_string()));
 }

@@ -1,40 +1,174 @@
-//! Request dialects: which handler a path belongs to, and the parameters it carries.
+//! Request dialects. A dialect says which paths it serves, turns a CGI request into
+//! credentials and a neutral [`UpdateRequest`], and renders the neutral outcomes into its
+//! own status, headers, content type and body; everything between is shared.
 //!
-//! Each dialect parses a [`crate::cgi::CgiRequest`] into an [`crate::update::UpdateRequest`]
-//! and renders the per-host answers back; everything between is shared.
+//! To add a dialect: write `src/protocol/NAME.rs` implementing [`Dialect`], and add it to
+//! [`DIALECTS`].
 
 pub mod noip;
 pub mod params;
 
-/// Where a request goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    /// NoIP / DynDNS2: `/nic/update`, `/v3/update`, `/update`, or the script itself.
-    NoIp,
-    /// Anything else: 404.
-    NotFound,
+use crate::auth::{AuthFailure, Claim, Principal};
+use crate::cgi::{CgiRequest, CgiResponse};
+use crate::config::General;
+use crate::core::{Outcome, UpdateRequest, Words};
+
+/// Every dialect, in the order their routes are tried. The first serves the bare script.
+pub const DIALECTS: &[&dyn Dialect] = &[&noip::NoIp];
+
+/// A request the dialect understood: the neutral request, and what the dialect keeps for
+/// its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// What to do.
+    pub update: UpdateRequest,
+    /// What the answer repeats back (NoIP: the addresses exactly as sent).
+    pub echo: String,
 }
 
-/// Routes on `PATH_INFO` (noip-protocol.md §1.1). A CGI mounted with
-/// `ScriptAlias /nic/update` sees an empty path, so empty means NoIP.
-pub fn route(path_info: &str) -> Route {
-    match path_info {
-        "" | "/" | "/nic/update" | "/v3/update" | "/update" => Route::NoIp,
-        _ => Route::NotFound,
+/// Why a whole request is refused before any host is looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A method the dialect does not take.
+    MethodNotAllowed,
+    /// No principal.
+    Unauthenticated(AuthFailure),
+    /// No host name in the request.
+    NoHostname,
+    /// More host names than `max_hostnames`.
+    TooManyHosts {
+        /// How many were sent.
+        count: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// Something the dialect can ask for but ddns-cgi is not set up to do (NoIP's
+    /// `offline=YES` without `delete_on_offline`).
+    NotOffered,
+    /// The server cannot work (config missing or invalid).
+    ServerError,
+}
+
+/// One request dialect.
+pub trait Dialect: Sync {
+    /// The paths it serves, relative to the web root (`/nic/update`).
+    fn routes(&self) -> &'static [&'static str];
+
+    /// The credentials the request carries, or a refusal (such as a method it does not
+    /// take) that needs no principal.
+    fn credentials(&self, request: &CgiRequest) -> Result<Vec<Claim>, Refusal>;
+
+    /// The request for `principal`, arriving on `route` (one of [`Dialect::routes`]).
+    fn parse(
+        &self,
+        request: &CgiRequest,
+        route: &str,
+        principal: &Principal,
+        general: &General,
+    ) -> Result<Parsed, Refusal>;
+
+    /// Its word for each outcome, for the admin's log lines.
+    fn words(&self) -> Words;
+
+    /// Its answer for the outcomes, one per requested host in request order.
+    fn render(&self, parsed: &Parsed, outcomes: &[Outcome]) -> CgiResponse;
+
+    /// Its answer for a refused request; `realm` is the Basic-auth realm.
+    fn refuse(&self, refusal: &Refusal, realm: &str) -> CgiResponse;
+
+    /// Its word for a refusal, for the admin's log lines.
+    fn refusal_word(&self, refusal: &Refusal) -> &'static str;
+}
+
+/// Picks the dialect and route of a request by its path relative to the web root: the
+/// script's own path (`SCRIPT_NAME`) followed by `PATH_INFO`. Either mounting works: one
+/// mount per path (`SCRIPT_NAME=/nic/update`, empty `PATH_INFO`), or the binary mounted once
+/// under a prefix (`SCRIPT_NAME=/ddns`, `PATH_INFO=/nic/update`). A path that ends in a
+/// route, on a segment boundary, is that route; the bare script (no `PATH_INFO`) is the first
+/// dialect's first route. Empty, `.` and `..` segments match nothing.
+pub fn route(script_name: &str, path_info: &str) -> Option<(&'static dyn Dialect, &'static str)> {
+    let info = if path_info == "/" { "" } else { path_info };
+    // RFC 3875 §4.1.5: PATH_INFO is empty or starts with `/`; nothing else is a path.
+    if !info.is_empty() && !info.starts_with('/') {
+        return None;
     }
+    let path = format!("{script_name}{info}");
+    if path
+        .split('/')
+        .skip(1)
+        .any(|segment| matches!(segment, "" | "." | ".."))
+    {
+        return None;
+    }
+    let mut best: Option<(&'static dyn Dialect, &'static str)> = None;
+    for dialect in DIALECTS {
+        for route in dialect.routes() {
+            if path.ends_with(route) && best.is_none_or(|(_, b)| route.len() > b.len()) {
+                best = Some((*dialect, route));
+            }
+        }
+    }
+    match best {
+        Some(found) => Some(found),
+        None if info.is_empty() => DIALECTS.first().map(|d| (*d, d.routes()[0])),
+        None => None,
+    }
+}
+
+/// The answer for a path no dialect serves.
+pub fn not_found() -> CgiResponse {
+    CgiResponse::text(404, "not found\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn routed(script_name: &str, path_info: &str) -> Option<&'static str> {
+        route(script_name, path_info).map(|(_, r)| r)
+    }
+
     #[test]
     fn routes_known_paths_only() {
         for path in ["", "/", "/nic/update", "/v3/update", "/update"] {
-            assert_eq!(route(path), Route::NoIp, "{path}");
+            assert!(routed("/nic/update", path).is_some(), "{path}");
+            assert!(routed("", path).is_some(), "{path}");
         }
         for path in ["/nic/update/", "/admin", "/nic/../update", "/NIC/UPDATE"] {
-            assert_eq!(route(path), Route::NotFound, "{path}");
+            assert_eq!(routed("", path), None, "{path}");
+            assert_eq!(routed("/nic/update", path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn both_mounting_styles_reach_every_route() {
+        let cases = [
+            ("/nic/update", "", Some("/nic/update")),
+            ("/nic/delete", "", Some("/nic/delete")),
+            ("/v3/update", "/", Some("/v3/update")),
+            ("/update", "", Some("/update")),
+            ("/ddns", "/nic/update", Some("/nic/update")),
+            ("/ddns", "/nic/delete", Some("/nic/delete")),
+            ("/cgi-bin/ddns-cgi.cgi", "/nic/delete", Some("/nic/delete")),
+            ("/ddns/ddns-cgi.cgi", "/v3/update", Some("/v3/update")),
+            // The bare script is a NoIP update, as it always was.
+            ("/ddns/ddns-cgi.cgi", "", Some("/nic/update")),
+            ("/cgi-bin/ddns-cgi", "/", Some("/nic/update")),
+            // Nothing sneaks through around a route.
+            ("/nic/update", "/../admin", None),
+            ("/ddns", "/nic/update/../admin", None),
+            ("/ddns", "/admin/nic/update/x", None),
+            ("/ddns", "/x/../nic/update", None),
+            ("/ddns", "//nic/update", None),
+            ("/ddns", "/nic/./update", None),
+            ("/ddns", "/nic/updates", None),
+            ("/ddns", "/xnic/delete", None),
+            ("/nic/delete", "/x", None),
+            ("/nic/update", " /nic/update", None),
+            ("/ddns", "nic/update", None),
+        ];
+        for (script, info, expected) in cases {
+            assert_eq!(routed(script, info), expected, "{script} + {info}");
         }
     }
 }

@@ -1,148 +1,184 @@
 //! The NoIP / DynDNS2 dialect (noip-protocol.md §1–§2): `hostname`, `myip`, `myipv6`, and
-//! one answer line per requested host name.
+//! one answer line per requested host name; plus nsupdate.info's `/nic/delete`. Every word
+//! of the protocol is here.
 
-use std::net::IpAddr;
+pub mod addresses;
 
 use super::params::Params;
-use crate::address::{AddressError, Target, Targets, check_usable, parse_ip};
+use super::{Dialect, Parsed, Refusal};
+use crate::auth::{Claim, Principal};
 use crate::cgi::{CgiRequest, CgiResponse};
 use crate::config::General;
+use crate::core::{HostRequest, Outcome, UpdateRequest, Words};
 use crate::hostname::Hostname;
-use crate::outcome::{Answer, Failure};
-use crate::update::{HostRequest, UpdateRequest};
 
-/// Reads an update from an authenticated request.
-pub fn parse(req: &CgiRequest, user: &str, general: &General) -> Result<UpdateRequest, Failure> {
-    let params = Params::read(&req.query, req.content_type.as_deref(), &req.body);
-    if params
-        .get("offline")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"))
-    {
-        return Err(Failure::NotDonator);
+/// The route that deletes instead of setting.
+const DELETE: &str = "/nic/delete";
+
+/// The NoIP dialect.
+pub struct NoIp;
+
+impl Dialect for NoIp {
+    fn routes(&self) -> &'static [&'static str] {
+        // The first is what the bare script serves.
+        &["/nic/update", "/v3/update", "/update", DELETE]
     }
+
+    fn credentials(&self, request: &CgiRequest) -> Result<Vec<Claim>, Refusal> {
+        if !matches!(request.method.as_str(), "GET" | "HEAD" | "POST" | "PUT") {
+            return Err(Refusal::MethodNotAllowed);
+        }
+        Ok(request
+            .remote_user
+            .iter()
+            .map(|user| Claim::RemoteUser(user.clone()))
+            .collect())
+    }
+
+    fn parse(
+        &self,
+        request: &CgiRequest,
+        route: &str,
+        principal: &Principal,
+        general: &General,
+    ) -> Result<Parsed, Refusal> {
+        parse(request, route, principal.name(), general)
+    }
+
+    fn words(&self) -> Words {
+        word
+    }
+
+    fn render(&self, parsed: &Parsed, outcomes: &[Outcome]) -> CgiResponse {
+        render(&parsed.echo, outcomes)
+    }
+
+    fn refuse(&self, refusal: &Refusal, realm: &str) -> CgiResponse {
+        let line = format!("{}\n", self.refusal_word(refusal));
+        match refusal {
+            Refusal::Unauthenticated(_) => CgiResponse::text(401, "badauth\n")
+                .with_header("WWW-Authenticate", &format!("Basic realm=\"{realm}\"")),
+            Refusal::MethodNotAllowed => CgiResponse::text(405, "method not allowed\n")
+                .with_header("Allow", "GET, HEAD, POST, PUT"),
+            _ => CgiResponse::text(200, line),
+        }
+    }
+
+    fn refusal_word(&self, refusal: &Refusal) -> &'static str {
+        match refusal {
+            Refusal::Unauthenticated(_) => "401",
+            Refusal::MethodNotAllowed => "405",
+            Refusal::NoHostname => "notfqdn",
+            Refusal::TooManyHosts { .. } => "numhost",
+            Refusal::NotOffered => "!donator",
+            Refusal::ServerError => "911",
+        }
+    }
+}
+
+/// The word for each outcome. Error words carry no text: inadyn treats any body with
+/// `good`, `nochg` or `OK` in it as success.
+pub fn word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Changed => "good",
+        Outcome::Unchanged => "nochg",
+        Outcome::NotFqdn => "notfqdn",
+        Outcome::NotAllowed | Outcome::NoZone | Outcome::NoRecord => "nohost",
+        Outcome::BadAddress => "badip",
+        Outcome::RoundRobin | Outcome::Alias | Outcome::NotPlain | Outcome::Rejected => "dnserr",
+        Outcome::Abuse => "abuse",
+        Outcome::ServerSide => "911",
+    }
+}
+
+/// Reads a request of the authenticated `user` arriving on `route`.
+pub fn parse(
+    req: &CgiRequest,
+    route: &str,
+    user: &str,
+    general: &General,
+) -> Result<Parsed, Refusal> {
+    let params = Params::read(&req.query, req.content_type.as_deref(), &req.body);
+    let offline = params
+        .get("offline")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"));
+    if offline && !general.delete_on_offline {
+        return Err(Refusal::NotOffered);
+    }
+    let hosts = hosts(&params, user, general)?;
+    if route == DELETE || offline {
+        return Ok(Parsed {
+            update: UpdateRequest {
+                hosts,
+                operations: addresses::deletions(&params),
+            },
+            echo: String::new(),
+        });
+    }
+    let targets = addresses::targets(
+        &params,
+        req.remote_addr.as_deref(),
+        general.allow_private_addresses,
+    );
+    Ok(Parsed {
+        echo: targets.as_ref().map(|t| t.echo()).unwrap_or_default(),
+        update: UpdateRequest {
+            hosts,
+            operations: targets.map(|t| t.operations()),
+        },
+    })
+}
+
+/// `hostname`, a comma-separated list; without it, a user named like a host updates that
+/// host (nsupdate.info's rule).
+fn hosts(params: &Params, user: &str, general: &General) -> Result<Vec<HostRequest>, Refusal> {
     let names: Vec<&str> = match params.get("hostname") {
         Some(list) => list
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect(),
-        // nsupdate.info's rule: a user named like a host updates that host.
         None if user.contains('.') && user.parse::<Hostname>().is_ok() => vec![user],
-        None => return Err(Failure::NoHostname),
+        None => return Err(Refusal::NoHostname),
     };
     if names.is_empty() {
-        return Err(Failure::NoHostname);
+        return Err(Refusal::NoHostname);
     }
     if names.len() > general.max_hostnames {
-        return Err(Failure::NumHost {
+        return Err(Refusal::TooManyHosts {
             count: names.len(),
             max: general.max_hostnames,
         });
     }
-    let hosts = names
+    Ok(names
         .iter()
         .map(|text| HostRequest {
             text: text.to_string(),
             name: text.parse(),
         })
-        .collect();
-    let targets = targets(&params, req.remote_addr.as_deref())
-        .and_then(|t| check_targets(t, general.allow_private_addresses));
-    Ok(UpdateRequest {
-        user: user.to_string(),
-        hosts,
-        targets,
-    })
+        .collect())
 }
 
-/// `myip` (one or two addresses, either order), `myipv6`, or else the source address.
-fn targets(params: &Params, remote_addr: Option<&str>) -> Result<Targets, AddressError> {
-    let mut targets = Targets::default();
-    let mut given = Vec::new();
-    if let Some(list) = params.get("myip") {
-        let parts: Vec<&str> = list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if parts.len() > 2 {
-            return Err(AddressError::TooMany);
+/// The line for one host: `good` and `nochg` repeat the addresses as sent.
+fn line(outcome: Outcome, echo: &str) -> String {
+    match outcome {
+        Outcome::Changed | Outcome::Unchanged if !echo.is_empty() => {
+            format!("{} {echo}", word(outcome))
         }
-        given.extend(parts);
+        _ => word(outcome).to_string(),
     }
-    let v6_param = params.get("myipv6").map(str::trim);
-    for text in given {
-        match parse_ip(text)? {
-            IpAddr::V4(addr) if targets.v4.is_none() => {
-                targets.v4 = Some(Target {
-                    addr,
-                    echo: text.to_string(),
-                })
-            }
-            IpAddr::V6(addr) if targets.v6.is_none() => {
-                targets.v6 = Some(Target {
-                    addr,
-                    echo: text.to_string(),
-                })
-            }
-            _ => return Err(AddressError::Conflict),
-        }
-    }
-    if let Some(text) = v6_param {
-        match parse_ip(text)? {
-            IpAddr::V6(addr) => match &targets.v6 {
-                Some(existing) if existing.addr != addr => return Err(AddressError::Conflict),
-                Some(_) => {}
-                None => {
-                    targets.v6 = Some(Target {
-                        addr,
-                        echo: text.to_string(),
-                    })
-                }
-            },
-            IpAddr::V4(_) => return Err(AddressError::Unparsable),
-        }
-    }
-    if targets.v4.is_none() && targets.v6.is_none() {
-        let source = remote_addr.ok_or(AddressError::Unparsable)?;
-        match parse_ip(source)? {
-            IpAddr::V4(addr) => {
-                targets.v4 = Some(Target {
-                    addr,
-                    echo: addr.to_string(),
-                })
-            }
-            IpAddr::V6(addr) => {
-                targets.v6 = Some(Target {
-                    addr,
-                    echo: addr.to_string(),
-                })
-            }
-        }
-    }
-    Ok(targets)
-}
-
-fn check_targets(targets: Targets, allow_private: bool) -> Result<Targets, AddressError> {
-    if let Some(t) = &targets.v4 {
-        check_usable(IpAddr::V4(t.addr), allow_private)?;
-    }
-    if let Some(t) = &targets.v6 {
-        check_usable(IpAddr::V6(t.addr), allow_private)?;
-    }
-    Ok(targets)
 }
 
 /// One line per requested host, in request order, `\n` after each. A request that failed
 /// on the server side for every host is one `911` line, as the protocol has it; a request
 /// where only some hosts failed keeps one line per host, so the others' answers are not lost.
-pub fn render(answers: &[Answer]) -> CgiResponse {
-    if answers.len() > 1 && answers.iter().all(|a| *a == Answer::ServerError) {
-        return render(&answers[..1]);
+pub fn render(echo: &str, outcomes: &[Outcome]) -> CgiResponse {
+    if outcomes.len() > 1 && outcomes.iter().all(|o| *o == Outcome::ServerSide) {
+        return render(echo, &outcomes[..1]);
     }
     let mut body = String::new();
-    for answer in answers {
-        body.push_str(&answer.line());
+    for outcome in outcomes {
+        body.push_str(&line(*outcome, echo));
         body.push('\n');
     }
     CgiResponse::text(200, body)
@@ -151,6 +187,8 @@ pub fn render(answers: &[Answer]) -> CgiResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::address::AddressError;
+    use crate::auth::AuthFailure;
 
     fn general() -> General {
         let config = crate::config::Config::parse_str(
@@ -170,8 +208,8 @@ mod tests {
         }
     }
 
-    fn parse_q(query: &str) -> Result<UpdateRequest, Failure> {
-        parse(&request(query), "alice", &general())
+    fn parse_q(query: &str) -> Result<Parsed, Refusal> {
+        parse(&request(query), "/nic/update", "alice", &general())
     }
 
     #[test]
@@ -179,36 +217,32 @@ mod tests {
         let u =
             parse_q("hostname=a.example.com, B.example.com&myip=2a01:4f8::7,84.17.5.7").unwrap();
         let names: Vec<_> = u
+            .update
             .hosts
             .iter()
             .map(|h| h.name.clone().unwrap().to_string())
             .collect();
         assert_eq!(names, ["a.example.com", "b.example.com"]);
-        let t = u.targets.unwrap();
-        assert_eq!(t.echo(), "84.17.5.7,2a01:4f8::7");
+        assert_eq!(u.echo, "84.17.5.7,2a01:4f8::7");
+        assert_eq!(
+            crate::core::operation::describe(&u.update.operations.unwrap()),
+            "A 84.17.5.7 AAAA 2a01:4f8::7"
+        );
     }
 
     #[test]
     fn falls_back_to_the_source_address() {
-        let t = parse_q("hostname=a.example.com&myip=")
-            .unwrap()
-            .targets
-            .unwrap();
-        assert_eq!(t.echo(), "84.17.5.1");
-        assert!(t.v6.is_none());
+        let u = parse_q("hostname=a.example.com&myip=").unwrap();
+        assert_eq!(u.echo, "84.17.5.1");
+        assert_eq!(u.update.operations.unwrap().len(), 1);
     }
 
     #[test]
     fn myipv6_combines_with_myip() {
-        let t = parse_q("hostname=a.example.com&myip=84.17.5.7&myipv6=2a01:4f8::7")
-            .unwrap()
-            .targets
-            .unwrap();
-        assert_eq!(t.echo(), "84.17.5.7,2a01:4f8::7");
-        let t = parse_q("hostname=a.example.com&myip=2a01:4f8::8&myipv6=2a01:4f8::7")
-            .unwrap()
-            .targets;
-        assert_eq!(t, Err(AddressError::Conflict));
+        let u = parse_q("hostname=a.example.com&myip=84.17.5.7&myipv6=2a01:4f8::7").unwrap();
+        assert_eq!(u.echo, "84.17.5.7,2a01:4f8::7");
+        let u = parse_q("hostname=a.example.com&myip=2a01:4f8::8&myipv6=2a01:4f8::7").unwrap();
+        assert_eq!(u.update.operations, Err(AddressError::Conflict));
     }
 
     #[test]
@@ -221,21 +255,21 @@ mod tests {
             "myipv6=84.1.1.1",
         ] {
             let u = parse_q(&format!("hostname=a.example.com&{q}")).unwrap();
-            assert!(u.targets.is_err(), "{q}");
+            assert!(u.update.operations.is_err(), "{q}");
         }
     }
 
     #[test]
     fn request_level_failures() {
-        assert_eq!(parse_q("myip=84.1.1.1").unwrap_err(), Failure::NoHostname);
-        assert_eq!(parse_q("hostname=,").unwrap_err(), Failure::NoHostname);
+        assert_eq!(parse_q("myip=84.1.1.1").unwrap_err(), Refusal::NoHostname);
+        assert_eq!(parse_q("hostname=,").unwrap_err(), Refusal::NoHostname);
         assert_eq!(
             parse_q("hostname=a.x.com,b.x.com,c.x.com,d.x.com").unwrap_err(),
-            Failure::NumHost { count: 4, max: 3 }
+            Refusal::TooManyHosts { count: 4, max: 3 }
         );
         assert_eq!(
             parse_q("hostname=a.x.com&offline=YES").unwrap_err(),
-            Failure::NotDonator
+            Refusal::NotOffered
         );
         assert!(
             parse_q("hostname=a.x.com&offline=NO&wildcard=ON&mx=&backmx=NO&system=dyndns").is_ok()
@@ -243,22 +277,77 @@ mod tests {
     }
 
     #[test]
+    fn offline_deletes_only_when_the_admin_opts_in() {
+        let mut general = general();
+        general.delete_on_offline = true;
+        let req = request("hostname=a.x.com&offline=yes&myip=84.1.1.1");
+        let u = parse(&req, "/nic/update", "alice", &general).unwrap();
+        assert_eq!(
+            crate::core::operation::describe(&u.update.operations.unwrap()),
+            "delete A"
+        );
+        assert_eq!(u.echo, "");
+    }
+
+    #[test]
     fn a_user_named_like_a_host_updates_it() {
-        let u = parse(&request(""), "home.example.com", &general()).unwrap();
-        assert_eq!(u.hosts[0].text, "home.example.com");
+        let u = parse(&request(""), "/nic/update", "home.example.com", &general()).unwrap();
+        assert_eq!(u.update.hosts[0].text, "home.example.com");
     }
 
     #[test]
     fn a_server_failure_for_every_host_is_one_line() {
-        let good = Answer::Good("84.1.1.1".into());
-        let body = |answers: &[Answer]| render(answers).body;
-        let failed = vec![Answer::ServerError; 3];
+        let body = |outcomes: &[Outcome]| render("84.1.1.1", outcomes).body;
+        let failed = vec![Outcome::ServerSide; 3];
         assert_eq!(body(&failed), "911\n");
-        assert_eq!(body(&[Answer::ServerError]), "911\n");
+        assert_eq!(body(&[Outcome::ServerSide]), "911\n");
         assert_eq!(
-            body(&[Answer::ServerError, good.clone(), Answer::ServerError]),
+            body(&[Outcome::ServerSide, Outcome::Changed, Outcome::ServerSide]),
             "911\ngood 84.1.1.1\n911\n"
         );
-        assert_eq!(body(&[Answer::NoHost, Answer::NoHost]), "nohost\nnohost\n");
+        assert_eq!(
+            body(&[Outcome::NotAllowed, Outcome::NoZone]),
+            "nohost\nnohost\n"
+        );
+        assert_eq!(
+            render("", &[Outcome::Changed, Outcome::Unchanged]).body,
+            "good\nnochg\n"
+        );
+    }
+
+    #[test]
+    fn error_words_never_look_like_success() {
+        let words = [
+            Outcome::NotFqdn,
+            Outcome::NotAllowed,
+            Outcome::BadAddress,
+            Outcome::NoZone,
+            Outcome::NoRecord,
+            Outcome::RoundRobin,
+            Outcome::Alias,
+            Outcome::NotPlain,
+            Outcome::Rejected,
+            Outcome::Abuse,
+            Outcome::ServerSide,
+        ];
+        for outcome in words {
+            let line = line(outcome, "84.1.1.1");
+            assert!(!line.contains("good") && !line.contains("nochg") && !line.contains("OK"));
+        }
+        for refusal in [
+            Refusal::Unauthenticated(AuthFailure::NoCredential),
+            Refusal::NoHostname,
+            Refusal::TooManyHosts { count: 30, max: 20 },
+            Refusal::NotOffered,
+            Refusal::ServerError,
+            Refusal::MethodNotAllowed,
+        ] {
+            let body = NoIp.refuse(&refusal, "ddns").body;
+            assert!(
+                !body.contains("good") && !body.contains("nochg") && !body.contains("OK"),
+                "{body}"
+            );
+        }
+        assert!(!super::super::not_found().body.contains("OK"));
     }
 }

@@ -223,6 +223,31 @@ fn apache_gandi_update() {
 }
 
 #[test]
+fn apache_delete() {
+    let stack = Stack::new("apache-delete");
+    let apache = Apache::start(&stack.site);
+    scenario::delete(&stack, &apache, "/nic/delete");
+}
+
+#[test]
+fn apache_htaccess_delete_below_the_prefix() {
+    let stack = Stack::new("apache-htaccess-delete");
+    let apache = Apache::start_htaccess(&stack.site);
+    scenario::delete(&stack, &apache, "/nic/delete");
+    // The binary's own name with the route as PATH_INFO reaches the same route.
+    let answer = Request::get("/ddns/ddns-cgi.cgi/nic/delete?hostname=a.b.example.co.uk")
+        .auth(USER, PASSWORD)
+        .send(apache.port());
+    assert_body(&apache, &answer, "good\n");
+    assert!(stack.zone().rr("a.b", "A").is_empty());
+    let answer =
+        Request::get("/ddns/ddns-cgi.cgi/admin?hostname=home.example.co.uk&myip=84.17.5.8")
+            .auth(USER, PASSWORD)
+            .send(apache.port());
+    assert_eq!(answer.status, 404, "{answer:?}\n{}", apache.logs());
+}
+
+#[test]
 fn apache_unknown_paths_are_not_served() {
     let stack = Stack::new("apache-paths");
     let apache = Apache::start(&stack.site);

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use crate::schlund::{PASSWORD, TOTP, USER, config_text, fake};
-use crate::util::{TempDir, assert_answer, binary, get, run};
+use crate::util::{TempDir, assert_answer, assert_logged, assert_not_logged, binary, get, run};
 
 fn setup(
     tag: &str,
@@ -34,11 +34,7 @@ fn no_authenticated_user_is_challenged() {
         answer.header("WWW-Authenticate"),
         Some("Basic realm=\"home ddns\"")
     );
-    assert!(
-        answer.stderr.contains("REMOTE_USER is empty"),
-        "{}",
-        answer.stderr
-    );
+    assert_logged(&answer, "REMOTE_USER is empty");
     assert!(gw.requests().is_empty());
     let answer = run(&cfg, &get("hostname=home.example.co.uk").user(Some("")));
     assert_answer(&answer, "401 Unauthorized", "badauth\n");
@@ -226,14 +222,11 @@ fn config_problems_answer_911_and_name_the_fix() {
     );
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.8"));
     assert_answer(&answer, "200 OK", "911\n");
-    assert!(
-        answer.stderr.contains(
-            "bad.ini line 4, [default] log_level: `loud` is not one of error, warn, info, debug"
-        ),
-        "{}",
-        answer.stderr
+    assert_logged(
+        &answer,
+        "bad.ini line 4, [default] log_level: `loud` is not one of error, warn, info, debug",
     );
-    assert!(!answer.stderr.contains("topsecret"));
+    assert_not_logged(&answer, "topsecret");
 }
 
 #[test]
@@ -454,13 +447,12 @@ fn a_gandi_token_never_goes_to_the_schlundtech_url_from_upper_default() {
     let cfg = dir.write_config("ddns.ini", &ws_ddns);
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.82"));
     assert_answer(&answer, "200 OK", "911\n");
-    assert!(
-        answer.stderr.contains(&format!(
+    assert_logged(
+        &answer,
+        &format!(
             "config {} line 10, [DEFAULT] url: [gandi] would inherit it, but a registrar URL or credential in [DEFAULT] belongs to the SchlundTech account (as in ws.ddns files) and must not reach another registrar; set url in [gandi] itself, and move it from [DEFAULT] to [default] or [schlund] if it is SchlundTech's; answering 911\n",
             cfg.display()
-        )),
-        "{}",
-        answer.stderr
+        ),
     );
     assert!(!answer.stderr.contains(token) && !answer.raw.contains(token));
     assert!(

@@ -19,16 +19,7 @@ use fake_registrars::server::{HttpServer, Reply};
 
 use crate::gandi::TOKEN;
 use crate::schlund::{PASSWORD, TOTP, USER, config_text};
-use crate::util::{Answer, TempDir, assert_answer, binary, get, parse_output, run};
-
-#[track_caller]
-fn assert_logged(answer: &Answer, needle: &str) {
-    assert!(
-        answer.stderr.contains(needle),
-        "the log lacks {needle:?}:\n{}",
-        answer.stderr
-    );
-}
+use crate::util::{Answer, TempDir, assert_answer, assert_logged, binary, get, parse_output, run};
 
 /// The host state files ddns-cgi wrote under the test's state directory.
 fn host_states(dir: &TempDir) -> Vec<String> {

@@ -2,7 +2,7 @@
 
 use fake_registrars::gandi::{FakeGandi, GandiFault, Rrset, fixture_zone};
 
-use crate::util::{TempDir, assert_answer, get, run};
+use crate::util::{TempDir, assert_answer, assert_logged, assert_not_logged, get, run, state_text};
 
 pub const TOKEN: &str = "pat_0123456789abcdef0123456789abcdef01234567";
 
@@ -10,7 +10,7 @@ pub fn fake() -> FakeGandi {
     FakeGandi::start(&[TOKEN], vec![fixture_zone()])
 }
 
-fn config(
+pub fn config(
     dir: &TempDir,
     gandi: &FakeGandi,
     extra_default: &str,
@@ -24,7 +24,7 @@ fn config(
     )
 }
 
-fn untouched(gandi: &FakeGandi, before: &[Rrset], except: &[(&str, &str)]) {
+pub fn untouched(gandi: &FakeGandi, before: &[Rrset], except: &[(&str, &str)]) {
     let after = gandi.rrsets("example.com");
     for rrset in before {
         if except
@@ -76,7 +76,7 @@ fn good_then_nochg_keeps_the_ttl_and_everything_else() {
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.9"));
     assert_answer(&answer, "200 OK", "nochg 84.17.5.9\n");
     assert!(gandi.requests().is_empty());
-    assert!(!answer.stderr.contains(TOKEN));
+    assert_not_logged(&answer, TOKEN);
 
     // Without the cache, Gandi is read but not written.
     let cfg = config(&dir, &gandi, "cache_seconds = 0", "zones = example.com");
@@ -140,16 +140,8 @@ fn round_robin_and_missing_records_are_refused_unless_configured() {
         &get("hostname=rr.example.com,new.example.com,home.example.com&myip=84.17.5.12"),
     );
     assert_answer(&answer, "200 OK", "dnserr\nnohost\ngood 84.17.5.12\n");
-    assert!(
-        answer.stderr.contains("rr.example.com holds 2 A records"),
-        "{}",
-        answer.stderr
-    );
-    assert!(
-        answer.stderr.contains("new.example.com has no A record"),
-        "{}",
-        answer.stderr
-    );
+    assert_logged(&answer, "rr.example.com holds 2 A records");
+    assert_logged(&answer, "new.example.com has no A record");
     assert_eq!(gandi.writes().len(), 1);
     untouched(&gandi, &before, &[("home", "A")]);
 
@@ -219,9 +211,9 @@ fn credential_failures_are_911_never_badauth_and_never_leak_the_token() {
     );
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.15"));
     assert_answer(&answer, "200 OK", "911\n");
-    assert!(answer.stderr.contains("HTTP 403"), "{}", answer.stderr);
-    assert!(answer.stderr.contains("has expired"), "{}", answer.stderr);
-    assert!(!answer.stderr.contains("pat_expired"), "{}", answer.stderr);
+    assert_logged(&answer, "HTTP 403");
+    assert_logged(&answer, "has expired");
+    assert_not_logged(&answer, "pat_expired");
     assert_eq!(gandi.rrsets("example.com"), before);
 
     let cfg = dir.write_config("wrong.ini",
@@ -232,7 +224,7 @@ fn credential_failures_are_911_never_badauth_and_never_leak_the_token() {
     );
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.15"));
     assert_answer(&answer, "200 OK", "911\n");
-    assert!(answer.stderr.contains("HTTP 401"), "{}", answer.stderr);
+    assert_logged(&answer, "HTTP 401");
     assert!(
         answer
             .stderr
@@ -240,7 +232,7 @@ fn credential_failures_are_911_never_badauth_and_never_leak_the_token() {
         "{}",
         answer.stderr
     );
-    assert!(!answer.stderr.contains("pat_wrong"), "{}", answer.stderr);
+    assert_not_logged(&answer, "pat_wrong");
     assert!(gandi.writes().is_empty());
     assert_eq!(gandi.rrsets("example.com"), before);
 }
@@ -289,7 +281,7 @@ fn an_error_quoting_our_credential_is_logged_without_it() {
             let line = format!(
                 "ddns-cgi: error: gandi: the registrar rejected our credentials: reading A of home.example.com: HTTP 401 (Authorization header {scheme} *** (as received: {scheme}%20***) refused); the [gandi] token is unknown or malformed"
             );
-            assert!(answer.stderr.contains(&line), "{line}\n{}", answer.stderr);
+            assert_logged(&answer, &line);
             crate::reliability::assert_no_secret(&answer.stderr, &[secret]);
             assert!(gandi.writes().is_empty());
             assert_eq!(gandi.rrsets("example.com"), before);
@@ -311,12 +303,10 @@ fn an_error_message_reaches_the_log_escaped() {
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.18"));
     assert_answer(&answer, "200 OK", "dnserr\n");
     let line = "ddns-cgi: error: home.example.com: gandi: the registrar refused the change: reading A of home.example.com: HTTP 400: Record \\u{1b}[2J\\u{1b}[31mlocked\\u{8}\\u{8}\n";
-    assert!(answer.stderr.contains(line), "{line}\n{}", answer.stderr);
-    assert!(
-        !answer.stderr.contains(['\u{1b}', '\u{8}']),
-        "{:?}",
-        answer.stderr
-    );
+    assert_logged(&answer, line);
+    for control in ["\u{1b}", "\u{8}"] {
+        assert_not_logged(&answer, control);
+    }
     assert!(gandi.writes().is_empty());
     assert_eq!(gandi.rrsets("example.com"), before);
 }
@@ -367,7 +357,7 @@ fn registrar_faults_map_to_protocol_words() {
         gandi.set_fault(fault.clone());
         let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.17"));
         assert_answer(&answer, "200 OK", body);
-        assert!(answer.stderr.contains(&log), "{log}: {}", answer.stderr);
+        assert_logged(&answer, &log);
         gandi.set_fault(GandiFault::None);
         assert_eq!(gandi.rrsets("example.com"), before, "{fault:?}");
         assert!(
@@ -433,12 +423,9 @@ fn unknown_zone_is_nohost() {
     let before = gandi.rrsets("example.com");
     let answer = run(&cfg, &get("hostname=home.example.org&myip=84.17.5.18"));
     assert_answer(&answer, "200 OK", "nohost\n");
-    assert!(
-        answer.stderr.contains(
-            "gandi: zone example.org does not exist in the account; fix the zones key or the allowed host names"
-        ),
-        "{}",
-        answer.stderr
+    assert_logged(
+        &answer,
+        "gandi: zone example.org does not exist in the account; fix the zones key or the allowed host names",
     );
     assert!(gandi.writes().is_empty());
     assert_eq!(gandi.rrsets("example.com"), before);
@@ -546,7 +533,7 @@ fn a_change_after_our_own_write_is_one_put_when_no_policy_needs_a_read() {
             format!("PUT {AAAA}")
         ]
     );
-    let state = std::fs::read_to_string(dir.path().join("state/hosts/home.example.com")).unwrap();
+    let state = state_text(dir.path(), "home.example.com").unwrap();
     assert!(state.contains("\nA 84.17.5.9 "), "{state}");
     assert!(state.contains(" 1800 alice\n"), "{state}");
     assert!(state.contains(" 900 alice\n"), "{state}");
@@ -691,12 +678,9 @@ fn zone_discovery_says_when_it_stops_before_the_last_page() {
     let cfg = config(&dir, &gandi, "", "");
     let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.71"));
     assert_answer(&answer, "200 OK", "nohost\n");
-    assert!(
-        answer.stderr.contains(
-            "gandi: the account lists more zones than the 20 read (20 pages); names in the others are not found: set zones in [gandi]"
-        ),
-        "{}",
-        answer.stderr
+    assert_logged(
+        &answer,
+        "gandi: the account lists more zones than the 20 read (20 pages); names in the others are not found: set zones in [gandi]",
     );
     assert_eq!(gandi.rrsets("example.com"), before);
 }

@@ -1,14 +1,18 @@
 //! Integration tests: the real `ddns-cgi` binary run as a CGI process against strict fake
 //! registrars on 127.0.0.1.
 
+#![forbid(unsafe_code)]
+
 mod apache;
 mod cgi;
 mod ddclient;
+mod delete;
 mod discovery;
 mod faults;
 mod gandi;
 mod hostile;
 mod nginx;
+mod props;
 mod release;
 mod reliability;
 mod request;

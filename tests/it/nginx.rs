@@ -157,6 +157,13 @@ fn nginx_gandi_update() {
 }
 
 #[test]
+fn nginx_delete() {
+    let stack = Stack::new("nginx-delete");
+    let nginx = Nginx::start(&stack.site);
+    scenario::delete(&stack, &nginx, "/nic/delete");
+}
+
+#[test]
 fn nginx_passes_only_the_cgi_variables() {
     // A CGI that prints its environment, mounted by the same snippet: the client's
     // password must not reach it, and neither may fcgiwrap's own environment.

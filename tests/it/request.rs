@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund};
 
 use crate::schlund::{config_text, fake};
-use crate::util::{Answer, Request, TempDir, assert_answer, command, get, parse_output};
+use crate::util::{
+    Answer, Request, TempDir, assert_answer, assert_not_logged, command, get, parse_output,
+};
 
 const HOME: &str = "home.example.co.uk";
 const AB: &str = "a.b.example.co.uk";
@@ -164,7 +166,7 @@ fn a_get_with_a_content_length_is_answered_without_reading_stdin() {
     let (child, stdin) = start_stalled(&env, &req, 5, b"");
     let answer = answer_of(child, Some(stdin));
     assert_answer(&answer, "200 OK", "good 84.17.5.63\n");
-    assert!(!answer.stderr.contains("request body"), "{}", answer.stderr);
+    assert_not_logged(&answer, "request body");
     assert_eq!(
         env.gw.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
         "84.17.5.63"
@@ -179,7 +181,7 @@ fn a_complete_body_is_used_without_waiting_for_the_end_of_stdin() {
     let (child, stdin) = start_stalled(&env, &form(""), body.len(), body.as_bytes());
     let answer = answer_of(child, Some(stdin));
     assert_answer(&answer, "200 OK", "good 84.17.5.64\n");
-    assert!(!answer.stderr.contains("request body"), "{}", answer.stderr);
+    assert_not_logged(&answer, "request body");
 }
 
 /// A client announcing more than it sends gets the answer to its query alone, once the

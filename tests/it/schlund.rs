@@ -6,7 +6,7 @@ use fake_registrars::schlund::{
     FIXTURE_ZONE, FakeSchlund, Nesting, SchlundFault, SchlundUser, StoredZone,
 };
 
-use crate::util::{TempDir, assert_answer, get, run};
+use crate::util::{TempDir, assert_answer, assert_logged, assert_not_logged, get, run, state_text};
 
 pub const USER: &str = "1234567";
 pub const PASSWORD: &str = "s3cret&pass<%x";
@@ -29,14 +29,14 @@ pub fn config_text(fake: &FakeSchlund, extra: &str) -> String {
     )
 }
 
-fn fixture() -> StoredZone {
+pub fn fixture() -> StoredZone {
     fake().zone("example.co.uk").unwrap()
 }
 
 /// Everything but the listed (name, type) records and the server-written fields is as in
 /// the fixture.
 #[track_caller]
-fn only_changed(after: &StoredZone, changed: &[(&str, &str)], main_changed: bool) {
+pub fn only_changed(after: &StoredZone, changed: &[(&str, &str)], main_changed: bool) {
     let before = fixture();
     let keep = |rr: &fake_registrars::schlund::Rr| {
         !changed
@@ -94,7 +94,7 @@ fn good_writes_one_value_and_round_trips_the_rest() {
     ] {
         assert!(!update.contains(stripped), "{stripped} sent back");
     }
-    assert!(!answer.stderr.contains("s3cret"), "{}", answer.stderr);
+    assert_not_logged(&answer, "s3cret");
 }
 
 #[test]
@@ -265,12 +265,8 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
     let cfg = dir.write_config("bad.ini", &text);
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
     assert_answer(&answer, "200 OK", "911\n");
-    assert!(
-        answer.stderr.contains("rejected our credentials"),
-        "{}",
-        answer.stderr
-    );
-    assert!(answer.stderr.contains("EF09901"), "{}", answer.stderr);
+    assert_logged(&answer, "rejected our credentials");
+    assert_logged(&answer, "EF09901");
     assert!(
         answer
             .stderr
@@ -278,7 +274,7 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
         "{}",
         answer.stderr
     );
-    assert!(!answer.stderr.contains("wrong&pass"));
+    assert_not_logged(&answer, "wrong&pass");
     assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
 
     // Clock far off: every code is refused.
@@ -286,7 +282,7 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
     let cfg = dir.write_config("ok.ini", &config_text(&gw, "zones = example.co.uk"));
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
     assert_answer(&answer, "200 OK", "911\n");
-    assert!(answer.stderr.contains("EF09903"), "{}", answer.stderr);
+    assert_logged(&answer, "EF09903");
     assert!(
         answer
             .stderr
@@ -294,7 +290,7 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
         "{}",
         answer.stderr
     );
-    assert!(!answer.stderr.contains(TOTP));
+    assert_not_logged(&answer, TOTP);
     assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
     gw.set_clock_offset(0);
 
@@ -304,7 +300,7 @@ fn gateway_login_failures_are_911_with_a_hint_and_no_secret() {
     let cfg = dir.write_config("no2fa.ini", &text);
     let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.14"));
     assert_answer(&answer, "200 OK", "911\n");
-    assert!(answer.stderr.contains("EF09902"), "{}", answer.stderr);
+    assert_logged(&answer, "EF09902");
     assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
 }
 
@@ -322,12 +318,9 @@ fn unknown_zone_is_nohost() {
     let before = gw.zones();
     let answer = run(&cfg, &get("hostname=home.example.org&myip=84.17.5.15"));
     assert_answer(&answer, "200 OK", "nohost\n");
-    assert!(
-        answer.stderr.contains(
-            "schlund: zone example.org does not exist in the account; fix the zones key or the allowed host names"
-        ),
-        "{}",
-        answer.stderr
+    assert_logged(
+        &answer,
+        "schlund: zone example.org does not exist in the account; fix the zones key or the allowed host names",
     );
     let codes: Vec<_> = gw
         .requests()
@@ -387,7 +380,7 @@ fn gateway_faults_answer_and_leave_the_zone() {
         gw.set_fault(fault.clone());
         let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.16"));
         assert_answer(&answer, "200 OK", body);
-        assert!(answer.stderr.contains(&log), "{log}: {}", answer.stderr);
+        assert_logged(&answer, &log);
         let seen: Vec<_> = gw
             .requests()
             .iter()
@@ -445,7 +438,7 @@ fn a_deeply_nested_answer_is_911_and_called_malformed() {
         assert_eq!(seen, [("0205".to_string(), String::new())], "{place:?}");
         gw.set_fault(SchlundFault::None);
         assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
-        assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
+        assert_eq!(state_text(dir.path(), "home.example.co.uk"), None);
     }
 }
 
@@ -515,12 +508,9 @@ fn one_request_spans_both_registrars() {
         &get("hostname=home.example.co.uk,home.example.com&myip=84.17.5.18"),
     );
     assert_answer(&answer, "200 OK", "911\ngood 84.17.5.18\n");
-    assert!(
-        answer.stderr.contains(
-            "schlund: unusable answer from the registrar: HTTP 500 for zone inquiry for example.co.uk; the gateway may be down"
-        ),
-        "{}",
-        answer.stderr
+    assert_logged(
+        &answer,
+        "schlund: unusable answer from the registrar: HTTP 500 for zone inquiry for example.co.uk; the gateway may be down",
     );
     gw.set_fault(SchlundFault::None);
     assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), schlund_before);
@@ -617,18 +607,14 @@ fn a_gateway_taking_each_code_once_gets_911_and_a_clear_log_line() {
         "{}",
         answer.stderr
     );
-    assert!(
-        answer.stderr.contains("local UTC time"),
-        "{}",
-        answer.stderr
-    );
+    assert_logged(&answer, "local UTC time");
     let tasks: Vec<String> = gw.requests().iter().map(|r| r.task_code.clone()).collect();
     assert_eq!(tasks, ["0205", "0202"]);
     assert_eq!(
         gw.zone("example.co.uk").unwrap().to_xml(),
         fixture().to_xml()
     );
-    assert!(!dir.path().join("state/hosts/home.example.co.uk").exists());
+    assert_eq!(state_text(dir.path(), "home.example.co.uk"), None);
 }
 
 /// `www` is a CNAME in the fixture. DNS allows nothing beside a CNAME, so even with
@@ -682,11 +668,7 @@ fn a_missing_update_right_is_named_in_the_log() {
         "{}",
         answer.stderr
     );
-    assert!(
-        !answer.stderr.contains("one-time code"),
-        "{}",
-        answer.stderr
-    );
+    assert_not_logged(&answer, "one-time code");
     assert_eq!(
         gw.zone("example.co.uk").unwrap().to_xml(),
         fixture().to_xml()
@@ -724,19 +706,11 @@ fn a_gateway_quoting_our_request_is_logged_without_the_secrets() {
             "; EF01000 \"Request as received: %3C%3Fxml%20version%3D%221%2E0%22%20encoding%3D%22UTF%2D8%22%3F%3E%3Crequest%3E%3Cauth%3E%3Cuser%3E1234567%3C%2Fuser%3E%3Cpassword%3E***%3C%2Fpassword%3E%3Ccontext%3E10%3C%2Fcontext%3E%3Ctoken%3E***%3C%2Ftoken%3E",
             "; EF01000 \"Request log: {\\\"request\\\":\\\"<?xml version=\\\\\\\"1.0\\\\\\\" encoding=\\\\\\\"UTF-8\\\\\\\"?><request><auth><user>1234567</user><password>***</password><context>10</context><token>***</token></auth>",
         ] {
-            assert!(
-                answer.stderr.contains(quoted),
-                "{level}: {quoted}\n{}",
-                answer.stderr
-            );
+            assert_logged(&answer, quoted);
         }
         crate::reliability::assert_no_secret(&answer.stderr, &[PASSWORD, TOTP]);
         for code in recent_codes() {
-            assert!(
-                !answer.stderr.contains(&code),
-                "{level}: code {code} leaked:\n{}",
-                answer.stderr
-            );
+            assert_not_logged(&answer, &code);
         }
         let seen: Vec<_> = gw.requests().into_iter().map(|r| r.status_code).collect();
         assert_eq!(seen, ["E00000"]);
@@ -760,17 +734,12 @@ fn a_gateway_message_reaches_the_log_escaped() {
         ));
         let answer = run(&cfg, &get("hostname=home.example.co.uk&myip=84.17.5.19"));
         assert_answer(&answer, "200 OK", "911\n");
-        assert!(
-            answer.stderr.contains(
-                "zone inquiry for example.co.uk: E00000 \"Errors occurred during processing.\"; EF01000 \"Zone \\u{1b}[2J\\u{1b}[31mlocked\\u{8}\\u{8}\\u{8}\" [stid "
-            ),
-            "{level}: {}",
-            answer.stderr
+        assert_logged(
+            &answer,
+            "zone inquiry for example.co.uk: E00000 \"Errors occurred during processing.\"; EF01000 \"Zone \\u{1b}[2J\\u{1b}[31mlocked\\u{8}\\u{8}\\u{8}\" [stid ",
         );
-        assert!(
-            !answer.stderr.contains(['\u{1b}', '\u{8}']),
-            "{level}: {:?}",
-            answer.stderr
-        );
+        for control in ["\u{1b}", "\u{8}"] {
+            assert_not_logged(&answer, control);
+        }
     }
 }

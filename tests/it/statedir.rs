@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use fake_registrars::schlund::FakeSchlund;
 
 use crate::schlund::{config_text, fake};
-use crate::util::{Answer, TempDir, assert_answer, binary, parse_output};
+use crate::util::{Answer, TempDir, assert_answer, assert_logged, binary, parse_output};
 use crate::webserver::{run_bounded, sh, tool};
 
 const HOST: &str = "home.example.co.uk";
@@ -223,7 +223,7 @@ fn a_planted_lock_link_is_refused_and_its_target_left_alone() {
             "ddns-cgi: error: schlund: {} is a symbolic link, which ddns-cgi does not use in the state_dir (one planted there could make it write elsewhere or hang); remove it; answering 911\n",
             s.lock_file().display()
         );
-        assert!(answer.stderr.contains(&line), "{}", answer.stderr);
+        assert_logged(&answer, &line);
         assert!(s.gw.requests().is_empty());
     }
     assert_eq!(fs::read_to_string(&victim).unwrap(), "root's file\n");
@@ -237,13 +237,12 @@ fn a_planted_lock_link_is_refused_and_its_target_left_alone() {
     symlink(&outside, s.state().join("locks")).unwrap();
     let answer = update(&s.config, "84.17.5.64");
     assert_answer(&answer, "200 OK", "911\n");
-    assert!(
-        answer.stderr.contains(&format!(
+    assert_logged(
+        &answer,
+        &format!(
             "schlund: {} is a symbolic link, which ddns-cgi does not use",
             s.state().join("locks").display()
-        )),
-        "{}",
-        answer.stderr
+        ),
     );
     assert!(!outside.join(LOCK).exists());
 
@@ -273,7 +272,7 @@ fn assert_damaged(answer: &Answer, path: &Path, problem: &str) {
         path.display(),
         path.display()
     );
-    assert!(answer.stderr.contains(&line), "{}", answer.stderr);
+    assert_logged(answer, &line);
 }
 
 #[test]
@@ -299,13 +298,12 @@ fn a_planted_state_link_is_not_followed() {
     symlink(&target, s2.host_file()).unwrap();
     let answer = update(&s2.config, "84.17.5.65");
     assert_answer(&answer, "200 OK", "good 84.17.5.65\n");
-    assert!(
-        answer.stderr.contains(&format!(
+    assert_logged(
+        &answer,
+        &format!(
             "ddns-cgi: warning: state {} is a symbolic link; read as no state (abuse_limit = 0), and replaced once the update succeeds\n",
             s2.host_file().display()
-        )),
-        "{}",
-        answer.stderr
+        ),
     );
     assert_eq!(s2.stored(), "84.17.5.65");
     assert!(fs::symlink_metadata(s2.host_file()).unwrap().is_file());
@@ -350,7 +348,7 @@ fn a_planted_fifo_is_answered_at_once() {
                     .is_fifo()
             );
         } else {
-            assert!(answer.stderr.contains(problem), "{}", answer.stderr);
+            assert_logged(&answer, problem);
             assert_eq!(s.stored(), "84.17.5.66");
             assert!(fs::symlink_metadata(s.host_file()).unwrap().is_file());
         }

@@ -237,3 +237,30 @@ pub fn assert_answer(answer: &Answer, status: &str, body: &str) {
         Some(body.len().to_string().as_str())
     );
 }
+
+/// Asserts that the CGI logged a line holding `needle`.
+#[track_caller]
+pub fn assert_logged(answer: &Answer, needle: &str) {
+    assert!(
+        answer.stderr.contains(needle),
+        "the log lacks {needle:?}:\n{}",
+        answer.stderr
+    );
+}
+
+/// Asserts that nothing the CGI logged holds `needle` (a secret, a word that must not be
+/// said).
+#[track_caller]
+pub fn assert_not_logged(answer: &Answer, needle: &str) {
+    assert!(
+        !answer.stderr.contains(needle),
+        "the log holds {needle:?}:\n{}",
+        answer.stderr
+    );
+}
+
+/// The state file ddns-cgi keeps for `host` under a test directory's `state/`, as text;
+/// None when there is none.
+pub fn state_text(dir: &Path, host: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join("state/hosts").join(host)).ok()
+}

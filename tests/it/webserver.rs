@@ -800,6 +800,33 @@ pub mod scenario {
         assert_eq!(stack.value("a.b", "A"), "84.17.5.6");
     }
 
+    /// nsupdate.info's delete: both address records of the host go, nothing else, and a
+    /// second delete finds nothing.
+    pub fn delete(stack: &Stack, server: &dyn Frontend, path: &str) {
+        let before = stack.zone();
+        let target = update_path(server, path, "hostname=home.example.co.uk");
+        let answer = Request::get(&target)
+            .auth(USER, PASSWORD)
+            .send(server.port());
+        assert_body(server, &answer, "good\n");
+        let after = stack.zone();
+        assert!(after.rr("home", "A").is_empty() && after.rr("home", "AAAA").is_empty());
+        let others = |zone: &StoredZone| -> Vec<_> {
+            zone.all_rr()
+                .into_iter()
+                .filter(|rr| rr.name != "home")
+                .collect()
+        };
+        assert_eq!(others(&after), others(&before));
+        let answer = Request::get(&target)
+            .auth(USER, PASSWORD)
+            .send(server.port());
+        assert_body(server, &answer, "nochg\n");
+        assert_eq!(stack.zone_writes(), 1);
+        let answer = Request::get(&target).send(server.port());
+        assert_challenge(server, &answer);
+    }
+
     /// A Gandi LiveDNS record through the same server.
     pub fn gandi_update(stack: &Stack, server: &dyn Frontend) {
         let target = update_path(

@@ -5,6 +5,7 @@
 //! and at most one 0202; nothing changed → no 0202.
 
 pub mod gateway;
+pub mod settings;
 pub mod xml;
 pub mod zone;
 
@@ -15,13 +16,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::backend::http::Http;
 use crate::backend::scrub::Scrub;
 use crate::backend::{BackendError, Clock, EditPolicy, RecordOutcome, Registrar, ZoneChange};
-use crate::config::SchlundSettings;
 use crate::hostname::Hostname;
 use crate::log::Log;
 use gateway::{Auth, Reply};
+use settings::SchlundSettings;
 use xml::Element;
-
-const LABEL: &str = "schlund";
 
 /// Candidate zones discovery asks about for one name at most: a name of nine labels. Zones
 /// lie at most a few labels below a public suffix and dynamic hosts a few labels inside
@@ -36,6 +35,8 @@ const DISCOVERY_CALLS: u32 = 20;
 
 /// A SchlundTech account.
 pub struct Schlund {
+    /// The account's section name: `schlund`, `schlund:work`.
+    label: String,
     settings: SchlundSettings,
     policy: EditPolicy,
     http: Http,
@@ -50,8 +51,15 @@ pub struct Schlund {
 
 impl Schlund {
     /// An account from its config section.
-    pub fn new(settings: SchlundSettings, policy: EditPolicy, http: Http, scrub: Scrub) -> Schlund {
+    pub fn new(
+        label: String,
+        settings: SchlundSettings,
+        policy: EditPolicy,
+        http: Http,
+        scrub: Scrub,
+    ) -> Schlund {
         Schlund {
+            label,
             settings,
             policy,
             http,
@@ -123,27 +131,28 @@ impl Schlund {
             task,
         );
         let reply = self.http.send(
-            LABEL,
+            &self.label,
             "POST",
             &self.settings.url,
             &[("Content-Type", "text/xml; charset=utf-8")],
             Some(&body),
         )?;
         if reply.is_redirect() {
-            return Err(reply.redirect_error(LABEL, what, &self.scrub));
+            return Err(reply.redirect_error(&self.label, what, &self.scrub));
         }
         if reply.status != 200 {
             return Err(BackendError::BadResponse {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!("HTTP {} for {what}; the gateway may be down", reply.status),
             });
         }
         let parsed = Reply::parse(&reply.body).map_err(|detail| BackendError::BadResponse {
-            registrar: LABEL,
+            registrar: self.label.clone(),
             detail: format!("{} for {what}", self.scrub.show(&detail)),
         })?;
         log.debug(format_args!(
-            "schlund: {what}: {}",
+            "{}: {what}: {}",
+            self.label,
             parsed.describe(&self.scrub)
         ));
         if parsed.is_success() {
@@ -172,14 +181,14 @@ impl Schlund {
                 .and_then(|m| m.object.clone())
                 .unwrap_or_default();
             return BackendError::ZoneNotFound {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 zone: self.scrub.show(zone.trim_start_matches("zone: ")),
             };
         }
         if reply.has_message(gateway::PARSER_ERROR) {
             // The parser's message quotes the request, which holds the password: left out.
             return BackendError::Rejected {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!(
                     "{what}: E00000 / EF00000 \"Parser error.\" [stid {}]; the gateway could not parse our request, which is a ddns-cgi bug: please report it with this line",
                     self.scrub.show(&reply.stid)
@@ -188,7 +197,7 @@ impl Schlund {
         }
         if reply.has_message("EF00505") {
             return BackendError::CredentialsRejected {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!(
                     "{what}: {}; the gateway user lacks the right for this task: give it the rights for zone inquiry (0205) and zone update (0202)",
                     reply.describe(&self.scrub)
@@ -217,12 +226,12 @@ impl Schlund {
                 "check username, password and context in the config (an account with two-factor login also needs totp_secret)".to_string()
             };
             return BackendError::CredentialsRejected {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!("{what}: {}; {hint}", reply.describe(&self.scrub)),
             };
         }
         BackendError::Rejected {
-            registrar: LABEL,
+            registrar: self.label.clone(),
             detail: format!("{what}: {}", reply.describe(&self.scrub)),
         }
     }
@@ -266,15 +275,15 @@ impl Schlund {
             .data
             .and_then(|d| d.child("zone").cloned())
             .ok_or_else(|| BackendError::BadResponse {
-                registrar: LABEL,
+                registrar: self.label.clone(),
                 detail: format!("zone inquiry for {zone} succeeded but returned no <zone>"),
             })
     }
 }
 
 impl Registrar for Schlund {
-    fn label(&self) -> &'static str {
-        LABEL
+    fn label(&self) -> &str {
+        &self.label
     }
 
     fn configured_zones(&self) -> &[String] {
@@ -293,7 +302,7 @@ impl Registrar for Schlund {
             let count = self.count_zones(name, operator, clock, log)?;
             if name != "*" && count == 0 {
                 return Err(BackendError::ZoneNotFound {
-                    registrar: LABEL,
+                    registrar: self.label.clone(),
                     zone: name.to_string(),
                 });
             }
@@ -315,7 +324,8 @@ impl Registrar for Schlund {
         let candidates = host.zone_candidates();
         if candidates.len() > MAX_CANDIDATES {
             log.warn(format_args!(
-                "schlund: {host} has {} labels, more than zone discovery looks through ({}); set zones to the zone that holds it",
+                "{}: {host} has {} labels, more than zone discovery looks through ({}); set zones to the zone that holds it",
+                self.label,
                 candidates.len() + 1,
                 MAX_CANDIDATES + 1
             ));
@@ -329,7 +339,7 @@ impl Registrar for Schlund {
                     let spent = self.discovery_calls.get();
                     if spent >= DISCOVERY_CALLS {
                         return Err(BackendError::DiscoveryLimit {
-                            registrar: LABEL,
+                            registrar: self.label.clone(),
                             host: host.to_string(),
                             calls: spent,
                         });
@@ -344,7 +354,8 @@ impl Registrar for Schlund {
             };
             if is_zone {
                 log.debug(format_args!(
-                    "schlund: {host} is in zone {candidate}; set zones = {candidate} to skip this search"
+                    "{}: {host} is in zone {candidate}; set zones = {candidate} to skip this search",
+                    self.label
                 ));
                 return Ok(Some(candidate.to_string()));
             }
@@ -375,12 +386,12 @@ impl Registrar for Schlund {
         if change
             .records
             .iter()
-            .any(|r| r.name.is_empty() && r.v4.is_some())
+            .any(|r| r.name.is_empty() && r.v4().is_some())
             && edited.child_text("www_include").as_deref() == Some("1")
         {
             log.info(format_args!(
-                "schlund: zone {} has www_include = 1, so www.{} follows the new apex address",
-                change.zone, change.zone
+                "{}: zone {} has www_include = 1, so www.{} follows the new apex address",
+                self.label, change.zone, change.zone
             ));
         }
         let task = Element::new("task")
@@ -436,12 +447,20 @@ mod tests {
         )
         .unwrap();
         let schlund = Schlund::new(
-            config.schlund.unwrap(),
+            "schlund".into(),
+            config
+                .settings_of::<SchlundSettings>("schlund")
+                .unwrap()
+                .clone(),
             EditPolicy {
                 create_missing: false,
                 collapse_round_robin: false,
             },
-            Http::new(&config.general).unwrap(),
+            Http::new(
+                &config.general,
+                crate::budget::Budget::new(config.general.timeout),
+            )
+            .unwrap(),
             Scrub::default(),
         );
         let reply = |msg: &str| {

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use super::xml::{Element, Node};
 use crate::backend::{EditPolicy, PerFamily, RecordChange, RecordOutcome};
+use crate::core::operation::Operation;
 
 /// Read-only fields every working client removes before 0202 (§7.1); sending them back
 /// makes the gateway refuse the update.
@@ -27,9 +28,9 @@ pub fn for_update(zone: &Element) -> Element {
     out
 }
 
-/// Where one family's value lives.
+/// Where one type's value lives, and what the operation does to it.
 enum Plan {
-    /// Already holds the address.
+    /// Already as asked (holds the address; nothing to delete).
     Same,
     /// These places get the new value (`main` and/or `rr` indexes; extras to remove).
     Set {
@@ -40,59 +41,50 @@ enum Plan {
     },
     /// No record: add one.
     Create,
+    /// These `rr` indexes go (a delete).
+    Remove { rrs: Vec<usize>, old: Vec<String> },
     /// No record and creating is off.
     Missing,
     /// No record, and the name is a CNAME: nothing may be added beside it.
     Alias,
     /// Several records, collapsing is off.
     RoundRobin(usize),
+    /// The apex IPv4 address is `<main>`, which a zone cannot be without.
+    Main,
+}
+
+/// The edits of one host, gathered before any is made: values set at `rr` indexes, indexes
+/// removed, records created.
+#[derive(Default)]
+struct Edits {
+    changed: bool,
+    previous: Vec<String>,
+    main: Option<String>,
+    set_at: Vec<(usize, String)>,
+    remove_at: Vec<usize>,
+    create: Vec<(&'static str, String)>,
 }
 
 /// Applies one host's change to the zone. Nothing is changed for the host unless every
-/// family it asks for can be set, so a host is never half-updated.
+/// operation it asks for can be done, so a host is never half-updated.
 pub fn apply(
     zone: &mut Element,
     change: &RecordChange,
     policy: EditPolicy,
     ttl: u32,
 ) -> RecordOutcome {
-    let mut plans: Vec<(&'static str, IpAddr, Plan)> = Vec::new();
-    if let Some(v4) = change.v4 {
-        plans.push((
-            "A",
-            IpAddr::V4(v4),
-            plan(zone, &change.name, "A", IpAddr::V4(v4), policy),
-        ));
+    let mut plans: Vec<(&'static str, String, Plan)> = Vec::new();
+    for op in &change.operations {
+        let rr_type = op.rr_type().name();
+        let planned = match op {
+            Operation::Set(addr) => plan(zone, &change.name, rr_type, *addr, policy),
+            Operation::Delete(_) => plan_delete(zone, &change.name, rr_type),
+        };
+        let value = op.address().map(|a| a.to_string()).unwrap_or_default();
+        plans.push((rr_type, value, planned));
     }
-    if let Some(v6) = change.v6 {
-        plans.push((
-            "AAAA",
-            IpAddr::V6(v6),
-            plan(zone, &change.name, "AAAA", IpAddr::V6(v6), policy),
-        ));
-    }
-    for (rr_type, _, p) in &plans {
-        match p {
-            Plan::Missing => return RecordOutcome::Missing { rr_type },
-            Plan::Alias => return RecordOutcome::Alias { rr_type },
-            Plan::RoundRobin(count) => {
-                return RecordOutcome::RoundRobin {
-                    rr_type,
-                    count: *count,
-                };
-            }
-            _ => {}
-        }
-    }
-    // Every plan indexes the records as inquired, so all sets and removals happen in one
-    // pass over the original order; new records are added after it.
-    let mut changed = false;
-    let mut previous = Vec::new();
-    let mut set_at: Vec<(usize, String)> = Vec::new();
-    let mut remove_at: Vec<usize> = Vec::new();
-    let mut create: Vec<(&'static str, String)> = Vec::new();
-    for (rr_type, addr, p) in plans {
-        let value = addr.to_string();
+    let mut edits = Edits::default();
+    for (rr_type, value, p) in plans {
         match p {
             Plan::Same => {}
             Plan::Set {
@@ -101,25 +93,57 @@ pub fn apply(
                 remove,
                 old,
             } => {
-                changed = true;
-                previous.extend(old);
-                if main
-                    && let Some(value_el) =
-                        zone.child_mut("main").and_then(|m| m.child_mut("value"))
-                {
-                    value_el.set_text(&value);
+                edits.changed = true;
+                edits.previous.extend(old);
+                if main {
+                    edits.main = Some(value.clone());
                 }
-                set_at.extend(rrs.into_iter().map(|i| (i, value.clone())));
-                remove_at.extend(remove);
+                edits
+                    .set_at
+                    .extend(rrs.into_iter().map(|i| (i, value.clone())));
+                edits.remove_at.extend(remove);
             }
             Plan::Create => {
-                changed = true;
-                create.push((rr_type, value));
+                edits.changed = true;
+                edits.create.push((rr_type, value));
             }
-            Plan::Missing | Plan::Alias | Plan::RoundRobin(_) => unreachable!("returned above"),
+            Plan::Remove { rrs, old } => {
+                edits.changed = true;
+                edits.previous.extend(old);
+                edits.remove_at.extend(rrs);
+            }
+            Plan::Missing => return RecordOutcome::Missing { rr_type },
+            Plan::Alias => return RecordOutcome::Alias { rr_type },
+            Plan::RoundRobin(count) => return RecordOutcome::RoundRobin { rr_type, count },
+            Plan::Main => {
+                return RecordOutcome::NotPlain {
+                    rr_type,
+                    why: "the zone apex's IPv4 address is the zone's <main> address, not a plain record, and a SchlundTech zone cannot be without it; set another address instead".into(),
+                };
+            }
         }
     }
-    if !set_at.is_empty() || !remove_at.is_empty() {
+    edit(zone, &change.name, &edits, ttl);
+    if edits.changed {
+        // Whole-zone writes read the zone anyway; no TTL is worth remembering.
+        RecordOutcome::Changed {
+            previous: edits.previous,
+            written_ttl: PerFamily::default(),
+        }
+    } else {
+        RecordOutcome::Unchanged
+    }
+}
+
+/// Makes the edits. Every plan indexes the records as inquired, so all sets and removals
+/// happen in one pass over the original order; new records are added after it.
+fn edit(zone: &mut Element, name: &str, edits: &Edits, ttl: u32) {
+    if let Some(value) = &edits.main
+        && let Some(value_el) = zone.child_mut("main").and_then(|m| m.child_mut("value"))
+    {
+        value_el.set_text(value);
+    }
+    if !edits.set_at.is_empty() || !edits.remove_at.is_empty() {
         let mut index = 0;
         let mut kept = Vec::with_capacity(zone.children.len());
         for mut node in std::mem::take(&mut zone.children) {
@@ -128,10 +152,10 @@ pub fn apply(
             {
                 let this = index;
                 index += 1;
-                if remove_at.contains(&this) {
+                if edits.remove_at.contains(&this) {
                     continue;
                 }
-                if let Some((_, value)) = set_at.iter().find(|(i, _)| *i == this)
+                if let Some((_, value)) = edits.set_at.iter().find(|(i, _)| *i == this)
                     && let Some(v) = e.child_mut("value")
                 {
                     v.set_text(value);
@@ -141,12 +165,12 @@ pub fn apply(
         }
         zone.children = kept;
     }
-    for (rr_type, value) in create {
+    for (rr_type, value) in &edits.create {
         let rr = Element::new("rr")
-            .child_el(Element::with_text("name", &change.name))
+            .child_el(Element::with_text("name", name))
             .child_el(Element::with_text("ttl", &ttl.to_string()))
             .child_el(Element::with_text("type", rr_type))
-            .child_el(Element::with_text("value", &value));
+            .child_el(Element::with_text("value", value));
         // Next to the other records, so the zone reads naturally.
         let at = zone
             .children
@@ -155,15 +179,31 @@ pub fn apply(
             .map_or(zone.children.len(), |i| i + 1);
         zone.children.insert(at, Node::Element(rr));
     }
-    if changed {
-        // Whole-zone writes read the zone anyway; no TTL is worth remembering.
-        RecordOutcome::Changed {
-            previous,
-            written_ttl: PerFamily::default(),
-        }
-    } else {
-        RecordOutcome::Unchanged
+}
+
+/// The `rr` indexes and values of this name and type.
+fn records(zone: &Element, name: &str, rr_type: &str) -> Vec<(usize, String)> {
+    zone.elements()
+        .filter(|e| e.name == "rr")
+        .enumerate()
+        .filter(|(_, rr)| is_record(rr, name, rr_type))
+        .map(|(i, rr)| (i, rr.child_text("value").unwrap_or_default()))
+        .collect()
+}
+
+/// A delete: every `rr` of the name and type goes; nothing there is `Same`. The apex IPv4
+/// address in `<main>` cannot go.
+fn plan_delete(zone: &Element, name: &str, rr_type: &str) -> Plan {
+    let main = zone.child("main").and_then(|m| m.child_text("value"));
+    if name.is_empty() && rr_type == "A" && main.is_some_and(|v| !v.trim().is_empty()) {
+        return Plan::Main;
     }
+    let rrs = records(zone, name, rr_type);
+    if rrs.is_empty() {
+        return Plan::Same;
+    }
+    let (rrs, old) = rrs.into_iter().unzip();
+    Plan::Remove { rrs, old }
 }
 
 /// An `rr` of this name and type; names and types match without regard to case.
@@ -184,13 +224,7 @@ fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPol
     } else {
         None
     };
-    let rrs: Vec<(usize, String)> = zone
-        .elements()
-        .filter(|e| e.name == "rr")
-        .enumerate()
-        .filter(|(_, rr)| is_record(rr, name, rr_type))
-        .map(|(i, rr)| (i, rr.child_text("value").unwrap_or_default()))
-        .collect();
+    let rrs = records(zone, name, rr_type);
     if main_value.is_none() && rrs.is_empty() {
         let is_alias = zone
             .elements()
@@ -257,8 +291,11 @@ mod tests {
             .parse()
             .unwrap(),
             name: name.into(),
-            v4: v4.map(|s| s.parse().unwrap()),
-            v6: v6.map(|s| s.parse().unwrap()),
+            operations: v4
+                .into_iter()
+                .chain(v6)
+                .map(|s| Operation::Set(s.parse().unwrap()))
+                .collect(),
             known: PerFamily::default(),
         }
     }

@@ -19,11 +19,12 @@ use ddns_cgi::backend::schlund::zone::{self, READ_ONLY};
 use ddns_cgi::backend::{EditPolicy, RecordChange, RecordOutcome};
 use ddns_cgi::cgi::{CgiRequest, CgiResponse};
 use ddns_cgi::config::{Config, General, ini};
+use ddns_cgi::core::Outcome;
+use ddns_cgi::core::operation::Operation;
 use ddns_cgi::hostname::Hostname;
 use ddns_cgi::log::{Level, Log, printable};
-use ddns_cgi::outcome::{Answer, Failure};
-use ddns_cgi::protocol::noip;
 use ddns_cgi::protocol::params::Params;
+use ddns_cgi::protocol::{Refusal, noip};
 use ddns_cgi::state::{Family, HostState};
 use fake_registrars::schlund::FIXTURE_ZONE;
 use proptest::prelude::*;
@@ -411,44 +412,26 @@ fn record_change() -> impl Strategy<Value = RecordChange> {
                 format!("{name}.example.co.uk").parse().unwrap()
             },
             name: name.to_string(),
-            v4,
-            v6,
+            operations: operations(v4, v6),
             known: Default::default(),
         })
+}
+
+/// The operations setting these addresses, IPv4 first.
+fn operations(v4: Option<Ipv4Addr>, v6: Option<Ipv6Addr>) -> Vec<Operation> {
+    let v4 = v4.map(|a| Operation::Set(IpAddr::V4(a)));
+    let v6 = v6.map(|a| Operation::Set(IpAddr::V6(a)));
+    v4.into_iter().chain(v6).collect()
 }
 
 /// One line of an INI file: headers, known and unknown keys, comments, continuations,
 /// interpolation syntax and junk.
 fn ini_line() -> impl Strategy<Value = String> {
-    let key = prop::sample::select(vec![
-        "username",
-        "password",
-        "context",
-        "url",
-        "allow_insecure_url",
-        "totp_secret",
-        "zones",
-        "ttl",
-        "token",
-        "api_key",
-        "allowed_hostnames",
-        "use_global",
-        "realm",
-        "max_hostnames",
-        "allow_private_addresses",
-        "create_missing_records",
-        "collapse_round_robin",
-        "timeout",
-        "proxy",
-        "log_level",
-        "state_dir",
-        "lock_wait",
-        "cache_seconds",
-        "abuse_limit",
-        "abuse_window",
-        "Password",
-        "bogus",
-    ]);
+    // Every key the config knows, from the library's own lists, plus a mis-cased and an
+    // unknown one.
+    let mut keys = ddns_cgi::config::known_keys();
+    keys.extend(["Password", "bogus"]);
+    let key = prop::sample::select(keys);
     let value = prop_oneof![
         "[a-zA-Z0-9 .:/%@*_\\-]{0,20}",
         prop::sample::select(vec![
@@ -474,6 +457,8 @@ fn ini_line() -> impl Strategy<Value = String> {
             "[DEFAULT]",
             "[schlund]",
             "[gandi]",
+            "[gandi:work]",
+            "[gandi:]",
             "[user:bob]",
             "[user:]",
             "[nope]",
@@ -590,8 +575,9 @@ fn request(query: &str, content_type: Option<&str>, body: &[u8]) -> CgiRequest {
 
 /// The decoded host texts of a single-name query, judged as `update::run` judges them.
 fn allowed(acl: &Acl, user: &str, query: &str, general: &General) -> Vec<bool> {
-    match noip::parse(&request(query, None, b""), user, general) {
-        Ok(update) => update
+    match noip::parse(&request(query, None, b""), "/nic/update", user, general) {
+        Ok(parsed) => parsed
+            .update
             .hosts
             .iter()
             .map(|h| h.name.as_ref().is_ok_and(|n| acl.allows(user, n)))
@@ -905,15 +891,16 @@ proptest! {
             remote_user: Some(user.clone()),
             ..CgiRequest::default()
         };
-        match noip::parse(&req, &user, &general) {
-            Err(failure) => prop_assert!(
+        match noip::parse(&req, "/nic/update", &user, &general) {
+            Err(refusal) => prop_assert!(
                 matches!(
-                    failure,
-                    Failure::NoHostname | Failure::NumHost { .. } | Failure::NotDonator
+                    refusal,
+                    Refusal::NoHostname | Refusal::TooManyHosts { .. } | Refusal::NotOffered
                 ),
-                "{failure:?}"
+                "{refusal:?}"
             ),
-            Ok(update) => {
+            Ok(parsed) => {
+                let update = &parsed.update;
                 prop_assert!(!update.hosts.is_empty());
                 prop_assert!(update.hosts.len() <= general.max_hostnames);
                 for host in &update.hosts {
@@ -921,41 +908,39 @@ proptest! {
                         check_clean_name(name)?;
                     }
                 }
-                let echo = match &update.targets {
-                    Ok(targets) => {
-                        let echo = targets.echo();
-                        check_echo(&echo)?;
-                        if let Some(t) = &targets.v4 {
-                            prop_assert!(check_usable(IpAddr::V4(t.addr), false).is_ok());
+                let echo = match &update.operations {
+                    Ok(operations) => {
+                        check_echo(&parsed.echo)?;
+                        for op in operations {
+                            if let Operation::Set(addr) = op {
+                                prop_assert!(check_usable(*addr, false).is_ok());
+                            }
                         }
-                        if let Some(t) = &targets.v6 {
-                            prop_assert!(check_usable(IpAddr::V6(t.addr), false).is_ok());
-                        }
-                        echo
+                        parsed.echo.clone()
                     }
                     Err(_) => "84.17.5.1".to_string(),
                 };
-                let answers: Vec<Answer> = update
+                let outcomes: Vec<Outcome> = update
                     .hosts
                     .iter()
                     .zip(picks.iter().chain(std::iter::repeat(&0)))
                     .map(|(_, pick)| match pick {
-                        0 => Answer::Good(echo.clone()),
-                        1 => Answer::NoChg(echo.clone()),
-                        2 => Answer::NoHost,
-                        3 => Answer::NotFqdn,
-                        4 => Answer::BadIp,
-                        5 => Answer::DnsErr,
-                        6 => Answer::Abuse,
-                        _ => Answer::ServerError,
+                        0 => Outcome::Changed,
+                        1 => Outcome::Unchanged,
+                        2 => Outcome::NotAllowed,
+                        3 => Outcome::NotFqdn,
+                        4 => Outcome::BadAddress,
+                        5 => Outcome::Rejected,
+                        6 => Outcome::Abuse,
+                        _ => Outcome::ServerSide,
                     })
                     .collect();
-                let response = noip::render(&answers);
+                let response = noip::render(&echo, &outcomes);
                 prop_assert_eq!(response.status, 200);
                 prop_assert!(!response.body.contains('\r'));
                 prop_assert!(response.body.ends_with('\n'));
                 let lines: Vec<&str> = response.body.lines().collect();
-                prop_assert_eq!(lines.len(), answers.len());
+                prop_assert_eq!(lines.len(), outcomes.len());
                 for line in lines {
                     check_answer_line(line)?;
                 }
@@ -1247,8 +1232,7 @@ proptest! {
                 format!("{name}.example.co.uk").parse().unwrap()
             },
             name: name.to_string(),
-            v4: Some(v4),
-            v6: Some(v6),
+            operations: operations(Some(v4), Some(v6)),
             known: Default::default(),
         };
         let policy = EditPolicy { create_missing, collapse_round_robin: true };
@@ -1290,14 +1274,14 @@ fn check_apply_trees(
         return Ok(());
     }
     let mut families: Vec<(&str, IpAddr)> = Vec::new();
-    if let Some(v4) = change.v4 {
+    if let Some(v4) = change.v4() {
         families.push(("A", IpAddr::V4(v4)));
     }
-    if let Some(v6) = change.v6 {
+    if let Some(v6) = change.v6() {
         families.push(("AAAA", IpAddr::V6(v6)));
     }
     let types: Vec<&str> = families.iter().map(|(t, _)| *t).collect();
-    let apex_v4 = change.name.is_empty() && change.v4.is_some();
+    let apex_v4 = change.name.is_empty() && change.v4().is_some();
     let main_value = |zone: &Element| zone.child("main").and_then(|m| m.child_text("value"));
     let others = |zone: &Element| -> Vec<Node> {
         zone.children
@@ -1316,7 +1300,7 @@ fn check_apply_trees(
         change.name,
         types
     );
-    if apex_v4 && let (Some(value), Some(v4)) = (main_value(after), change.v4) {
+    if apex_v4 && let (Some(value), Some(v4)) = (main_value(after), change.v4()) {
         prop_assert!(holds(&value, IpAddr::V4(v4)), "main holds {value:?}");
     }
     for (rr_type, addr) in families {
@@ -1397,8 +1381,10 @@ fn collapsing_a_records_does_not_shift_the_aaaa_edit() {
     let change = RecordChange {
         host: "x.example.co.uk".parse().unwrap(),
         name: "x".into(),
-        v4: Some(Ipv4Addr::new(84, 17, 5, 9)),
-        v6: Some("2a01:4f8::9".parse().unwrap()),
+        operations: operations(
+            Some(Ipv4Addr::new(84, 17, 5, 9)),
+            Some("2a01:4f8::9".parse().unwrap()),
+        ),
         known: Default::default(),
     };
     let policy = EditPolicy {

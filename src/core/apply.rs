@@ -1,0 +1,284 @@
+//! Stage three, the only one that writes: each zone's change under that zone's lock, with
+//! the hosts' state read again and the abuse limit checked again under it, applied by the
+//! account's registrar, and the new state saved.
+
+use std::time::{Duration, Instant};
+
+use super::operation::{self, Operation};
+use super::plan::{self, ZoneWork};
+use super::rules::{self, AbuseLimit};
+use super::{Context, Decided, Outcome, Words, unix};
+use crate::backend::{RecordChange, RecordOutcome};
+use crate::hostname::Hostname;
+use crate::lock::lock_zone;
+use crate::log::Log;
+use crate::state::HostState;
+
+/// Applies one zone's share of the request. `lock_budget` bounds the waiting for locks of
+/// the whole request, however many zones it touches, so `timeout` + `lock_wait` bounds it.
+pub fn apply(
+    work: ZoneWork,
+    operations: &[Operation],
+    user: &str,
+    ctx: &Context<'_>,
+    lock_budget: &mut Duration,
+) -> Decided {
+    let registrar = ctx.registrars.account(work.account);
+    let mut change = work.change;
+    let mut out = Decided::default();
+    let asked = Instant::now();
+    let locked = lock_zone(ctx.store, registrar.label(), &change.zone, *lock_budget);
+    *lock_budget = lock_budget.saturating_sub(asked.elapsed());
+    let _lock = match locked {
+        Ok(lock) => lock,
+        Err(e) => {
+            ctx.log.error(format_args!(
+                "{}: {e}; answering {}",
+                registrar.label(),
+                (ctx.words)(Outcome::ServerSide)
+            ));
+            for record in &change.records {
+                out.note(&record.host, Outcome::ServerSide, "", "", ctx.words);
+            }
+            return out;
+        }
+    };
+    // The hosts' state is read again under the lock: a request that held it before may
+    // have just written these names. The clock is read again too: the change happens now,
+    // and a SchlundTech one-time code must be current however long the lock took.
+    let at = unix((ctx.clock)());
+    let inputs = plan::Inputs::of(ctx);
+    let mut states: Vec<HostState> = Vec::new();
+    // Requests that arrived together all passed the abuse limit before the lock; the state
+    // as it is now decides.
+    change.records.retain_mut(|record| {
+        let Some(state) = plan::read_state(&record.host, &inputs, &mut out) else {
+            return false;
+        };
+        if rules::is_abuse(&state, operations, at, AbuseLimit::of(ctx.general)) {
+            plan::refuse_as_abuse(&record.host, &state, at, &inputs, &mut out);
+            return false;
+        }
+        record.known = rules::known_records(&state);
+        states.push(state);
+        true
+    });
+    if change.records.is_empty() {
+        return out;
+    }
+    match registrar.apply(&change, ctx.clock, ctx.log) {
+        Ok(outcomes) => {
+            for ((record, outcome), state) in change.records.iter().zip(outcomes).zip(states) {
+                settle(record, &outcome, state, operations, user, at, ctx);
+                out.details
+                    .push(describe(record, &outcome, operations, ctx.words));
+                out.decided
+                    .push((record.host.clone(), Outcome::of_record(&outcome)));
+            }
+        }
+        Err(error) => {
+            ctx.log.error(format_args!("{error}"));
+            for record in &change.records {
+                out.note(&record.host, Outcome::of_error(&error), "", "", ctx.words);
+            }
+        }
+    }
+    out
+}
+
+/// Logs a record's problem, and saves the new state of a record that is as asked.
+fn settle(
+    record: &RecordChange,
+    outcome: &RecordOutcome,
+    state: HostState,
+    operations: &[Operation],
+    user: &str,
+    at: u64,
+    ctx: &Context<'_>,
+) {
+    log_record_problem(&record.host, outcome, ctx.log, ctx.words);
+    if matches!(
+        outcome,
+        RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
+    ) {
+        let limit = AbuseLimit::of(ctx.general);
+        let next = rules::remember(state, operations, user, at, outcome, limit);
+        if let Err(e) = ctx.store.save(&record.host, &next) {
+            ctx.log.warn(format_args!("{e}"));
+        }
+    }
+}
+
+/// The summary detail of one record.
+fn describe(
+    record: &RecordChange,
+    outcome: &RecordOutcome,
+    operations: &[Operation],
+    words: Words,
+) -> String {
+    let host = &record.host;
+    let word = words(Outcome::of_record(outcome));
+    match outcome {
+        RecordOutcome::Changed { previous, .. } => format!(
+            "{host} {} -> {} {word}",
+            if previous.is_empty() {
+                "(new)".to_string()
+            } else {
+                previous.join(",")
+            },
+            operation::describe(operations)
+        ),
+        RecordOutcome::Unchanged => format!("{host} {} {word}", operation::describe(operations)),
+        RecordOutcome::Missing { rr_type } => format!("{host} {word} (no {rr_type} record)"),
+        RecordOutcome::RoundRobin { rr_type, count } => {
+            format!("{host} {word} ({count} {rr_type} records)")
+        }
+        RecordOutcome::Alias { rr_type } => format!("{host} {word} (CNAME, no {rr_type} record)"),
+        RecordOutcome::NotPlain { rr_type, .. } => {
+            format!("{host} {word} ({rr_type} is not a plain record)")
+        }
+        RecordOutcome::Failed(_) => format!("{host} {word}"),
+    }
+}
+
+/// The admin's line for a record that is not as asked: what to fix.
+fn log_record_problem(host: &Hostname, outcome: &RecordOutcome, log: &Log, words: Words) {
+    let word = words(Outcome::of_record(outcome));
+    match outcome {
+        RecordOutcome::Missing { rr_type } => log.warn(format_args!(
+            "{host} has no {rr_type} record; create it at the registrar or set create_missing_records = yes; answering {word}"
+        )),
+        RecordOutcome::RoundRobin { rr_type, count } => log.warn(format_args!(
+            "{host} holds {count} {rr_type} records; refusing to replace them by one (set collapse_round_robin = yes to allow it); answering {word}"
+        )),
+        RecordOutcome::Alias { rr_type } => log.warn(format_args!(
+            "{host} is a CNAME, and DNS allows no {rr_type} record beside it; point the router at the name the CNAME leads to, or replace the CNAME at the registrar; answering {word}"
+        )),
+        RecordOutcome::NotPlain { rr_type, why } => log.warn(format_args!(
+            "{host}: its {rr_type} record cannot be deleted: {why}; nothing was changed; answering {word}"
+        )),
+        RecordOutcome::Failed(error) => log.error(format_args!("{host}: {error}")),
+        RecordOutcome::Changed { .. } | RecordOutcome::Unchanged => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::net::Ipv4Addr;
+    use std::path::Path;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use super::*;
+    use crate::auth::{Claim, authenticate};
+    use crate::backend::{BackendError, Clock, PerFamily, Registrar, Registrars, ZoneChange};
+    use crate::config::Config;
+    use crate::core::{HostRequest, UpdateRequest, run};
+    use crate::log::{Level, Log};
+    use crate::state::Store;
+
+    /// A registrar for `example.net` that remembers the time each call was given.
+    struct Recording {
+        zones: Vec<String>,
+        seen: Rc<RefCell<Vec<SystemTime>>>,
+    }
+
+    impl Registrar for Recording {
+        fn label(&self) -> &str {
+            "recording"
+        }
+        fn configured_zones(&self) -> &[String] {
+            &self.zones
+        }
+        fn probe(&self, _clock: Clock<'_>, _log: &Log) -> Result<String, BackendError> {
+            Ok(String::new())
+        }
+        fn discover_zone(
+            &self,
+            _host: &Hostname,
+            _clock: Clock<'_>,
+            _log: &Log,
+        ) -> Result<Option<String>, BackendError> {
+            Ok(None)
+        }
+        fn apply(
+            &self,
+            change: &ZoneChange,
+            clock: Clock<'_>,
+            _log: &Log,
+        ) -> Result<Vec<RecordOutcome>, BackendError> {
+            self.seen.borrow_mut().push(clock());
+            Ok(change
+                .records
+                .iter()
+                .map(|_| RecordOutcome::Changed {
+                    previous: Vec::new(),
+                    written_ttl: PerFamily::default(),
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn the_clock_is_read_again_under_the_lock_and_by_the_registrar() {
+        let dir = std::env::temp_dir().join(format!("ddns-update-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = format!(
+            "[default]\nallowed_hostnames = home.example.net\nstate_dir = {}\n\n[gandi]\ntoken = unit\nzones = example.net\n",
+            dir.join("state").display()
+        );
+        let config = Config::parse_str(&text, Path::new("unit.ini")).unwrap();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let registrars = Registrars {
+            list: vec![Box::new(Recording {
+                zones: vec!["example.net".to_string()],
+                seen: seen.clone(),
+            })],
+            budget: crate::budget::Budget::new(config.general.timeout),
+        };
+        let store = Store::new(&config.general.state_dir);
+        // Each reading of the clock is 100 s after the one before, as if the lock took long.
+        let readings = Cell::new(0u64);
+        let clock = || {
+            readings.set(readings.get() + 1);
+            UNIX_EPOCH + Duration::from_secs(1_000_000 + 100 * readings.get())
+        };
+        let log = Log::to(Level::Error, Box::new(std::io::sink()));
+        let ctx = Context {
+            acl: &config.acl,
+            general: &config.general,
+            registrars: &registrars,
+            store: &store,
+            clock: &clock,
+            log: &log,
+            words: crate::protocol::noip::word,
+        };
+        let request = UpdateRequest {
+            hosts: vec![HostRequest {
+                text: "home.example.net".to_string(),
+                name: "home.example.net".parse(),
+            }],
+            operations: Ok(vec![Operation::Set(Ipv4Addr::new(192, 0, 2, 1).into())]),
+        };
+        let alice = authenticate(&[Claim::RemoteUser("alice".into())]).unwrap();
+        let (outcomes, details) = run(&request, &alice, &ctx, false);
+        assert_eq!(outcomes, vec![Outcome::Changed]);
+        assert_eq!(details, ["home.example.net (new) -> A 192.0.2.1 good"]);
+        let reading = |n: u64| 1_000_000 + 100 * n;
+        // Read at the start, once the lock is held, and by the registrar as it sends.
+        assert_eq!(readings.get(), 3);
+        assert_eq!(
+            *seen.borrow(),
+            vec![UNIX_EPOCH + Duration::from_secs(reading(3))]
+        );
+        // The state records the change at the time the lock was taken, not the start.
+        let host: Hostname = "home.example.net".parse().unwrap();
+        let state = store.load(&host).unwrap().unwrap();
+        assert_eq!(state.v4.unwrap().seen_at, reading(2));
+        assert_eq!(state.changes, vec![reading(2)]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,217 @@
+//! The neutral core, in stages that each take plain values:
+//! [`authorize`] (may this principal change these names?) → [`plan`] (answers local state
+//! can give, and one [`ZoneChange`](crate::backend::ZoneChange) per account and zone) →
+//! [`apply`] (the only stage that writes: under the zone's lock, through the registrars and
+//! the store passed in) → one neutral [`Outcome`] per requested host, in request order.
+//!
+//! The core knows no protocol's words: the dialect passes [`Words`] for the log lines, and
+//! renders the outcomes itself.
+
+pub mod apply;
+pub mod authorize;
+pub mod operation;
+pub mod plan;
+pub mod rules;
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::acl::Acl;
+use crate::address::AddressError;
+use crate::auth::Principal;
+use crate::backend::{BackendError, Clock, RecordOutcome, Registrars};
+use crate::config::General;
+use crate::hostname::{Hostname, HostnameError};
+use crate::log::{Log, printable};
+use crate::state::Store;
+use authorize::Verdict;
+use operation::Operation;
+
+/// One requested host name as sent, and what it parsed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRequest {
+    /// The text as sent, for log lines.
+    pub text: String,
+    /// The normalised name, or why it is not one.
+    pub name: Result<Hostname, HostnameError>,
+}
+
+/// A parsed request, the same for every dialect: which hosts, and what to do to each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRequest {
+    /// Requested names, in request order, duplicates kept.
+    pub hosts: Vec<HostRequest>,
+    /// What to do to every host (at most one operation per record type), or why the
+    /// addresses asked for cannot be used.
+    pub operations: Result<Vec<Operation>, AddressError>,
+}
+
+/// What became of one requested host, in no protocol's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Something was written (set, created or removed).
+    Changed,
+    /// Everything already was as asked (or, for HEAD, would be looked at).
+    Unchanged,
+    /// Not a host name.
+    NotFqdn,
+    /// The principal may not change this name.
+    NotAllowed,
+    /// The addresses asked for cannot be used.
+    BadAddress,
+    /// No configured account holds a zone of this name, or the zone is not in the account.
+    NoZone,
+    /// The name has no record of the type, and creating one is not allowed.
+    NoRecord,
+    /// The name holds several records of the type; replacing them by one is not allowed.
+    RoundRobin,
+    /// The name is a CNAME, beside which no record may be created.
+    Alias,
+    /// The record is not a plain one this operation can change (a SchlundTech apex
+    /// `<main>` cannot be deleted).
+    NotPlain,
+    /// The registrar refused the change itself.
+    Rejected,
+    /// The name changed too often, or its state file is damaged.
+    Abuse,
+    /// Our side failed: registrar unreachable or refusing our credentials, lock, state.
+    ServerSide,
+}
+
+impl Outcome {
+    /// A registrar failure for the hosts it concerns.
+    pub fn of_error(error: &BackendError) -> Outcome {
+        match error {
+            BackendError::ZoneNotFound { .. } => Outcome::NoZone,
+            BackendError::Rejected { .. } => Outcome::Rejected,
+            BackendError::CredentialsRejected { .. }
+            | BackendError::Unreachable { .. }
+            | BackendError::Timeout { .. }
+            | BackendError::BadResponse { .. }
+            | BackendError::RateLimited { .. }
+            | BackendError::DiscoveryLimit { .. } => Outcome::ServerSide,
+        }
+    }
+
+    /// What the registrar did with one record.
+    pub fn of_record(outcome: &RecordOutcome) -> Outcome {
+        match outcome {
+            RecordOutcome::Changed { .. } => Outcome::Changed,
+            RecordOutcome::Unchanged => Outcome::Unchanged,
+            RecordOutcome::Missing { .. } => Outcome::NoRecord,
+            RecordOutcome::RoundRobin { .. } => Outcome::RoundRobin,
+            RecordOutcome::Alias { .. } => Outcome::Alias,
+            RecordOutcome::NotPlain { .. } => Outcome::NotPlain,
+            RecordOutcome::Failed(error) => Outcome::of_error(error),
+        }
+    }
+}
+
+/// The dialect's word for an outcome, for the admin's log lines ("answering nohost").
+pub type Words = fn(Outcome) -> &'static str;
+
+/// Per distinct host: what happened, for the request's summary log line.
+pub type Details = Vec<String>;
+
+/// Everything the stages need besides the request.
+pub struct Context<'a> {
+    /// Who may change what.
+    pub acl: &'a Acl,
+    /// Limits and policies.
+    pub general: &'a General,
+    /// The registrar accounts.
+    pub registrars: &'a Registrars,
+    /// Per-host state and zone locks.
+    pub store: &'a Store,
+    /// The wall clock. Read when the request starts, for the first cache and abuse
+    /// decisions; again once a zone's lock is held, for the abuse check under the lock and
+    /// the times the new state records, so they follow the order of the writes; and by the
+    /// registrars as they send (a SchlundTech one-time code must be current then).
+    pub clock: Clock<'a>,
+    /// Where log lines go.
+    pub log: &'a Log,
+    /// The dialect's words, for log lines.
+    pub words: Words,
+}
+
+/// Runs the request through every stage. `dry_run` (HEAD) stops before any registrar or
+/// state is touched.
+pub fn run(
+    request: &UpdateRequest,
+    principal: &Principal,
+    ctx: &Context<'_>,
+    dry_run: bool,
+) -> (Vec<Outcome>, Details) {
+    let user = principal.name();
+    let verdicts = authorize::authorize(user, &request.hosts, ctx.acl);
+    let operations = match &request.operations {
+        Ok(operations) => operations,
+        Err(e) => {
+            ctx.log.warn(format_args!(
+                "user {}: unusable address ({e}); answering {}",
+                printable(user),
+                (ctx.words)(Outcome::BadAddress)
+            ));
+            return (authorize::without_address(&verdicts), Vec::new());
+        }
+    };
+    authorize::report(user, &request.hosts, &verdicts, ctx.log, ctx.words);
+    let wanted = authorize::wanted(&verdicts);
+    let mut details = Vec::new();
+    let mut per_name: HashMap<Hostname, Outcome> = HashMap::new();
+    if dry_run {
+        per_name.extend(wanted.iter().map(|n| (n.clone(), Outcome::Unchanged)));
+    } else {
+        let now = unix((ctx.clock)());
+        let planned = plan::plan(&wanted, operations, now, &plan::Inputs::of(ctx));
+        details.extend(planned.details);
+        per_name.extend(planned.decided);
+        let mut lock_budget = ctx.general.lock_wait;
+        for work in planned.zones {
+            let applied = apply::apply(work, operations, user, ctx, &mut lock_budget);
+            details.extend(applied.details);
+            per_name.extend(applied.decided);
+        }
+    }
+    let outcomes = verdicts
+        .iter()
+        .map(|verdict| match verdict {
+            Verdict::Allowed(name) => per_name.get(name).copied().unwrap_or(Outcome::ServerSide),
+            Verdict::NotFqdn(_) => Outcome::NotFqdn,
+            Verdict::NotAllowed(_) => Outcome::NotAllowed,
+        })
+        .collect();
+    (outcomes, details)
+}
+
+/// Seconds since the epoch; a clock before it reads as 0.
+pub fn unix(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// What a stage decided for some hosts: the outcome of each, and their summary details.
+#[derive(Debug, Default)]
+pub struct Decided {
+    /// Outcome per host name.
+    pub decided: Vec<(Hostname, Outcome)>,
+    /// Summary-line details, in the order decided.
+    pub details: Details,
+}
+
+impl Decided {
+    /// Records one host's outcome with its detail `{host}{before} {word}{after}`.
+    pub fn note(
+        &mut self,
+        host: &Hostname,
+        outcome: Outcome,
+        before: &str,
+        after: &str,
+        words: Words,
+    ) {
+        self.details
+            .push(format!("{host}{before} {}{after}", words(outcome)));
+        self.decided.push((host.clone(), outcome));
+    }
+}

@@ -1,0 +1,102 @@
+//! What a request asks for one record type of a host. A type not named is left alone.
+//!
+//! Each variant carries its own rules for local state (whether a repeat is answered from
+//! state, whether it counts towards the abuse limit, what is remembered afterwards), so a
+//! new kind of operation is one variant here plus its handling in each backend's `apply`.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// The record types operations address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RrType {
+    /// IPv4 address records.
+    A,
+    /// IPv6 address records.
+    Aaaa,
+}
+
+impl RrType {
+    /// The type as DNS spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RrType::A => "A",
+            RrType::Aaaa => "AAAA",
+        }
+    }
+
+    /// The type that holds this address.
+    pub fn of(addr: IpAddr) -> RrType {
+        match addr {
+            IpAddr::V4(_) => RrType::A,
+            IpAddr::V6(_) => RrType::Aaaa,
+        }
+    }
+}
+
+impl fmt::Display for RrType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One change to one record type of a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// The type holds exactly this address afterwards (`A` for IPv4, `AAAA` for IPv6).
+    Set(IpAddr),
+    /// No record of this type is left.
+    Delete(RrType),
+}
+
+impl Operation {
+    /// The record type this operation changes.
+    pub fn rr_type(&self) -> RrType {
+        match self {
+            Operation::Set(addr) => RrType::of(*addr),
+            Operation::Delete(rr_type) => *rr_type,
+        }
+    }
+
+    /// The address set, if this sets one.
+    pub fn address(&self) -> Option<IpAddr> {
+        match self {
+            Operation::Set(addr) => Some(*addr),
+            Operation::Delete(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operation::Set(addr) => write!(f, "{} {addr}", RrType::of(*addr)),
+            Operation::Delete(rr_type) => write!(f, "delete {rr_type}"),
+        }
+    }
+}
+
+/// For log lines: `A 1.2.3.4 AAAA 2001:db8::1`, `delete A delete AAAA`.
+pub fn describe(operations: &[Operation]) -> String {
+    operations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The address set for IPv4, if any operation sets one.
+pub fn v4(operations: &[Operation]) -> Option<std::net::Ipv4Addr> {
+    operations.iter().find_map(|op| match op {
+        Operation::Set(IpAddr::V4(a)) => Some(*a),
+        _ => None,
+    })
+}
+
+/// The address set for IPv6, if any operation sets one.
+pub fn v6(operations: &[Operation]) -> Option<std::net::Ipv6Addr> {
+    operations.iter().find_map(|op| match op {
+        Operation::Set(IpAddr::V6(a)) => Some(*a),
+        _ => None,
+    })
+}

@@ -1,0 +1,298 @@
+//! Stage two: what local state can answer, and what is left for the registrars, grouped
+//! into one change per (account, zone) in request order. It reads state and asks where a
+//! name lives only through the functions passed in; it writes nothing.
+
+use super::operation::{self, Operation};
+use super::rules::{self, AbuseLimit};
+use super::{Context, Decided, Outcome, Words};
+use crate::backend::{BackendError, PerFamily, RecordChange, ZoneChange};
+use crate::config::General;
+use crate::hostname::Hostname;
+use crate::log::Log;
+use crate::state::{Damaged, HostState};
+
+/// Reads a host's state: None when there is none, Damaged when a file cannot be used.
+pub type LoadState<'a> = Box<dyn Fn(&Hostname) -> Result<Option<HostState>, Damaged> + 'a>;
+/// Finds the account (its index) and zone of a name, asking a registrar if need be.
+pub type Locate<'a> = Box<dyn Fn(&Hostname) -> Result<Option<(usize, String)>, BackendError> + 'a>;
+
+/// What planning reads.
+pub struct Inputs<'a> {
+    /// Limits and policies.
+    pub general: &'a General,
+    /// State per host.
+    pub load: LoadState<'a>,
+    /// Account and zone per host.
+    pub locate: Locate<'a>,
+    /// Where log lines go.
+    pub log: &'a Log,
+    /// The dialect's words.
+    pub words: Words,
+}
+
+impl<'a> Inputs<'a> {
+    /// The inputs a request's context provides: its store and its registrar accounts.
+    pub fn of(ctx: &'a Context<'a>) -> Inputs<'a> {
+        Inputs {
+            general: ctx.general,
+            load: Box::new(|name| ctx.store.load(name)),
+            locate: Box::new(|name| ctx.registrars.locate(name, ctx.clock, ctx.log)),
+            log: ctx.log,
+            words: ctx.words,
+        }
+    }
+}
+
+/// One zone's share of the request, for the account at `account` in the registrar list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneWork {
+    /// Index of the account.
+    pub account: usize,
+    /// The records to change in the zone.
+    pub change: ZoneChange,
+}
+
+/// The plan: hosts already decided, and the zone changes left to apply.
+#[derive(Debug, Default)]
+pub struct Planned {
+    /// Hosts answered without a registrar, in request order.
+    pub decided: Vec<(Hostname, Outcome)>,
+    /// Their summary details.
+    pub details: Vec<String>,
+    /// One change per (account, zone), in order of first appearance.
+    pub zones: Vec<ZoneWork>,
+}
+
+/// Plans the request for the distinct allowed names `wanted`, at time `now`.
+pub fn plan(
+    wanted: &[Hostname],
+    operations: &[Operation],
+    now: u64,
+    inputs: &Inputs<'_>,
+) -> Planned {
+    let general = inputs.general;
+    let mut decided = Decided::default();
+    let mut zones: Vec<ZoneWork> = Vec::new();
+    for name in wanted {
+        let Some(state) = read_state(name, inputs, &mut decided) else {
+            continue;
+        };
+        if rules::is_cached(&state, operations, now, general.cache_seconds) {
+            let before = format!(" {}", operation::describe(operations));
+            decided.note(
+                name,
+                Outcome::Unchanged,
+                &before,
+                " (from state)",
+                inputs.words,
+            );
+            continue;
+        }
+        if rules::is_abuse(&state, operations, now, AbuseLimit::of(general)) {
+            refuse_as_abuse(name, &state, now, inputs, &mut decided);
+            continue;
+        }
+        match (inputs.locate)(name) {
+            Ok(Some((account, zone))) => add(&mut zones, account, zone, name, operations),
+            Ok(None) => {
+                inputs.log.warn(format_args!(
+                    "{name} is in no zone of the configured registrars; add its zone to a `zones` key; answering {}",
+                    (inputs.words)(Outcome::NoZone)
+                ));
+                decided.note(name, Outcome::NoZone, "", " (no zone)", inputs.words);
+            }
+            Err(e) => {
+                inputs.log.error(format_args!("{e}"));
+                decided.note(name, Outcome::of_error(&e), "", "", inputs.words);
+            }
+        }
+    }
+    Planned {
+        decided: decided.decided,
+        details: decided.details,
+        zones,
+    }
+}
+
+/// Adds a host to its zone's change, starting one for a zone not seen yet.
+fn add(
+    zones: &mut Vec<ZoneWork>,
+    account: usize,
+    zone: String,
+    name: &Hostname,
+    operations: &[Operation],
+) {
+    let record = RecordChange {
+        host: name.clone(),
+        name: name.relative_to(&zone).unwrap_or_default(),
+        operations: operations.to_vec(),
+        // Filled in under the zone's lock.
+        known: PerFamily::default(),
+    };
+    match zones
+        .iter_mut()
+        .find(|w| w.account == account && w.change.zone == zone)
+    {
+        Some(work) => work.change.records.push(record),
+        None => zones.push(ZoneWork {
+            account,
+            change: ZoneChange {
+                zone,
+                records: vec![record],
+            },
+        }),
+    }
+}
+
+/// The host's remembered state, or None when it is refused. A state file that is there but
+/// unusable must not reset the abuse limit, or damaging it would be a way around the limit:
+/// the host counts as over the limit until the admin removes the file.
+pub(super) fn read_state(
+    name: &Hostname,
+    inputs: &Inputs<'_>,
+    out: &mut Decided,
+) -> Option<HostState> {
+    match (inputs.load)(name) {
+        Ok(state) => Some(state.unwrap_or_default()),
+        Err(damaged) if inputs.general.abuse_limit == 0 => {
+            inputs.log.warn(format_args!(
+                "{damaged}; read as no state (abuse_limit = 0), and replaced once the update succeeds"
+            ));
+            Some(HostState::default())
+        }
+        Err(damaged) => {
+            inputs.log.error(format_args!(
+                "{damaged}; {name} counts as over its abuse_limit until the admin removes {}; answering {}",
+                damaged.path.display(),
+                (inputs.words)(Outcome::Abuse)
+            ));
+            out.note(name, Outcome::Abuse, "", " (damaged state)", inputs.words);
+            None
+        }
+    }
+}
+
+/// Refuses a host that changed too often, saying until when.
+pub(super) fn refuse_as_abuse(
+    name: &Hostname,
+    state: &HostState,
+    now: u64,
+    inputs: &Inputs<'_>,
+    out: &mut Decided,
+) {
+    let general = inputs.general;
+    inputs.log.warn(format_args!(
+        "{name} changed {} times within {} s (abuse_limit = {}); answering {} until that calms down",
+        rules::recent(state, now, general.abuse_window),
+        general.abuse_window,
+        general.abuse_limit,
+        (inputs.words)(Outcome::Abuse)
+    ));
+    out.note(name, Outcome::Abuse, "", "", inputs.words);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::net::IpAddr;
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::log::Level;
+    use crate::state::Family;
+
+    fn word(outcome: Outcome) -> &'static str {
+        match outcome {
+            Outcome::Unchanged => "same",
+            Outcome::Abuse => "busy",
+            Outcome::NoZone => "elsewhere",
+            _ => "other",
+        }
+    }
+
+    fn general() -> General {
+        Config::parse_str(
+            "[default]\nabuse_limit = 1\n[gandi]\ntoken = t\n",
+            Path::new("unit.ini"),
+        )
+        .unwrap()
+        .general
+    }
+
+    #[test]
+    fn state_answers_what_it_can_and_the_rest_is_grouped_by_zone() {
+        let now = 1_000_000;
+        let general = general();
+        let log = Log::to(Level::Error, Box::new(std::io::sink()));
+        let addr: IpAddr = "192.0.2.1".parse().unwrap();
+        let located = Cell::new(0);
+        let inputs = Inputs {
+            general: &general,
+            load: Box::new(|name: &Hostname| {
+                Ok(match name.as_str() {
+                    "cached.example.net" => Some(HostState {
+                        v4: Some(Family {
+                            addr,
+                            seen_at: now - 5,
+                            ttl: None,
+                            by: "a".into(),
+                        }),
+                        ..HostState::default()
+                    }),
+                    "busy.example.net" => Some(HostState {
+                        changes: vec![now - 5],
+                        ..HostState::default()
+                    }),
+                    _ => None,
+                })
+            }),
+            locate: Box::new(|name: &Hostname| {
+                located.set(located.get() + 1);
+                Ok(match name.as_str() {
+                    "lost.example.org" => None,
+                    n if n.ends_with(".example.com") => Some((1, "example.com".to_string())),
+                    _ => Some((0, "example.net".to_string())),
+                })
+            }),
+            log: &log,
+            words: word,
+        };
+        let names: Vec<Hostname> = [
+            "a.example.net",
+            "cached.example.net",
+            "b.example.com",
+            "busy.example.net",
+            "lost.example.org",
+            "c.example.net",
+        ]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+        let planned = plan(&names, &[Operation::Set(addr)], now, &inputs);
+        assert_eq!(
+            planned.details,
+            [
+                "cached.example.net A 192.0.2.1 same (from state)",
+                "busy.example.net busy",
+                "lost.example.org elsewhere (no zone)"
+            ]
+        );
+        assert_eq!(located.get(), 4, "no zone is looked up for a decided host");
+        let zones: Vec<(usize, &str, Vec<&str>)> = planned
+            .zones
+            .iter()
+            .map(|w| {
+                let names = w.change.records.iter().map(|r| r.name.as_str()).collect();
+                (w.account, w.change.zone.as_str(), names)
+            })
+            .collect();
+        assert_eq!(
+            zones,
+            [
+                (0, "example.net", vec!["a", "c"]),
+                (1, "example.com", vec!["b"])
+            ]
+        );
+    }
+}
