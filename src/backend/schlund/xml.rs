@@ -160,6 +160,18 @@ impl Element {
     }
 }
 
+/// Refuses an element opened `depth` deep as the `count`th of the document, at byte `at`,
+/// past [`MAX_DEPTH`] or [`MAX_ELEMENTS`].
+fn check_limits(depth: usize, count: usize, at: u64) -> Result<(), XmlError> {
+    if depth >= MAX_DEPTH {
+        Err(XmlError::TooDeep { at })
+    } else if count > MAX_ELEMENTS {
+        Err(XmlError::TooMany { at })
+    } else {
+        Ok(())
+    }
+}
+
 /// Reads a whole document and returns its root element.
 pub fn parse(text: &str) -> Result<Element, XmlError> {
     let mut reader = Reader::from_str(text);
@@ -173,17 +185,9 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
         let event = reader
             .read_event()
             .map_err(|e| XmlError::Syntax(format!("at byte {}: {e}", reader.buffer_position())))?;
-        let opens = matches!(event, Event::Start(_) | Event::Empty(_));
-        if opens && stack.len() >= MAX_DEPTH {
-            return Err(XmlError::TooDeep {
-                at: reader.buffer_position(),
-            });
-        }
-        elements += usize::from(opens);
-        if elements > MAX_ELEMENTS {
-            return Err(XmlError::TooMany {
-                at: reader.buffer_position(),
-            });
+        if matches!(event, Event::Start(_) | Event::Empty(_)) {
+            elements += 1;
+            check_limits(stack.len(), elements, reader.buffer_position())?;
         }
         match event {
             Event::Start(start) => stack.push(start_element(&start)?),
