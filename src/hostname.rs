@@ -63,12 +63,7 @@ impl FromStr for Hostname {
         {
             return Err(HostnameError::Invalid);
         }
-        let ascii = match url::Host::parse(text) {
-            Ok(url::Host::Domain(name)) => name,
-            Ok(_) => return Err(HostnameError::Address),
-            Err(_) => return Err(HostnameError::Invalid),
-        };
-        let ascii = ascii.to_ascii_lowercase();
+        let ascii = to_ascii(text)?.to_ascii_lowercase();
         if ascii.len() > 253 {
             return Err(HostnameError::TooLong);
         }
@@ -98,6 +93,36 @@ impl FromStr for Hostname {
         }
         Ok(Hostname(ascii))
     }
+}
+
+/// The name in A-labels, through UTS-46 (noip-protocol.md §6). A name that is plain ASCII
+/// letters, digits, `-`, `_` and dots, with no `xn--` label and not ending in what the URL
+/// standard reads as a number, is its own A-label form: such names are what routers send,
+/// and skipping IDNA for them saves a good part of a request's own work.
+fn to_ascii(text: &str) -> Result<String, HostnameError> {
+    if is_plain(text) {
+        return Ok(text.to_string());
+    }
+    match url::Host::parse(text) {
+        Ok(url::Host::Domain(name)) => Ok(name),
+        Ok(_) => Err(HostnameError::Address),
+        Err(_) => Err(HostnameError::Invalid),
+    }
+}
+
+fn is_plain(text: &str) -> bool {
+    let plain_bytes = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let punycode = text.split('.').any(|label| {
+        label
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+    });
+    let last = text.rsplit('.').next().unwrap_or("");
+    let numeric = last.bytes().all(|b| b.is_ascii_digit())
+        || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+    plain_bytes && !punycode && !numeric
 }
 
 impl Hostname {
@@ -154,6 +179,61 @@ mod tests {
 
     fn err(text: &str) -> HostnameError {
         text.parse::<Hostname>().unwrap_err()
+    }
+
+    #[test]
+    fn plain_names_skip_idna_with_the_same_result() {
+        let idna = |text: &str| match url::Host::parse(text) {
+            Ok(url::Host::Domain(name)) => Ok(name.to_ascii_lowercase()),
+            Ok(_) => Err(HostnameError::Address),
+            Err(_) => Err(HostnameError::Invalid),
+        };
+        for text in [
+            "Home.Example.COM",
+            "a_b.example.com",
+            "a--b.example.com",
+            "-a.example.com",
+            "a.b.c.d.e.f",
+            "1a.example.c0m",
+            "_dmarc.example.org",
+        ] {
+            assert!(is_plain(text), "{text}");
+            assert_eq!(
+                to_ascii(text).map(|n| n.to_ascii_lowercase()),
+                idna(text),
+                "{text}"
+            );
+        }
+        for text in [
+            "xn--bcher-kva.example.com",
+            "a.XN--bcher-kva.com",
+            "a.example.123",
+            "a.0x7f",
+            "a.0X7F",
+            "x.0xzz",
+            "bücher.example.com",
+            "a!b.example.com",
+            "1.2.3.4",
+        ] {
+            assert!(!is_plain(text), "{text}");
+        }
+        // Every short name over an alphabet of the interesting characters agrees too.
+        let alphabet = ['a', 'Z', '0', '9', '-', '_', '.', 'x'];
+        let mut names = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = names
+                .iter()
+                .flat_map(|n| alphabet.iter().map(move |c| format!("{n}{c}")))
+                .collect();
+            for text in longer.iter().filter(|t| is_plain(t)) {
+                assert_eq!(
+                    to_ascii(text).map(|n| n.to_ascii_lowercase()),
+                    idna(text),
+                    "{text}"
+                );
+            }
+            names = longer;
+        }
     }
 
     #[test]
