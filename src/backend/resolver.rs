@@ -6,7 +6,11 @@
 //! cache, so without this the second call would wait for a second DNS answer. A CGI process
 //! lives for one request, far shorter than any DNS TTL, so the first answer is kept for the
 //! rest of the process. A failed lookup is not kept.
+//!
+//! An address written as such in the URL (a name server or registrar given as
+//! `https://192.0.2.1/`) needs no lookup at all, so it never costs a thread.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
 use ureq::http::Uri;
@@ -28,6 +32,11 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        if let Some(addr) = literal(uri) {
+            let mut addrs = self.inner.empty();
+            addrs.push(addr);
+            return Ok(addrs);
+        }
         let Some(key) = cache_key(uri) else {
             return self.inner.resolve(uri, config, timeout);
         };
@@ -50,6 +59,25 @@ impl<R> CachingResolver<R> {
             .find(|(k, _)| k == key)
             .map(|(_, addrs)| addrs.clone())
     }
+}
+
+/// The socket address of a URL whose host is an IP address, with the scheme's default port
+/// when none is given.
+fn literal(uri: &Uri) -> Option<SocketAddr> {
+    let authority = uri.authority()?;
+    let host = authority.host();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let ip: IpAddr = host.parse().ok()?;
+    let port = match (authority.port_u16(), uri.scheme_str()?) {
+        (Some(port), _) => port,
+        (None, "https") => 443,
+        (None, "http") => 80,
+        (None, _) => return None,
+    };
+    Some(SocketAddr::new(ip, port))
 }
 
 /// The scheme is part of the key because it decides the default port.
@@ -126,6 +154,24 @@ mod tests {
         assert_eq!(resolver.inner.lookups.load(Ordering::SeqCst), 4);
         resolve(&resolver, "http://gateway.example.net/again").unwrap();
         assert_eq!(resolver.inner.lookups.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn an_address_in_the_url_is_not_looked_up() {
+        let resolver = CachingResolver::<Counting>::default();
+        let cases = [
+            ("http://127.0.0.1:8080/gw", "127.0.0.1:8080"),
+            ("https://192.0.2.1/", "192.0.2.1:443"),
+            ("http://[::1]:53/", "[::1]:53"),
+            ("http://[2001:db8::7]/", "[2001:db8::7]:80"),
+        ];
+        for (url, addr) in cases {
+            let want: SocketAddr = addr.parse().unwrap();
+            assert_eq!(resolve(&resolver, url).unwrap(), vec![want], "{url}");
+        }
+        assert_eq!(resolver.inner.lookups.load(Ordering::SeqCst), 0);
+        resolve(&resolver, "https://192.0.2.1.example.net/").unwrap();
+        assert_eq!(resolver.inner.lookups.load(Ordering::SeqCst), 1);
     }
 
     #[test]
