@@ -1,7 +1,6 @@
 //! The executable: CGI mode when a web server runs it (`GATEWAY_INTERFACE` is set), the
 //! command line otherwise. All reading of the outside world happens here.
 
-use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -101,18 +100,20 @@ fn config_path(explicit: Option<PathBuf>) -> PathBuf {
         _ => default,
     }
 }
+/// The CGI variables as the web server set them in this process's environment.
+struct ProcessEnv;
+
+impl cgi::Vars for ProcessEnv {
+    /// Bytes that are not UTF-8 become U+FFFD, which no check admits: a user name holding
+    /// it is refused (`acl::check_user_name`), a host name or address does not parse.
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+}
+
 fn run_cgi() {
     let mut log = Log::stderr(Level::Info);
-    // Bytes that are not UTF-8 become U+FFFD, which no check admits: a user name holding
-    // it is refused (`acl::check_user_name`), a host name or address does not parse.
-    let vars: HashMap<String, String> = std::env::vars_os()
-        .map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
-        .collect();
+    let vars = ProcessEnv;
     let body = CgiRequest::body_length(&vars)
         .and_then(|length| cgi::read_body(std::io::stdin(), length, cgi::BODY_DEADLINE))
         .unwrap_or_else(|e| {
