@@ -341,9 +341,15 @@ fn cleartext_registrar_urls_are_refused_unless_loopback_or_allowed() {
         "http://[::2]",
         "http://localhost.example.net",
         "http://gw.localhost.evil",
+        // What the URL standard would decode or rewrite to loopback, but the HTTP client
+        // looks up as a name.
+        "http://loc%%61lhost:8080",
+        "http://127.0.0.1.:8080",
+        "http://127.1",
     ] {
         let e = schlund(not_loopback, "").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("url"), "{not_loopback}");
+        assert!(e.problem.contains("in clear text"), "{not_loopback}: {e}");
     }
     let c = schlund("http://10.0.0.5:8080", "allow_insecure_url = yes\n").unwrap();
     let s = super::tests::schlund(&c).unwrap();

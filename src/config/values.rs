@@ -118,7 +118,7 @@ impl Values<'_> {
         let value = self.url("url", default)?;
         let insecure_ok = self.bool("allow_insecure_url", false)?;
         let parsed = url::Url::parse(&value).map_err(|_| self.error("url", "is not a URL"))?;
-        if parsed.scheme() == "http" && !insecure_ok && !is_loopback(&parsed) {
+        if parsed.scheme() == "http" && !insecure_ok && !is_loopback(&value) {
             return Err(self.error(
                 "url",
                 format!(
@@ -147,15 +147,27 @@ impl Values<'_> {
     }
 }
 
-/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1.
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => {
+/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1. Judged by the
+/// host as the HTTP client will read it (it is what is connected to), not as the URL
+/// standard would rewrite it: `loc%61lhost` or `127.0.0.1.` are names the client looks
+/// up, so they are not loopback however the URL standard decodes them.
+fn is_loopback(value: &str) -> bool {
+    let Ok(uri) = value.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
             ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
-        None => false,
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
 
