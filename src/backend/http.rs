@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use crate::backend::BackendError;
 use crate::backend::resolver::CachingResolver;
-use crate::backend::scrub::{SHOWN, Scrub};
+use crate::backend::scrub::Scrub;
 use crate::budget::Budget;
 use crate::config::General;
-use crate::log::printable_within;
 
 /// A shared agent and the request's time budget.
 #[derive(Clone)]
@@ -22,6 +21,9 @@ pub struct Http {
     agent: ureq::Agent,
     /// What all exchanges of the request may take together, shared with every transport.
     budget: Budget,
+    /// The secrets to take out of a transport error before it is shown: it may quote the
+    /// URL or what the server sent.
+    scrub: Scrub,
 }
 
 /// A registrar's answer.
@@ -70,6 +72,12 @@ impl HttpReply {
 const MAX_ANSWER: u64 = 8 * 1024 * 1024;
 
 impl Http {
+    /// The same agent, cleaning its transport errors of these secrets.
+    pub fn scrubbing(mut self, scrub: &Scrub) -> Http {
+        self.scrub = scrub.clone();
+        self
+    }
+
     /// Builds the agent, spending from `budget`. Fails only for a proxy URL ureq cannot use.
     pub fn new(general: &General, budget: Budget) -> Result<Http, String> {
         let proxy = match &general.proxy {
@@ -91,6 +99,7 @@ impl Http {
                 CachingResolver::<ureq::unversioned::resolver::DefaultResolver>::default(),
             ),
             budget,
+            scrub: Scrub::default(),
         })
     }
 
@@ -140,7 +149,7 @@ impl Http {
         let mut response = self
             .agent
             .run(request)
-            .map_err(|e| transport_error(registrar, e))?;
+            .map_err(|e| transport_error(registrar, e, &self.scrub))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
@@ -148,7 +157,7 @@ impl Http {
             .with_config()
             .limit(MAX_ANSWER)
             .read_to_string()
-            .map_err(|e| transport_error(registrar, e))?;
+            .map_err(|e| transport_error(registrar, e, &self.scrub))?;
         Ok(HttpReply {
             status,
             headers,
@@ -157,7 +166,7 @@ impl Http {
     }
 }
 
-fn transport_error(registrar: &str, error: ureq::Error) -> BackendError {
+fn transport_error(registrar: &str, error: ureq::Error, scrub: &Scrub) -> BackendError {
     match error {
         ureq::Error::Timeout(_) => BackendError::Timeout {
             registrar: registrar.to_string(),
@@ -168,7 +177,28 @@ fn transport_error(registrar: &str, error: ureq::Error) -> BackendError {
         // The message may quote what the server sent, such as a malformed status line.
         other => BackendError::Unreachable {
             registrar: registrar.to_string(),
-            detail: printable_within(&other.to_string(), SHOWN),
+            detail: scrub.show(&other.to_string()),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transport_error_is_shown_without_the_secrets() {
+        let scrub = Scrub::default();
+        scrub.add("hunter2-secret");
+        let quoted = ureq::Error::BadUri("https://gw.example.net/?p=hunter2-secret\u{1b}".into());
+        let BackendError::Unreachable { detail, .. } = transport_error("schlund", quoted, &scrub)
+        else {
+            panic!("not unreachable");
+        };
+        assert!(!detail.contains("hunter2"), "{detail}");
+        assert!(
+            detail.contains("p=***") && detail.contains("\\u{1b}"),
+            "{detail}"
+        );
     }
 }

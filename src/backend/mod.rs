@@ -375,13 +375,14 @@ pub struct Shared {
 /// Builds the accounts the config names. `http` is the one agent all of them share, built
 /// with the proxy from the config only.
 pub fn from_config(config: &Config, http: http::Http) -> Registrars {
+    let scrub = secrets_of(config);
     let shared = Shared {
         policy: EditPolicy {
             create_missing: config.general.create_missing_records,
             collapse_round_robin: config.general.collapse_round_robin,
         },
-        http,
-        scrub: secrets_of(config),
+        http: http.scrubbing(&scrub),
+        scrub,
     };
     let list = config
         .accounts
