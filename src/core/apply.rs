@@ -109,6 +109,23 @@ fn settle(
     }
 }
 
+/// Values replaced that one summary line names: a name may hold thousands of records (with
+/// `collapse_round_robin`), and the line must stay a line.
+const REPLACED_SHOWN: usize = 8;
+
+/// The replaced values for the summary line: `(new)`, or the first few and how many more.
+fn replaced(previous: &[String]) -> String {
+    match previous.len() {
+        0 => "(new)".to_string(),
+        n if n <= REPLACED_SHOWN => previous.join(","),
+        n => format!(
+            "{} and {} more",
+            previous[..REPLACED_SHOWN].join(","),
+            n - REPLACED_SHOWN
+        ),
+    }
+}
+
 /// The summary detail of one record.
 fn describe(
     record: &RecordChange,
@@ -121,11 +138,7 @@ fn describe(
     match outcome {
         RecordOutcome::Changed { previous, .. } => format!(
             "{host} {} -> {} {word}",
-            if previous.is_empty() {
-                "(new)".to_string()
-            } else {
-                previous.join(",")
-            },
+            replaced(previous),
             operation::describe(operations)
         ),
         RecordOutcome::Unchanged => format!("{host} {} {word}", operation::describe(operations)),
@@ -179,6 +192,19 @@ mod tests {
     use crate::core::{HostRequest, UpdateRequest, run};
     use crate::log::{Level, Log};
     use crate::state::Store;
+
+    #[test]
+    fn the_summary_names_a_few_replaced_values_and_counts_the_rest() {
+        let values = |n: usize| (1..=n).map(|i| format!("192.0.2.{i}")).collect::<Vec<_>>();
+        assert_eq!(replaced(&[]), "(new)");
+        assert_eq!(replaced(&values(2)), "192.0.2.1,192.0.2.2");
+        assert_eq!(replaced(&values(8)).split(',').count(), 8);
+        let many = replaced(&values(100_000));
+        assert!(
+            many.starts_with("192.0.2.1,192.0.2.2,") && many.ends_with(",192.0.2.8 and 99992 more"),
+            "{many}"
+        );
+    }
 
     /// A registrar for `example.net` that remembers the time each call was given.
     struct Recording {
