@@ -93,6 +93,11 @@ impl Values<'_> {
 
     /// An http(s) URL without credentials, or `default`.
     pub fn url(&self, key: &str, default: &str) -> Result<String, ConfigError> {
+        self.parsed_url(key, default).map(|(value, _)| value)
+    }
+
+    /// [`Values::url`], and the URL as parsed.
+    fn parsed_url(&self, key: &str, default: &str) -> Result<(String, url::Url), ConfigError> {
         let value = self.optional(key).unwrap_or(default);
         match url::Url::parse(value) {
             Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => {
@@ -102,7 +107,7 @@ impl Values<'_> {
                         "must not carry credentials; use the username/password or token keys",
                     ));
                 }
-                Ok(value.to_string())
+                Ok((value.to_string(), u))
             }
             _ => Err(self.error(
                 key,
@@ -115,9 +120,8 @@ impl Values<'_> {
     /// (the tests' fakes) or with `allow_insecure_url = yes`, since the password, one-time
     /// codes and tokens travel in it.
     pub fn registrar_url(&self, default: &str) -> Result<(String, bool), ConfigError> {
-        let value = self.url("url", default)?;
+        let (value, parsed) = self.parsed_url("url", default)?;
         let insecure_ok = self.bool("allow_insecure_url", false)?;
-        let parsed = url::Url::parse(&value).map_err(|_| self.error("url", "is not a URL"))?;
         if parsed.scheme() == "http" && !insecure_ok && !is_loopback(&value) {
             return Err(self.error(
                 "url",
