@@ -35,17 +35,26 @@ use log::{Log, printable};
 use protocol::{Dialect, Refusal};
 use state::Store;
 
-/// Answers one CGI request, and logs one summary line for it.
-pub fn handle(
-    config: &Config,
-    registrars: &Registrars,
-    request: &CgiRequest,
-    clock: Clock<'_>,
-    log: &Log,
-) -> CgiResponse {
+/// What a request is answered with besides the config and the request: the accounts, the
+/// clock, the log, and where the state to save once the answer is out goes.
+pub struct Edges<'a> {
+    /// The registrar accounts.
+    pub registrars: &'a Registrars,
+    /// The wall clock.
+    pub clock: Clock<'a>,
+    /// Where log lines go.
+    pub log: &'a Log,
+    /// The zones' locks and new states, for `main` to finish after writing the answer.
+    pub pending: &'a core::Pending,
+}
+
+/// Answers one CGI request, and logs one summary line for it. State the request changed is
+/// left in `edges.pending`, to be saved after the answer is written.
+pub fn handle(config: &Config, request: &CgiRequest, edges: &Edges<'_>) -> CgiResponse {
     let started = Instant::now();
+    let (registrars, log) = (edges.registrars, edges.log);
     let (mut response, details) = match protocol::route(&request.script_name, &request.path_info) {
-        Some((dialect, route)) => answer(dialect, route, config, registrars, request, clock, log),
+        Some((dialect, route)) => answer(dialect, route, config, request, edges),
         None => (protocol::not_found(), Vec::new()),
     };
     response.head_only = request.method == "HEAD";
@@ -79,11 +88,10 @@ fn answer(
     dialect: &dyn Dialect,
     route: &str,
     config: &Config,
-    registrars: &Registrars,
     request: &CgiRequest,
-    clock: Clock<'_>,
-    log: &Log,
+    edges: &Edges<'_>,
 ) -> (CgiResponse, core::Details) {
+    let log = edges.log;
     let general = &config.general;
     let refuse = |refusal: Refusal| (dialect.refuse(&refusal, &general.realm), Vec::new());
     let claims = match dialect.credentials(request) {
@@ -118,11 +126,12 @@ fn answer(
     let context = core::Context {
         acl: &config.acl,
         general,
-        registrars,
+        registrars: edges.registrars,
         store: &store,
-        clock,
+        clock: edges.clock,
         log,
         words: dialect.words(),
+        pending: edges.pending,
     };
     let head = request.method == "HEAD";
     let (outcomes, details) = core::run(&parsed.update, &principal, &context, head);

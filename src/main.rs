@@ -123,6 +123,7 @@ fn run_cgi() {
             Vec::new()
         });
     let request = CgiRequest::from_vars(&vars, body);
+    let pending = ddns_cgi::core::Pending::default();
     let response = match setup(&config_path(None)) {
         // A CGI's fatal error is logged, and answered in the dialect's words.
         Err(fatal) => {
@@ -132,13 +133,22 @@ fn run_cgi() {
         }
         Ok((config, registrars)) => {
             log.set_level(config.general.log_level);
-            ddns_cgi::handle(&config, &registrars, &request, &SystemTime::now, &log)
+            let edges = ddns_cgi::Edges {
+                registrars: &registrars,
+                clock: &SystemTime::now,
+                log: &log,
+                pending: &pending,
+            };
+            ddns_cgi::handle(&config, &request, &edges)
         }
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let _ = response.write_to(&mut out);
     let _ = out.flush();
+    // The answer is out (the web server passes it on as it arrives); the state it reports
+    // is saved now, under the zones' locks.
+    pending.finish(&log);
 }
 
 fn check_config(explicit: Option<PathBuf>, probe: bool, strict: bool) -> Result<ExitCode, Fatal> {

@@ -1,6 +1,7 @@
 //! Stage three, the only one that writes: each zone's change under that zone's lock, with
 //! the hosts' state read again and the abuse limit checked again under it, applied by the
-//! account's registrar, and the new state saved.
+//! account's registrar; the new state and the lock go to [`super::Pending`], which saves
+//! the one and releases the other once the answer is out.
 
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,7 @@ pub fn apply(
     let asked = Instant::now();
     let locked = lock_zone(ctx.store, registrar.label(), &change.zone, *lock_budget);
     *lock_budget = lock_budget.saturating_sub(asked.elapsed());
-    let _lock = match locked {
+    let lock = match locked {
         Ok(lock) => lock,
         Err(e) => {
             ctx.log.error(format_args!(
@@ -68,13 +69,17 @@ pub fn apply(
     }
     match registrar.apply(&change, ctx.clock, ctx.log) {
         Ok(outcomes) => {
+            let mut saves = Vec::new();
             for ((record, outcome), state) in change.records.iter().zip(outcomes).zip(states) {
-                settle(record, &outcome, state, operations, user, at, ctx);
+                if let Some(next) = settle(record, &outcome, state, operations, user, at, ctx) {
+                    saves.push((record.host.clone(), next));
+                }
                 out.details
                     .push(describe(record, &outcome, operations, ctx.words));
                 out.decided
                     .push((record.host.clone(), Outcome::of_record(&outcome)));
             }
+            ctx.pending.keep(ctx.store, lock, saves);
         }
         Err(error) => {
             ctx.log.error(format_args!("{error}"));
@@ -86,7 +91,7 @@ pub fn apply(
     out
 }
 
-/// Logs a record's problem, and saves the new state of a record that is as asked.
+/// Logs a record's problem; the new state of a record that is as asked, to be saved.
 fn settle(
     record: &RecordChange,
     outcome: &RecordOutcome,
@@ -95,18 +100,22 @@ fn settle(
     user: &str,
     at: u64,
     ctx: &Context<'_>,
-) {
+) -> Option<HostState> {
     log_record_problem(&record.host, outcome, ctx.log, ctx.words);
-    if matches!(
+    matches!(
         outcome,
         RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
-    ) {
-        let limit = AbuseLimit::of(ctx.general);
-        let next = rules::remember(state, operations, user, at, outcome, limit);
-        if let Err(e) = ctx.store.save(&record.host, &next) {
-            ctx.log.warn(format_args!("{e}"));
-        }
-    }
+    )
+    .then(|| {
+        rules::remember(
+            state,
+            operations,
+            user,
+            at,
+            outcome,
+            AbuseLimit::of(ctx.general),
+        )
+    })
 }
 
 /// Values replaced that one summary line names: a name may hold thousands of records (with
@@ -273,6 +282,7 @@ mod tests {
             UNIX_EPOCH + Duration::from_secs(1_000_000 + 100 * readings.get())
         };
         let log = Log::to(Level::Error, Box::new(std::io::sink()));
+        let pending = crate::core::Pending::default();
         let ctx = Context {
             acl: &config.acl,
             general: &config.general,
@@ -281,6 +291,7 @@ mod tests {
             clock: &clock,
             log: &log,
             words: crate::protocol::noip::word,
+            pending: &pending,
         };
         let request = UpdateRequest {
             hosts: vec![HostRequest {
@@ -300,8 +311,14 @@ mod tests {
             *seen.borrow(),
             vec![UNIX_EPOCH + Duration::from_secs(reading(3))]
         );
-        // The state records the change at the time the lock was taken, not the start.
+        // The state is saved once the answer is out, and the zone stays locked until then.
         let host: Hostname = "home.example.net".parse().unwrap();
+        assert_eq!(store.load(&host).unwrap(), None);
+        let busy = crate::lock::lock_zone(&store, "recording", "example.net", Duration::ZERO);
+        assert!(busy.is_err());
+        pending.finish(&log);
+        assert!(crate::lock::lock_zone(&store, "recording", "example.net", Duration::ZERO).is_ok());
+        // The state records the change at the time the lock was taken, not the start.
         let state = store.load(&host).unwrap().unwrap();
         assert_eq!(state.v4.unwrap().seen_at, reading(2));
         assert_eq!(state.changes, vec![reading(2)]);

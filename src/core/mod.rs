@@ -10,6 +10,7 @@
 pub mod apply;
 pub mod authorize;
 pub mod operation;
+pub mod pending;
 pub mod plan;
 pub mod rules;
 
@@ -26,6 +27,7 @@ use crate::log::{Log, printable};
 use crate::state::Store;
 use authorize::Verdict;
 use operation::Operation;
+pub use pending::Pending;
 
 /// One requested host name as sent, and what it parsed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +134,9 @@ pub struct Context<'a> {
     pub log: &'a Log,
     /// The dialect's words, for log lines.
     pub words: Words,
+    /// Where the apply stage leaves each zone's lock and new state, to be saved after the
+    /// answer is written.
+    pub pending: &'a Pending,
 }
 
 /// Runs the request through every stage. `dry_run` (HEAD) stops before any registrar or
@@ -167,7 +172,13 @@ pub fn run(
         details.extend(planned.details);
         per_name.extend(planned.decided);
         let mut lock_budget = ctx.general.lock_wait;
-        for work in planned.zones {
+        for (i, work) in planned.zones.into_iter().enumerate() {
+            // A zone's lock is kept until the answer is out, but never while another is
+            // taken: the zone before is saved and let go first, so a request holds one lock
+            // at a time and two requests can never wait for each other.
+            if i > 0 {
+                ctx.pending.finish(ctx.log);
+            }
             let applied = apply::apply(work, operations, user, ctx, &mut lock_budget);
             details.extend(applied.details);
             per_name.extend(applied.decided);
