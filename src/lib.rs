@@ -36,7 +36,7 @@ use protocol::{Dialect, Refusal};
 use state::Store;
 
 /// What a request is answered with besides the config and the request: the accounts, the
-/// clock, the log, and where the state to save once the answer is out goes.
+/// clock, the log, and what is left to finish once the answer is out.
 pub struct Edges<'a> {
     /// The registrar accounts.
     pub registrars: &'a Registrars,
@@ -44,12 +44,12 @@ pub struct Edges<'a> {
     pub clock: Clock<'a>,
     /// Where log lines go.
     pub log: &'a Log,
-    /// The zones' locks and new states, for `main` to finish after writing the answer.
+    /// The zones' locks, for `main` to finish after writing the answer.
     pub pending: &'a core::Pending,
 }
 
-/// Answers one CGI request, and logs one summary line for it. State the request changed is
-/// left in `edges.pending`, to be saved after the answer is written.
+/// Answers one CGI request, and logs one summary line for it. The locks of the zones it
+/// changed are left in `edges.pending`, to be finished after the answer is written.
 pub fn handle(config: &Config, request: &CgiRequest, edges: &Edges<'_>) -> CgiResponse {
     let started = Instant::now();
     let (registrars, log) = (edges.registrars, edges.log);

@@ -146,8 +146,8 @@ fn run_cgi() {
     let mut out = stdout.lock();
     let _ = response.write_to(&mut out);
     let _ = out.flush();
-    // The answer is out (the web server passes it on as it arrives); the state it reports
-    // is saved now, under the zones' locks.
+    // The answer is out (the web server passes it on as it arrives); the state saved for
+    // it is made durable now, before the zone's lock is let go.
     pending.finish(&log);
 }
 

@@ -269,7 +269,9 @@ impl Store {
             .ok_or_else(|| damaged(&path, None))
     }
 
-    /// Replaces the state atomically.
+    /// Replaces the state atomically: other processes see the new state at once, and its
+    /// content is on disk. That the file is the new one survives a power cut only once
+    /// [`Store::sync`] has run.
     pub fn save(&self, host: &Hostname, state: &HostState) -> Result<(), StoreError> {
         let (dir, access) = self.subdir("hosts")?;
         let path = self.host_path(host);
@@ -281,14 +283,20 @@ impl Store {
             file.write_all(state.render().as_bytes())?;
             file.sync_all()?;
             // Replaces whatever has the name, a planted link included, never its target.
-            fs::rename(&temp, &path)?;
-            // The rename is durable once the directory entry is.
-            File::open(&dir)?.sync_all()
+            fs::rename(&temp, &path)
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&temp);
             StoreError::from((path.as_path(), e.into()))
         })
+    }
+
+    /// Makes the saves so far durable: a rename is once the directory's entries are.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        let dir = self.dir.join("hosts");
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StoreError::from((dir.as_path(), e.into())))
     }
 
     /// Checks that the directory can be written, as `check-config` reports it.

@@ -1,7 +1,7 @@
 //! Stage three, the only one that writes: each zone's change under that zone's lock, with
 //! the hosts' state read again and the abuse limit checked again under it, applied by the
-//! account's registrar; the new state and the lock go to [`super::Pending`], which saves
-//! the one and releases the other once the answer is out.
+//! account's registrar, and the new state saved; the lock goes to [`super::Pending`], which
+//! makes the saves durable and releases it once the answer is out.
 
 use std::time::{Duration, Instant};
 
@@ -69,17 +69,14 @@ pub fn apply(
     }
     match registrar.apply(&change, ctx.clock, ctx.log) {
         Ok(outcomes) => {
-            let mut saves = Vec::new();
             for ((record, outcome), state) in change.records.iter().zip(outcomes).zip(states) {
-                if let Some(next) = settle(record, &outcome, state, operations, user, at, ctx) {
-                    saves.push((record.host.clone(), next));
-                }
+                settle(record, &outcome, state, operations, user, at, ctx);
                 out.details
                     .push(describe(record, &outcome, operations, ctx.words));
                 out.decided
                     .push((record.host.clone(), Outcome::of_record(&outcome)));
             }
-            ctx.pending.keep(ctx.store, lock, saves);
+            ctx.pending.keep(ctx.store, lock);
         }
         Err(error) => {
             ctx.log.error(format_args!("{error}"));
@@ -91,7 +88,7 @@ pub fn apply(
     out
 }
 
-/// Logs a record's problem; the new state of a record that is as asked, to be saved.
+/// Logs a record's problem, and saves the new state of a record that is as asked.
 fn settle(
     record: &RecordChange,
     outcome: &RecordOutcome,
@@ -100,22 +97,18 @@ fn settle(
     user: &str,
     at: u64,
     ctx: &Context<'_>,
-) -> Option<HostState> {
+) {
     log_record_problem(&record.host, outcome, ctx.log, ctx.words);
-    matches!(
+    if matches!(
         outcome,
         RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
-    )
-    .then(|| {
-        rules::remember(
-            state,
-            operations,
-            user,
-            at,
-            outcome,
-            AbuseLimit::of(ctx.general),
-        )
-    })
+    ) {
+        let limit = AbuseLimit::of(ctx.general);
+        let next = rules::remember(state, operations, user, at, outcome, limit);
+        if let Err(e) = ctx.store.save(&record.host, &next) {
+            ctx.log.warn(format_args!("{e}"));
+        }
+    }
 }
 
 /// Values replaced that one summary line names: a name may hold thousands of records (with
@@ -311,9 +304,9 @@ mod tests {
             *seen.borrow(),
             vec![UNIX_EPOCH + Duration::from_secs(reading(3))]
         );
-        // The state is saved once the answer is out, and the zone stays locked until then.
+        // The state is saved at once, and the zone stays locked until the save is durable.
         let host: Hostname = "home.example.net".parse().unwrap();
-        assert_eq!(store.load(&host).unwrap(), None);
+        assert!(store.load(&host).unwrap().is_some());
         let busy = crate::lock::lock_zone(&store, "recording", "example.net", Duration::ZERO);
         assert!(busy.is_err());
         pending.finish(&log);

@@ -1,68 +1,52 @@
-//! The state a request leaves, saved once its answer has gone out.
+//! What a request finishes after its answer has gone out.
 //!
-//! A changed host's new state is written durably (an fsync of the file and one of its
-//! directory), which takes longer than everything else a request does on this machine. The
-//! registrar already holds the change when the state is written, so the answer is known
-//! and need not wait for the disk: the apply stage hands each zone's lock and the states to
-//! save here, `main` writes the answer, then [`Pending::finish`] saves the states and only
-//! then releases the locks, so no other request of the zone can read state older than the
-//! registrar. A request with several zones finishes each before it locks the next, so only
-//! its last zone waits for the answer, and it never holds two locks at once.
+//! A changed host's state is saved (written, its content synced, renamed into place) under
+//! the zone's lock before the answer, so the next request sees it at once. What makes the
+//! rename itself survive a power cut, an fsync of the state directory, takes longer than
+//! the rest of a request on this machine, and the answer does not depend on it: the apply
+//! stage leaves the zone's lock here, `main` writes the answer, then [`Pending::finish`]
+//! syncs the directory and only then releases the lock. A request with several zones
+//! finishes each before it locks the next, so it never holds two locks at once.
 
 use std::cell::RefCell;
 
-use crate::hostname::Hostname;
 use crate::lock::ZoneLock;
 use crate::log::{Level, Log};
-use crate::state::{HostState, Store};
+use crate::state::Store;
 
-/// One zone's lock and the states saved under it.
-struct Settled {
-    store: Store,
-    lock: ZoneLock,
-    states: Vec<(Hostname, HostState)>,
-}
-
-/// Zones applied by this request whose state is still to be saved, in the order applied.
+/// Zones whose saved state is still to be made durable, each with its lock.
 #[derive(Default)]
 pub struct Pending {
-    zones: RefCell<Vec<Settled>>,
+    zones: RefCell<Vec<(Store, ZoneLock)>>,
 }
 
 impl Pending {
-    /// Keeps a zone's lock until `states` are saved.
-    pub(crate) fn keep(&self, store: &Store, lock: ZoneLock, states: Vec<(Hostname, HostState)>) {
-        self.zones.borrow_mut().push(Settled {
-            store: store.clone(),
-            lock,
-            states,
-        });
+    /// Keeps a zone's lock until the states saved under it are durable.
+    pub(crate) fn keep(&self, store: &Store, lock: ZoneLock) {
+        self.zones.borrow_mut().push((store.clone(), lock));
     }
 
-    /// Whether nothing is left to save.
+    /// Whether nothing is left to finish.
     pub fn is_empty(&self) -> bool {
         self.zones.borrow().is_empty()
     }
 
-    /// Saves every state, zone by zone, releasing each zone's lock once its states are
-    /// saved. A state that cannot be saved is logged: the registrar holds the change, and
-    /// the next request of the host asks it again.
+    /// Makes every zone's saves durable, releasing each zone's lock after. A failure is
+    /// logged: the state is in place, only a power cut could still take it back.
     pub fn finish(&self, log: &Log) {
         let zones = std::mem::take(&mut *self.zones.borrow_mut());
-        for zone in zones {
-            for (host, state) in &zone.states {
-                if let Err(e) = zone.store.save(host, state) {
-                    log.warn(format_args!("{e}"));
-                }
+        for (store, lock) in zones {
+            if let Err(e) = store.sync() {
+                log.warn(format_args!("{e}"));
             }
-            drop(zone.lock);
+            drop(lock);
         }
     }
 }
 
 impl Drop for Pending {
-    /// A request that ends without [`Pending::finish`] (a test, the command line) still
-    /// leaves its state.
+    /// A request that ends without [`Pending::finish`] (a test, the command line) is
+    /// finished all the same.
     fn drop(&mut self) {
         if !self.is_empty() {
             self.finish(&Log::stderr(Level::Warn));

@@ -743,3 +743,58 @@ fn a_gateway_message_reaches_the_log_escaped() {
         }
     }
 }
+
+/// A router that sends its next address the moment it has the answer to its last: the state
+/// the first request answered from must already be in place for the second, whatever the
+/// first still does after answering (the fsync of the state directory).
+#[test]
+fn the_next_request_right_after_an_answer_sees_its_state() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let dir = TempDir::new("schlund-next");
+    let gw = fake();
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &config_text(&gw, "zones = example.co.uk\nabuse_limit = 0"),
+    );
+    let hosts = "a.b.example.co.uk,home.example.co.uk,example.co.uk";
+    for round in 0..5 {
+        let (first, second) = (
+            format!("84.17.6.{}", 10 + 2 * round),
+            format!("84.17.6.{}", 11 + 2 * round),
+        );
+        let req = get(&format!("hostname={hosts}&myip={first}"));
+        let mut child = crate::util::command(&cfg, &req)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Exactly the answer's bytes, then the next request at once, before the first ends.
+        let want = format!("good {first}\n").repeat(3);
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        let mut stdout = child.stdout.take().unwrap();
+        while !String::from_utf8_lossy(&head).ends_with(&want) {
+            assert_eq!(
+                stdout.read(&mut byte).unwrap(),
+                1,
+                "answer cut short: {head:?}"
+            );
+            head.push(byte[0]);
+        }
+        let answer = run(&cfg, &get(&format!("hostname={hosts}&myip={second}")));
+        assert_answer(&answer, "200 OK", &format!("good {second}\n").repeat(3));
+        assert!(child.wait().unwrap().success());
+        for name in ["a.b", "home"] {
+            let zone = gw.zone("example.co.uk").unwrap();
+            let values: Vec<_> = zone.rr(name, "A").iter().map(|r| r.value.clone()).collect();
+            assert_eq!(
+                values,
+                std::slice::from_ref(&second),
+                "{name} after round {round}"
+            );
+        }
+    }
+}
