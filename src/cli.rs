@@ -19,6 +19,8 @@ pub enum Command {
         /// `--strict`: fail when any warning was printed.
         strict: bool,
     },
+    /// Read a secret or password from stdin and print its argon2id hash for the config.
+    HashSecret,
     /// Print the version.
     Version,
     /// Print usage.
@@ -28,6 +30,7 @@ pub enum Command {
 /// Usage text.
 pub const USAGE: &str = "\
 usage: ddns-cgi check-config [--config FILE] [--probe] [--strict]
+       ddns-cgi hash-secret
        ddns-cgi --version
 
 Run by a web server (GATEWAY_INTERFACE set), ddns-cgi answers NoIP/DynDNS2 updates.
@@ -36,6 +39,9 @@ check-config validates it and prints the effective settings, secrets as ***;
 --probe also makes one read-only call to each registrar to prove the credentials work;
 --strict fails (exit status 1) when any warning was printed, e.g. about a config file
 or state_dir that other local users may open.
+hash-secret reads a secret or password from standard input (one line; the line break
+is dropped) and prints its argon2id hash for `secret =` or `password_hash =` in a
+[user:NAME] section, e.g.  ddns-cgi hash-secret < file-holding-the-secret
 ";
 
 /// Parses the arguments after the program name.
@@ -66,6 +72,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 strict,
             })
         }
+        "hash-secret" => match args.next() {
+            None => Ok(Command::HashSecret),
+            Some(other) => Err(format!(
+                "hash-secret: unknown argument `{other}`; it reads the secret from standard input"
+            )),
+        },
         "--version" | "-V" | "version" => Ok(Command::Version),
         "--help" | "-h" | "help" => Ok(Command::Help),
         other => Err(format!("unknown command `{other}`; see `ddns-cgi --help`")),
@@ -192,4 +204,27 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The secret `hash-secret` reads: the first line of `input`, without its line break.
+/// A prompt goes to stderr when a person types it (the input is shown as typed).
+pub fn read_secret(input: impl std::io::BufRead) -> Result<crate::secret::Secret, String> {
+    use std::io::{BufRead as _, IsTerminal as _};
+    if std::io::stdin().is_terminal() {
+        eprint!("secret (shown as typed; end with Enter): ");
+    }
+    let mut line = String::new();
+    let mut input = std::io::Read::take(input, 4096);
+    input
+        .read_line(&mut line)
+        .map_err(|e| format!("hash-secret: cannot read standard input ({e})"))?;
+    let secret = line.strip_suffix('\n').unwrap_or(&line);
+    let secret = secret.strip_suffix('\r').unwrap_or(secret);
+    if secret.is_empty() {
+        return Err(
+            "hash-secret: no secret on standard input; e.g. ddns-cgi hash-secret < file-holding-it"
+                .into(),
+        );
+    }
+    Ok(crate::secret::Secret::new(secret))
 }
