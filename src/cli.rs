@@ -4,8 +4,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::acl::Acl;
+use crate::auth::hash::Format;
 use crate::backend::yes_no;
 use crate::config::Config;
+use crate::config::credentials::is_plain;
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +118,17 @@ pub fn describe(config: &Config) -> String {
     let _ = writeln!(out, "  abuse_limit = {}", g.abuse_limit);
     let _ = writeln!(out, "  abuse_window = {}", g.abuse_window);
     let _ = writeln!(out, "  delete_on_offline = {}", yes_no(g.delete_on_offline));
+    let creds = &config.credentials;
+    let _ = writeln!(
+        out,
+        "  htpasswd = {}",
+        creds
+            .htpasswd
+            .as_ref()
+            .map_or("(none)".to_string(), |p| p.display().to_string())
+    );
+    let _ = writeln!(out, "  auth_fail_limit = {}", creds.fail_limit);
+    let _ = writeln!(out, "  auth_fail_window = {}", creds.fail_window);
     match &config.acl {
         Acl::Open => {
             let _ = writeln!(
@@ -132,11 +145,36 @@ pub fn describe(config: &Config) -> String {
             }
         }
     }
+    describe_credentials(config, &mut out);
     for account in &config.accounts {
         let _ = writeln!(out, "[{}] ({})", account.label, account.kind.title);
         account.settings.describe(&mut out);
     }
     out
+}
+
+/// The users' own credentials (never their values) and the dialect switches.
+fn describe_credentials(config: &Config, out: &mut String) {
+    let shown = |secret: &crate::secret::Secret| match Format::of(secret.expose()) {
+        Some(format) => format!("*** ({} hash)", format.name()),
+        None => "*** (plain text)".to_string(),
+    };
+    for user in config.credentials.users.values() {
+        let _ = writeln!(out, "[user:{}] credentials", user.name);
+        if let Some(secret) = &user.secret {
+            let _ = writeln!(out, "  secret = {}", shown(secret));
+        }
+        if let Some(hash) = &user.password_hash {
+            let _ = writeln!(out, "  password_hash = {}", shown(hash));
+        }
+    }
+    for dialect in crate::protocol::DIALECTS {
+        let switches = config.switches(dialect.name());
+        let _ = writeln!(out, "[dialect:{}]", dialect.name());
+        for key in dialect.switches() {
+            let _ = writeln!(out, "  {key} = {}", yes_no(switches.is_on(key)));
+        }
+    }
 }
 
 /// Things that load fine but deserve a second look.
@@ -148,6 +186,38 @@ pub fn warnings(config: &Config) -> Vec<String> {
         );
     }
     out.extend(wildcard_warnings(config));
+    out.extend(credential_warnings(config));
+    out
+}
+
+/// Plain secrets (with the command that hashes them), htpasswd lines that never match, and
+/// switches that read passwords nobody could have.
+fn credential_warnings(config: &Config) -> Vec<String> {
+    let creds = &config.credentials;
+    let mut out = Vec::new();
+    for user in creds.users.values() {
+        if user.secret.as_ref().is_some_and(is_plain) {
+            out.push(format!(
+                "[user:{}] secret is plain text, so anyone who reads the config has it; run `ddns-cgi hash-secret`, type the secret, and replace the value by the line it prints",
+                user.name
+            ));
+        }
+    }
+    if let Some(path) = &creds.htpasswd {
+        out.extend(crate::auth::htpasswd::warnings(path));
+    }
+    let passwords =
+        creds.htpasswd.is_some() || creds.users.values().any(|u| u.password_hash.is_some());
+    for dialect in crate::protocol::DIALECTS {
+        let switches = config.switches(dialect.name());
+        if !passwords && !switches.on().is_empty() {
+            out.push(format!(
+                "[dialect:{}] {} = yes, but no password can match: set [default] htpasswd or a password_hash in [user:NAME]",
+                dialect.name(),
+                switches.on().join(", ")
+            ));
+        }
+    }
     out
 }
 

@@ -141,3 +141,137 @@ pub fn switches(dialect: &dyn Dialect, values: &Values<'_>) -> Result<Switches, 
     }
     Ok(Switches::new(on))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::acl::Acl;
+    use crate::config::{Config, ConfigError};
+
+    const BCRYPT: &str = "$2y$04$BMzE62P8qELNxp9PgNRln.YTGJOUFIzr7s8Os4JU0uMLGTy/kzu8C";
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        let text = format!("[default]\nusername = u\npassword = p\n{text}");
+        Config::parse_str(&text, std::path::Path::new("/etc/ddns-cgi/test.ini"))
+    }
+
+    #[test]
+    fn user_credentials_load_and_leave_the_acl_alone() {
+        let c = load(&format!(
+            "htpasswd = /etc/ddns-cgi/htpasswd\n[user:Alice]\nsecret = alice-secret-1\npassword_hash = {BCRYPT}\n[user:bob]\nsecret = {BCRYPT}\n"
+        ))
+        .unwrap();
+        let alice = &c.credentials.users["alice"];
+        assert_eq!(alice.name, "Alice");
+        assert_eq!(alice.secret.as_ref().unwrap().expose(), "alice-secret-1");
+        assert_eq!(alice.password_hash.as_ref().unwrap().expose(), BCRYPT);
+        assert!(c.credentials.users["bob"].password_hash.is_none());
+        assert_eq!(
+            c.credentials.htpasswd.as_deref(),
+            Some(std::path::Path::new("/etc/ddns-cgi/htpasswd"))
+        );
+        assert_eq!(
+            (c.credentials.fail_limit, c.credentials.fail_window),
+            (10, 900)
+        );
+        // Sections holding only credentials give nobody a list of their own.
+        assert_eq!(c.acl, Acl::Open);
+        let described = crate::cli::describe(&c);
+        assert!(
+            described.contains("  secret = *** (plain text)"),
+            "{described}"
+        );
+        assert!(
+            described.contains("  password_hash = *** (bcrypt hash)"),
+            "{described}"
+        );
+        assert!(!described.contains("alice-secret-1") && !described.contains(BCRYPT));
+        let warnings = crate::cli::warnings(&c).join("\n");
+        assert!(
+            warnings.contains("[user:Alice] secret is plain text")
+                && warnings.contains("ddns-cgi hash-secret"),
+            "{warnings}"
+        );
+        assert!(!warnings.contains("alice-secret-1"), "{warnings}");
+    }
+
+    #[test]
+    fn bad_credentials_are_config_errors_that_never_quote_them() {
+        let cases = [
+            ("[user:a]\nsecret = short\n", "secret", "at least 8"),
+            (
+                "[user:a]\nsecret = has blank inside\n",
+                "secret",
+                "without blanks",
+            ),
+            (
+                "[user:a]\npassword_hash = plain-password\n",
+                "password_hash",
+                "hash-secret",
+            ),
+            (
+                "[user:a]\npassword_hash = {SHA}60UFl5iwgUWzLJMimiNfwkJFhnI=\n",
+                "password_hash",
+                "only in htpasswd",
+            ),
+            (
+                "[user:a]\nsecret = same-secret-1\n[user:b]\nsecret = same-secret-1\n",
+                "secret",
+                "[user:a] has the same secret",
+            ),
+            ("htpasswd = htpasswd\n", "htpasswd", "absolute"),
+            ("auth_fail_window = 1\n", "auth_fail_window", "from 10"),
+        ];
+        for (text, key, problem) in cases {
+            let e = load(text).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{text}: {e}");
+            assert!(e.to_string().contains(problem), "{text}: {e}");
+            for secret in ["short", "plain-password", "same-secret-1", "60UFl5iw"] {
+                assert!(!e.to_string().contains(secret), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn dialect_sections_hold_their_own_switches_only() {
+        let c =
+            load("[dialect:noip]\nquery_credentials = yes\nauthorization_header = no\n").unwrap();
+        assert!(c.switches("noip").is_on("query_credentials"));
+        assert!(!c.switches("noip").is_on("authorization_header"));
+        assert!(
+            !load("")
+                .unwrap()
+                .switches("noip")
+                .is_on("query_credentials")
+        );
+        let described = crate::cli::describe(&c);
+        assert!(
+            described.contains(
+                "[dialect:noip]\n  query_credentials = yes\n  authorization_header = no\n"
+            ),
+            "{described}"
+        );
+        let warnings = crate::cli::warnings(&c).join("\n");
+        assert!(warnings.contains("no password can match"), "{warnings}");
+
+        let e = load("[dialect:noip]\nsecret = x\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unknown key; known here are: query_credentials, authorization_header"),
+            "{e}"
+        );
+        for name in ["dyndns", "gandi-dyndns", "NOIP", ""] {
+            let e = load(&format!("[dialect:{name}]\n")).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("unknown dialect; known are [dialect:noip]"),
+                "{e}"
+            );
+        }
+        let e = load("[dialect:noip]\nquery_credentials = maybe\n").unwrap_err();
+        assert!(e.to_string().contains("not yes/no"), "{e}");
+        // [DEFAULT] never turns a switch on.
+        let text = "[DEFAULT]\nquery_credentials = yes\n[default]\nusername = u\npassword = p\n[dialect:noip]\n";
+        let e = Config::parse_str(text, std::path::Path::new("t.ini")).unwrap_err();
+        assert!(e.to_string().contains("[DEFAULT] query_credentials: a dialect switch is never inherited; set it in [dialect:noip]"), "{e}");
+    }
+}

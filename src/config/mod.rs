@@ -394,7 +394,20 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
 /// Every key of `[DEFAULT]` must be known to some section.
 fn check_default_keys(path: &Path, inherited: &[ini::Entry]) -> Result<(), ConfigError> {
     for entry in inherited {
-        let known = known_keys().contains(&entry.key.as_str());
+        let key = entry.key.as_str();
+        if let Some(dialect) = DIALECTS.iter().find(|d| d.switches().contains(&key)) {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: Some(entry.line),
+                section: Some("DEFAULT".into()),
+                key: Some(entry.key.clone()),
+                problem: format!(
+                    "a dialect switch is never inherited; set it in [dialect:{}]",
+                    dialect.name()
+                ),
+            });
+        }
+        let known = known_keys().contains(&key);
         if !known {
             return Err(ConfigError {
                 path: path.to_path_buf(),
