@@ -63,13 +63,21 @@ pub const MAX_ARGON2_PASSES: u32 = 10;
 /// See [`MAX_ARGON2_PASSES`]; cost 12 is about 250 ms, 13 twice that.
 pub const MAX_BCRYPT_COST: u32 = 13;
 
-/// Whether `password` matches `hash`; false for a hash that is malformed or of no known
-/// format. Every comparison is in constant time.
+/// Whether `password` matches `hash`; false for a hash that is malformed, of no known
+/// format, or costlier than [`MAX_ARGON2_KIB`], [`MAX_ARGON2_PASSES`] or
+/// [`MAX_BCRYPT_COST`] allow (an htpasswd line must not make one request take minutes or
+/// gigabytes). Every comparison is in constant time.
 pub fn verify(password: &[u8], hash: &str) -> bool {
     match Format::of(hash) {
-        Some(Format::Argon2id) => PasswordHash::new(hash)
-            .is_ok_and(|parsed| Argon2::default().verify_password(password, &parsed).is_ok()),
-        Some(Format::Bcrypt) => bcrypt::verify(password, hash).unwrap_or(false),
+        Some(Format::Argon2id) => PasswordHash::new(hash).is_ok_and(|parsed| {
+            Params::try_from(&parsed).is_ok_and(|p| {
+                p.m_cost() <= MAX_ARGON2_KIB && p.t_cost() <= MAX_ARGON2_PASSES && p.p_cost() <= 8
+            }) && Argon2::default().verify_password(password, &parsed).is_ok()
+        }),
+        Some(Format::Bcrypt) => {
+            bcrypt_cost(hash).is_some_and(|cost| cost <= MAX_BCRYPT_COST)
+                && bcrypt::verify(password, hash).unwrap_or(false)
+        }
         Some(Format::Apr1) => apr1::verify(password, hash),
         Some(Format::Sha1) => {
             let expected = base64::engine::general_purpose::STANDARD.decode(&hash[5..]);
@@ -101,10 +109,7 @@ pub fn check_config_hash(hash: &str) -> Result<Format, String> {
             Ok(Format::Argon2id)
         }
         Some(Format::Bcrypt) => {
-            let cost = hash
-                .get(4..6)
-                .and_then(|c| c.parse::<u32>().ok())
-                .filter(|_| hash.len() == 60 && hash.as_bytes()[6] == b'$')
+            let cost = bcrypt_cost(hash)
                 .ok_or_else(|| format!("is not a well-formed bcrypt hash; {RUN}"))?;
             if cost > MAX_BCRYPT_COST {
                 return Err(format!(
@@ -119,6 +124,15 @@ pub fn check_config_hash(hash: &str) -> Result<Format, String> {
         )),
         None => Err(format!("is not an argon2id or bcrypt hash; {RUN}")),
     }
+}
+
+/// The cost of a well-formed bcrypt hash (`$2y$CC$` and 53 more characters).
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    let bytes = hash.as_bytes();
+    if hash.len() != 60 || bytes[6] != b'$' || !bytes[4..6].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    hash[4..6].parse().ok()
 }
 
 /// The argon2id PHC string of `secret` with a fresh random salt and OWASP's minimum
@@ -212,6 +226,16 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn hashes_too_costly_to_check_never_verify() {
+        // Well-formed, and right for "x", but asking for 1 GiB or 2^31 rounds.
+        let greedy =
+            "$argon2id$v=19$m=1048576,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
+        assert!(!verify(b"x", greedy));
+        let slow = "$2y$31$6cepaYOkbb/.CmsRRSodmOqdAG3H7zjnAeZ1pTyuAcmJlo.I.6i3q";
+        assert!(!verify(PASSWORD, slow));
     }
 
     #[test]
