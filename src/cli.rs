@@ -298,3 +298,25 @@ pub fn read_secret(input: impl std::io::BufRead) -> Result<crate::secret::Secret
     }
     Ok(crate::secret::Secret::new(secret))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_secret_reads_one_line_of_stdin() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(parse(&args(&["hash-secret"])), Ok(Command::HashSecret));
+        assert!(
+            parse(&args(&["hash-secret", "s3cret"]))
+                .unwrap_err()
+                .contains("standard input")
+        );
+        assert!(USAGE.contains("ddns-cgi hash-secret"));
+        let read = |input: &str| read_secret(input.as_bytes()).map(|s| s.expose().to_string());
+        assert_eq!(read("r0uter secret\n").unwrap(), "r0uter secret");
+        assert_eq!(read("crlf\r\nsecond line\n").unwrap(), "crlf");
+        assert_eq!(read("no newline").unwrap(), "no newline");
+        assert!(read("\n").is_err() && read("").is_err());
+    }
+}
