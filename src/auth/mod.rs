@@ -121,8 +121,10 @@ impl Principal {
 pub enum AuthFailure {
     /// No credential at all.
     NoCredential,
-    /// A user name no `[user:NAME]` section could be meant for.
+    /// The web server passed a user name no `[user:NAME]` section could be meant for.
     BadUserName(UserNameError),
+    /// Credentials to check here name a user no `[user:NAME]` section could be meant for.
+    BadClaimedName(UserNameError),
     /// Credentials naming different principals.
     Conflicting,
     /// An `Authorization` header that is not Basic `user:password` in base64.
@@ -149,7 +151,11 @@ impl fmt::Display for AuthFailure {
             // The reason, not the name: the summary line shows the name, escaped.
             AuthFailure::BadUserName(problem) => write!(
                 f,
-                "the user name {problem}; user names must be printable ASCII without surrounding white space, so that no spelling of a login can miss its [user:NAME] section"
+                "REMOTE_USER {problem}; user names must be printable ASCII without surrounding white space, so that no spelling of a login can miss its [user:NAME] section"
+            ),
+            AuthFailure::BadClaimedName(problem) => write!(
+                f,
+                "the user name of the credentials {problem}; user names must be printable ASCII without surrounding white space"
             ),
             AuthFailure::Conflicting => f.write_str(
                 "the request carries credentials of different users; refusing all of them",
@@ -274,7 +280,7 @@ impl Checker<'_> {
                     Source::Header => "the user and password of the Authorization header",
                     Source::Query => "the user and password of the query",
                 };
-                check_user_name(user).map_err(AuthFailure::BadUserName)?;
+                check_user_name(user).map_err(AuthFailure::BadClaimedName)?;
                 match self.password_matches(user, password)? {
                     true => Ok(user.clone()),
                     false => Err(AuthFailure::Rejected(what).into()),
