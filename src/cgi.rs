@@ -119,6 +119,8 @@ pub struct CgiRequest {
     pub remote_user: Option<String>,
     /// `HTTP_USER_AGENT`, for the log.
     pub user_agent: Option<String>,
+    /// `HTTP_AUTHORIZATION`, when the web server passes the header on for ddns-cgi to check.
+    pub authorization: Option<String>,
 }
 
 /// Where CGI variables are read from: the process environment in `main`, a map in tests.
@@ -150,6 +152,7 @@ impl CgiRequest {
             remote_addr: non_empty("REMOTE_ADDR"),
             remote_user: non_empty("REMOTE_USER"),
             user_agent: non_empty("HTTP_USER_AGENT"),
+            authorization: non_empty("HTTP_AUTHORIZATION"),
         }
     }
 

@@ -4,8 +4,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::acl::Acl;
+use crate::auth::hash::Format;
 use crate::backend::yes_no;
 use crate::config::Config;
+use crate::config::credentials::is_plain;
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +21,8 @@ pub enum Command {
         /// `--strict`: fail when any warning was printed.
         strict: bool,
     },
+    /// Read a secret or password from stdin and print its argon2id hash for the config.
+    HashSecret,
     /// Print the version.
     Version,
     /// Print usage.
@@ -28,6 +32,7 @@ pub enum Command {
 /// Usage text.
 pub const USAGE: &str = "\
 usage: ddns-cgi check-config [--config FILE] [--probe] [--strict]
+       ddns-cgi hash-secret
        ddns-cgi --version
 
 Run by a web server (GATEWAY_INTERFACE set), ddns-cgi answers NoIP/DynDNS2 updates.
@@ -36,6 +41,9 @@ check-config validates it and prints the effective settings, secrets as ***;
 --probe also makes one read-only call to each registrar to prove the credentials work;
 --strict fails (exit status 1) when any warning was printed, e.g. about a config file
 or state_dir that other local users may open.
+hash-secret reads a secret or password from standard input (one line; the line break
+is dropped) and prints its argon2id hash for `secret =` or `password_hash =` in a
+[user:NAME] section, e.g.  ddns-cgi hash-secret < file-holding-the-secret
 ";
 
 /// Parses the arguments after the program name.
@@ -66,6 +74,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 strict,
             })
         }
+        "hash-secret" => match args.next() {
+            None => Ok(Command::HashSecret),
+            Some(other) => Err(format!(
+                "hash-secret: unknown argument `{other}`; it reads the secret from standard input"
+            )),
+        },
         "--version" | "-V" | "version" => Ok(Command::Version),
         "--help" | "-h" | "help" => Ok(Command::Help),
         other => Err(format!("unknown command `{other}`; see `ddns-cgi --help`")),
@@ -104,6 +118,17 @@ pub fn describe(config: &Config) -> String {
     let _ = writeln!(out, "  abuse_limit = {}", g.abuse_limit);
     let _ = writeln!(out, "  abuse_window = {}", g.abuse_window);
     let _ = writeln!(out, "  delete_on_offline = {}", yes_no(g.delete_on_offline));
+    let creds = &config.credentials;
+    let _ = writeln!(
+        out,
+        "  htpasswd = {}",
+        creds
+            .htpasswd
+            .as_ref()
+            .map_or("(none)".to_string(), |p| p.display().to_string())
+    );
+    let _ = writeln!(out, "  auth_fail_limit = {}", creds.fail_limit);
+    let _ = writeln!(out, "  auth_fail_window = {}", creds.fail_window);
     match &config.acl {
         Acl::Open => {
             let _ = writeln!(
@@ -120,11 +145,36 @@ pub fn describe(config: &Config) -> String {
             }
         }
     }
+    describe_credentials(config, &mut out);
     for account in &config.accounts {
         let _ = writeln!(out, "[{}] ({})", account.label, account.kind.title);
         account.settings.describe(&mut out);
     }
     out
+}
+
+/// The users' own credentials (never their values) and the dialect switches.
+fn describe_credentials(config: &Config, out: &mut String) {
+    let shown = |secret: &crate::secret::Secret| match Format::of(secret.expose()) {
+        Some(format) => format!("*** ({} hash)", format.name()),
+        None => "*** (plain text)".to_string(),
+    };
+    for user in config.credentials.users.values() {
+        let _ = writeln!(out, "[user:{}] credentials", user.name);
+        if let Some(secret) = &user.secret {
+            let _ = writeln!(out, "  secret = {}", shown(secret));
+        }
+        if let Some(hash) = &user.password_hash {
+            let _ = writeln!(out, "  password_hash = {}", shown(hash));
+        }
+    }
+    for dialect in crate::protocol::DIALECTS {
+        let switches = config.switches(dialect.name());
+        let _ = writeln!(out, "[dialect:{}]", dialect.name());
+        for key in dialect.switches() {
+            let _ = writeln!(out, "  {key} = {}", yes_no(switches.is_on(key)));
+        }
+    }
 }
 
 /// Things that load fine but deserve a second look.
@@ -136,6 +186,38 @@ pub fn warnings(config: &Config) -> Vec<String> {
         );
     }
     out.extend(wildcard_warnings(config));
+    out.extend(credential_warnings(config));
+    out
+}
+
+/// Plain secrets (with the command that hashes them), htpasswd lines that never match, and
+/// switches that read passwords nobody could have.
+fn credential_warnings(config: &Config) -> Vec<String> {
+    let creds = &config.credentials;
+    let mut out = Vec::new();
+    for user in creds.users.values() {
+        if user.secret.as_ref().is_some_and(is_plain) {
+            out.push(format!(
+                "[user:{}] secret is plain text, so anyone who reads the config has it; run `ddns-cgi hash-secret`, type the secret, and replace the value by the line it prints",
+                user.name
+            ));
+        }
+    }
+    if let Some(path) = &creds.htpasswd {
+        out.extend(crate::auth::htpasswd::warnings(path));
+    }
+    let passwords =
+        creds.htpasswd.is_some() || creds.users.values().any(|u| u.password_hash.is_some());
+    for dialect in crate::protocol::DIALECTS {
+        let switches = config.switches(dialect.name());
+        if !passwords && !switches.on().is_empty() {
+            out.push(format!(
+                "[dialect:{}] {} = yes, but no password can match: set [default] htpasswd or a password_hash in [user:NAME]",
+                dialect.name(),
+                switches.on().join(", ")
+            ));
+        }
+    }
     out
 }
 
@@ -192,4 +274,49 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The secret `hash-secret` reads: the first line of `input`, without its line break.
+/// A prompt goes to stderr when a person types it (the input is shown as typed).
+pub fn read_secret(input: impl std::io::BufRead) -> Result<crate::secret::Secret, String> {
+    use std::io::{BufRead as _, IsTerminal as _};
+    if std::io::stdin().is_terminal() {
+        eprint!("secret (shown as typed; end with Enter): ");
+    }
+    let mut line = String::new();
+    let mut input = std::io::Read::take(input, 4096);
+    input
+        .read_line(&mut line)
+        .map_err(|e| format!("hash-secret: cannot read standard input ({e})"))?;
+    let secret = line.strip_suffix('\n').unwrap_or(&line);
+    let secret = secret.strip_suffix('\r').unwrap_or(secret);
+    if secret.is_empty() {
+        return Err(
+            "hash-secret: no secret on standard input; e.g. ddns-cgi hash-secret < file-holding-it"
+                .into(),
+        );
+    }
+    Ok(crate::secret::Secret::new(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_secret_reads_one_line_of_stdin() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(parse(&args(&["hash-secret"])), Ok(Command::HashSecret));
+        assert!(
+            parse(&args(&["hash-secret", "s3cret"]))
+                .unwrap_err()
+                .contains("standard input")
+        );
+        assert!(USAGE.contains("ddns-cgi hash-secret"));
+        let read = |input: &str| read_secret(input.as_bytes()).map(|s| s.expose().to_string());
+        assert_eq!(read("r0uter secret\n").unwrap(), "r0uter secret");
+        assert_eq!(read("crlf\r\nsecond line\n").unwrap(), "crlf");
+        assert_eq!(read("no newline").unwrap(), "no newline");
+        assert!(read("\n").is_err() && read("").is_err());
+    }
 }

@@ -53,10 +53,14 @@ pub struct Edges<'a> {
 pub fn handle(config: &Config, request: &CgiRequest, edges: &Edges<'_>) -> CgiResponse {
     let started = Instant::now();
     let (registrars, log) = (edges.registrars, edges.log);
-    let (mut response, details) = match protocol::route(&request.script_name, &request.path_info) {
-        Some((dialect, route)) => answer(dialect, route, config, request, edges),
-        None => (protocol::not_found(), Vec::new()),
-    };
+    let (mut response, details, principal) =
+        match protocol::route(&request.script_name, &request.path_info) {
+            Some((dialect, route)) => answer(dialect, route, config, request, edges),
+            None => (protocol::not_found(), Vec::new(), None),
+        };
+    // Who the request acted for: the principal once authenticated, else the web server's
+    // user, if any. A user name claimed with a wrong password is not shown as the user.
+    let user = principal.or_else(|| request.remote_user.clone());
     response.head_only = request.method == "HEAD";
     log.info(format_args!(
         "{} {} user={} from={} agent={} query={}: {} -> {} {} | {} registrar calls | {} ms",
@@ -66,7 +70,7 @@ pub fn handle(config: &Config, request: &CgiRequest, edges: &Edges<'_>) -> CgiRe
         } else {
             &request.path_info
         }),
-        printable(request.remote_user.as_deref().unwrap_or("-")),
+        printable(user.as_deref().unwrap_or("-")),
         printable(request.remote_addr.as_deref().unwrap_or("-")),
         printable(request.user_agent.as_deref().unwrap_or("-")),
         printable(&redact_query(&request.query)),
@@ -90,24 +94,14 @@ fn answer(
     config: &Config,
     request: &CgiRequest,
     edges: &Edges<'_>,
-) -> (CgiResponse, core::Details) {
-    let log = edges.log;
+) -> (CgiResponse, core::Details, Option<String>) {
+    let (clock, log) = (edges.clock, edges.log);
     let general = &config.general;
-    let refuse = |refusal: Refusal| (dialect.refuse(&refusal, &general.realm), Vec::new());
-    let claims = match dialect.credentials(request) {
-        Ok(claims) => claims,
-        Err(refusal) => return refuse(refusal),
-    };
-    let principal = match auth::authenticate(&claims) {
+    let refuse = |refusal: Refusal| (dialect.refuse(&refusal, &general.realm), Vec::new(), None);
+    let store = Store::new(&general.state_dir);
+    let principal = match authenticate(dialect, config, request, &store, clock, log) {
         Ok(principal) => principal,
-        Err(failure) => {
-            let refusal = Refusal::Unauthenticated(failure.clone());
-            log.warn(format_args!(
-                "{failure}; answering {}",
-                dialect.refusal_word(&refusal)
-            ));
-            return refuse(refusal);
-        }
+        Err(refusal) => return refuse(refusal),
     };
     let parsed = match dialect.parse(request, route, &principal, general) {
         Ok(parsed) => parsed,
@@ -122,7 +116,6 @@ fn answer(
             return refuse(refusal);
         }
     };
-    let store = Store::new(&general.state_dir);
     let context = core::Context {
         acl: &config.acl,
         general,
@@ -135,7 +128,52 @@ fn answer(
     };
     let head = request.method == "HEAD";
     let (outcomes, details) = core::run(&parsed.update, &principal, &context, head);
-    (dialect.render(&parsed, &outcomes), details)
+    (
+        dialect.render(&parsed, &outcomes),
+        details,
+        Some(principal.name().to_string()),
+    )
+}
+
+/// The request's principal, or the refusal to answer, logged once.
+fn authenticate(
+    dialect: &dyn Dialect,
+    config: &Config,
+    request: &CgiRequest,
+    store: &Store,
+    clock: Clock<'_>,
+    log: &Log,
+) -> Result<auth::Principal, Refusal> {
+    let claims = dialect.credentials(request, &config.switches(dialect.name()));
+    let checker = auth::Checker {
+        credentials: &config.credentials,
+        store,
+        source: request.remote_addr.as_deref(),
+        now: clock()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        log,
+    };
+    let failure = match claims.map(|claims| auth::authenticate(&claims, &checker)) {
+        Ok(Ok(principal)) => return Ok(principal),
+        Ok(Err(auth::AuthError::Refused(failure))) => failure,
+        Ok(Err(auth::AuthError::Unavailable(problem))) => {
+            let refusal = Refusal::ServerError;
+            log.error(format_args!(
+                "{problem}; answering {}",
+                dialect.refusal_word(&refusal)
+            ));
+            return Err(refusal);
+        }
+        Err(Refusal::Unauthenticated(failure)) => failure,
+        Err(refusal) => return Err(refusal),
+    };
+    let refusal = Refusal::Unauthenticated(failure.clone());
+    log.warn(format_args!(
+        "{failure}; answering {}",
+        dialect.refusal_word(&refusal)
+    ));
+    Err(refusal)
 }
 
 /// Parameters whose values a log line may show; they say what was asked, never who proves it.

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             probe,
             strict,
         }) => check_config(config, probe, strict).unwrap_or_else(|e| e.exit()),
+        Ok(Command::HashSecret) => hash_secret().unwrap_or_else(|e| e.exit()),
         Ok(Command::Version) => {
             println!("ddns-cgi {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -149,6 +150,15 @@ fn run_cgi() {
     // The answer is out (the web server passes it on as it arrives); the state saved for
     // it is made durable now, before the zone's lock is let go.
     pending.finish(&log);
+}
+
+/// `hash-secret`: the secret is one line of standard input, so it never appears in the
+/// process list or the shell's history.
+fn hash_secret() -> Result<ExitCode, Fatal> {
+    let secret = cli::read_secret(std::io::stdin().lock()).map_err(Fatal::new)?;
+    let hash = ddns_cgi::auth::hash::hash_secret(secret.expose().as_bytes()).map_err(Fatal::new)?;
+    println!("{hash}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(explicit: Option<PathBuf>, probe: bool, strict: bool) -> Result<ExitCode, Fatal> {

@@ -5,6 +5,7 @@
 //! allowed_hostnames) loads unchanged; ddns-cgi's own keys sit beside them.
 
 mod accounts;
+pub mod credentials;
 pub mod ini;
 pub mod values;
 
@@ -14,8 +15,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::acl::{Acl, Pattern, UserNameError, UserRule, check_user_name};
+use crate::auth::Credentials;
 use crate::backend::{IN_DEFAULT, KINDS, Kind, Settings};
 use crate::log::Level;
+use crate::protocol::{DIALECTS, Dialect, Switches};
 use values::Values;
 
 /// Where the config is read from when `DDNS_CONFIG` is not set.
@@ -71,6 +74,10 @@ pub struct Config {
     pub acl: Acl,
     /// The registrar accounts, by kind in [`KINDS`] order, then in file order.
     pub accounts: Vec<Account>,
+    /// The credentials ddns-cgi checks itself.
+    pub credentials: Credentials,
+    /// Each `[dialect:NAME]` section's switches, by dialect name.
+    pub dialects: BTreeMap<&'static str, Switches>,
 }
 
 /// One registrar account: a `[KIND]` or `[KIND:NAME]` section (or the ws.ddns account in
@@ -95,6 +102,11 @@ impl Config {
             .iter()
             .find(|a| a.label == label)
             .and_then(|a| a.settings.as_any().downcast_ref())
+    }
+
+    /// The switches of `[dialect:NAME]`, all off when the section is absent.
+    pub fn switches(&self, dialect: &str) -> Switches {
+        self.dialects.get(dialect).cloned().unwrap_or_default()
     }
 }
 
@@ -146,15 +158,24 @@ const GENERAL_KEYS: &[&str] = &[
     "abuse_limit",
     "abuse_window",
     "delete_on_offline",
+    "htpasswd",
+    "auth_fail_limit",
+    "auth_fail_window",
 ];
-const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global"];
+const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global", "secret", "password_hash"];
 
 /// Every key any section may hold: the general ones, the user sections', and each
 /// registrar kind's.
 pub fn known_keys() -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = Vec::new();
     let all = KINDS.iter().flat_map(|kind| kind.keys.iter());
-    for key in GENERAL_KEYS.iter().chain(USER_KEYS).chain(all) {
+    let switches = DIALECTS.iter().flat_map(|d| d.switches().iter());
+    for key in GENERAL_KEYS
+        .iter()
+        .chain(USER_KEYS)
+        .chain(all)
+        .chain(switches)
+    {
         if !keys.contains(key) {
             keys.push(key);
         }
@@ -168,6 +189,7 @@ pub fn section_names() -> Vec<String> {
     names.extend(KINDS.iter().map(|k| k.name.to_string()));
     names.extend(KINDS.iter().map(|k| format!("{}:NAME", k.name)));
     names.push("user:NAME".to_string());
+    names.extend(DIALECTS.iter().map(|d| format!("dialect:{}", d.name())));
     names
 }
 
@@ -217,6 +239,7 @@ impl Config {
         let mut default = None;
         let mut found = Vec::new();
         let mut users = Vec::new();
+        let mut dialects = BTreeMap::new();
         for section in sections.iter().filter(|s| s.name != "DEFAULT") {
             let place = place_of(path, section)?;
             let (allowed, inheritable) = place.keys();
@@ -224,6 +247,9 @@ impl Config {
             match place {
                 Place::Default => default = Some(values),
                 Place::User => users.push(values),
+                Place::Dialect(dialect) => {
+                    dialects.insert(dialect.name(), credentials::switches(dialect, &values)?);
+                }
                 Place::Account { kind, name } => found.push(accounts::Found { kind, name, values }),
             }
         }
@@ -254,11 +280,14 @@ impl Config {
         let accounts = accounts::build(path, &default, &written_in_default, found)?;
 
         let acl = access_list(&default, &users)?;
+        let credentials = credentials::credentials(&default, &users)?;
         Ok(Config {
             path: path.to_path_buf(),
             general,
             acl,
             accounts,
+            credentials,
+            dialects,
         })
     }
 }
@@ -269,6 +298,8 @@ enum Place {
     Default,
     /// `[user:NAME]`.
     User,
+    /// `[dialect:NAME]`: switches of one dialect.
+    Dialect(&'static dyn Dialect),
     /// `[KIND]` or `[KIND:NAME]`.
     Account {
         kind: &'static Kind,
@@ -292,6 +323,8 @@ impl Place {
             // inheriting `allowed_hostnames` would get the global list back under
             // `use_global = no`. `use_global` itself is a shared setting.
             Place::User => (USER_KEYS.to_vec(), vec!["use_global"]),
+            // A dialect's switches are its own: `[DEFAULT]` never turns one on.
+            Place::Dialect(dialect) => (dialect.switches().to_vec(), Vec::new()),
             Place::Account { kind, .. } => (kind.keys.to_vec(), kind.keys.to_vec()),
         }
     }
@@ -314,6 +347,11 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
         check_user_section(name).map_err(|problem| section_error(name, problem))?;
         return Ok(Place::User);
     }
+    if let Some(dialect) = name.strip_prefix("dialect:") {
+        return credentials::dialect_of(dialect)
+            .map(Place::Dialect)
+            .map_err(|problem| section_error(name, problem));
+    }
     let (kind_name, account) = match name.split_once(':') {
         Some((kind, account)) => (kind, Some(account)),
         None => (name, None),
@@ -323,8 +361,13 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
         return Err(section_error(
             name,
             format!(
-                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind) and [user:NAME]",
-                kinds.join(", ")
+                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind), [user:NAME] and {}",
+                kinds.join(", "),
+                DIALECTS
+                    .iter()
+                    .map(|d| format!("[dialect:{}]", d.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     };
@@ -351,7 +394,20 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
 /// Every key of `[DEFAULT]` must be known to some section.
 fn check_default_keys(path: &Path, inherited: &[ini::Entry]) -> Result<(), ConfigError> {
     for entry in inherited {
-        let known = known_keys().contains(&entry.key.as_str());
+        let key = entry.key.as_str();
+        if let Some(dialect) = DIALECTS.iter().find(|d| d.switches().contains(&key)) {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: Some(entry.line),
+                section: Some("DEFAULT".into()),
+                key: Some(entry.key.clone()),
+                problem: format!(
+                    "a dialect switch is never inherited; set it in [dialect:{}]",
+                    dialect.name()
+                ),
+            });
+        }
+        let known = known_keys().contains(&key);
         if !known {
             return Err(ConfigError {
                 path: path.to_path_buf(),
@@ -417,7 +473,16 @@ fn access_list(default: &Values<'_>, users: &[Values<'_>]) -> Result<Acl, Config
         Some(_) => Some(patterns(default, "allowed_hostnames")?),
     };
     let mut rules = BTreeMap::new();
-    for user in users {
+    // A section that only holds credentials gives its user no list of their own.
+    let acl_sections = users.iter().filter(|user| {
+        ["allowed_hostnames", "use_global"]
+            .iter()
+            .any(|k| user.entries.contains_key(*k) && !user.inherited.contains(*k))
+            || !credentials::USER_CREDENTIAL_KEYS
+                .iter()
+                .any(|k| user.entries.contains_key(*k))
+    });
+    for user in acl_sections {
         let name = user.section["user:".len()..].to_string();
         if name.is_empty() {
             return Err(user.error(

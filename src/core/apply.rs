@@ -188,7 +188,7 @@ mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     use super::*;
-    use crate::auth::{Claim, authenticate};
+    use crate::auth::web_server_user;
     use crate::backend::{BackendError, Clock, PerFamily, Registrar, Registrars, ZoneChange};
     use crate::config::Config;
     use crate::core::{HostRequest, UpdateRequest, run};
@@ -293,7 +293,7 @@ mod tests {
             }],
             operations: Ok(vec![Operation::Set(Ipv4Addr::new(192, 0, 2, 1).into())]),
         };
-        let alice = authenticate(&[Claim::RemoteUser("alice".into())]).unwrap();
+        let alice = web_server_user("alice").unwrap();
         let (outcomes, details) = run(&request, &alice, &ctx, false);
         assert_eq!(outcomes, vec![Outcome::Changed]);
         assert_eq!(details, ["home.example.net (new) -> A 192.0.2.1 good"]);

@@ -16,6 +16,29 @@ use crate::core::{Outcome, UpdateRequest, Words};
 /// Every dialect, in the order their routes are tried. The first serves the bare script.
 pub const DIALECTS: &[&dyn Dialect] = &[&noip::NoIp];
 
+/// The yes/no switches of a `[dialect:NAME]` section that are on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Switches {
+    on: Vec<&'static str>,
+}
+
+impl Switches {
+    /// The switches that are on.
+    pub fn new(on: Vec<&'static str>) -> Switches {
+        Switches { on }
+    }
+
+    /// Whether `key` is on.
+    pub fn is_on(&self, key: &str) -> bool {
+        self.on.contains(&key)
+    }
+
+    /// The switches that are on, for `check-config`.
+    pub fn on(&self) -> &[&'static str] {
+        &self.on
+    }
+}
+
 /// A request the dialect understood: the neutral request, and what the dialect keeps for
 /// its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +74,19 @@ pub enum Refusal {
 
 /// One request dialect.
 pub trait Dialect: Sync {
+    /// Its name in `[dialect:NAME]` sections.
+    fn name(&self) -> &'static str;
+
+    /// The yes/no keys its `[dialect:NAME]` section may hold, all off by default.
+    fn switches(&self) -> &'static [&'static str];
+
     /// The paths it serves, relative to the web root (`/nic/update`).
     fn routes(&self) -> &'static [&'static str];
 
-    /// The credentials the request carries, or a refusal (such as a method it does not
-    /// take) that needs no principal.
-    fn credentials(&self, request: &CgiRequest) -> Result<Vec<Claim>, Refusal>;
+    /// The credentials the request carries, as far as `switches` let it read them, or a
+    /// refusal (such as a method it does not take) that needs no principal.
+    fn credentials(&self, request: &CgiRequest, switches: &Switches)
+    -> Result<Vec<Claim>, Refusal>;
 
     /// The request for `principal`, arriving on `route` (one of [`Dialect::routes`]).
     fn parse(

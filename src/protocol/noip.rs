@@ -3,9 +3,10 @@
 //! of the protocol is here.
 
 pub mod addresses;
+pub mod credentials;
 
 use super::params::Params;
-use super::{Dialect, Parsed, Refusal};
+use super::{Dialect, Parsed, Refusal, Switches};
 use crate::auth::{Claim, Principal};
 use crate::cgi::{CgiRequest, CgiResponse};
 use crate::config::General;
@@ -19,20 +20,28 @@ const DELETE: &str = "/nic/delete";
 pub struct NoIp;
 
 impl Dialect for NoIp {
+    fn name(&self) -> &'static str {
+        "noip"
+    }
+
+    fn switches(&self) -> &'static [&'static str] {
+        credentials::SWITCHES
+    }
+
     fn routes(&self) -> &'static [&'static str] {
         // The first is what the bare script serves.
         &["/nic/update", "/v3/update", "/update", DELETE]
     }
 
-    fn credentials(&self, request: &CgiRequest) -> Result<Vec<Claim>, Refusal> {
+    fn credentials(
+        &self,
+        request: &CgiRequest,
+        switches: &Switches,
+    ) -> Result<Vec<Claim>, Refusal> {
         if !matches!(request.method.as_str(), "GET" | "HEAD" | "POST" | "PUT") {
             return Err(Refusal::MethodNotAllowed);
         }
-        Ok(request
-            .remote_user
-            .iter()
-            .map(|user| Claim::RemoteUser(user.clone()))
-            .collect())
+        credentials::claims(request, switches)
     }
 
     fn parse(

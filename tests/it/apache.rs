@@ -142,7 +142,8 @@ fn server_conf(dir: &Path, port: u16, body: &str) -> String {
          DefaultRuntimeDir {d}\n\
          ScriptSock {d}/cgid.sock\n\
          ErrorLog {d}/error.log\n\
-         CustomLog {d}/access.log \"%r %>s\"\n\
+         CustomLog {d}/access.log \"%r %>s\" env=!ddns_credentials\n\
+         CustomLog {d}/access-self.log \"%m %U %>s\" env=ddns_credentials\n\
          LogLevel info\n\
          TypesConfig /dev/null\n\
          StartServers 1\n\
@@ -245,6 +246,32 @@ fn apache_htaccess_delete_below_the_prefix() {
             .auth(USER, PASSWORD)
             .send(apache.port());
     assert_eq!(answer.status, 404, "{answer:?}\n{}", apache.logs());
+}
+
+#[test]
+fn apache_self_checked_credentials() {
+    let stack = Stack::with(
+        "apache-self",
+        "htpasswd = @HTPASSWD@\n",
+        scenario::SELF_CHECKED,
+    );
+    let apache = Apache::start(&stack.site);
+    scenario::self_checked(&stack, &apache, &apache.dir.join("access.log"));
+    // Those requests are logged without their query, as docs/install.md has it.
+    let redacted = std::fs::read_to_string(apache.dir.join("access-self.log")).unwrap();
+    assert!(redacted.contains("GET /self/update 200"), "{redacted}");
+    assert!(!redacted.contains("password"), "{redacted}");
+    // The Basic-auth locations are Apache's to check, as before.
+    let before = stack.zone();
+    let answer = Request::get("/nic/update?hostname=home.example.co.uk&myip=84.17.5.40")
+        .auth(USER, "forged")
+        .send(apache.port());
+    assert_challenge(&apache, &answer);
+    assert_ne!(
+        answer.body, "badauth\n",
+        "the web server's own 401, not ddns-cgi's"
+    );
+    assert_eq!(stack.zone(), before);
 }
 
 #[test]

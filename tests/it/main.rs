@@ -5,6 +5,7 @@
 
 mod apache;
 mod cgi;
+mod credentials;
 mod ddclient;
 mod delete;
 mod discovery;

@@ -8,8 +8,8 @@
 use std::process::Command;
 
 use crate::webserver::{
-    Daemon, Frontend, PASSWORD, Request, Site, Stack, USER, WEB_USER, deploy_file, path, scenario,
-    sh, start_with_retry, tool,
+    Daemon, Frontend, PASSWORD, Request, Site, Stack, USER, WEB_USER, assert_challenge,
+    deploy_file, path, scenario, sh, start_with_retry, tool,
 };
 
 /// A running nginx and fcgiwrap serving one [`Site`]; both stopped when dropped.
@@ -164,6 +164,28 @@ fn nginx_delete() {
 }
 
 #[test]
+fn nginx_self_checked_credentials_and_forged_headers() {
+    let stack = Stack::with(
+        "nginx-self",
+        "htpasswd = @HTPASSWD@\n",
+        scenario::SELF_CHECKED,
+    );
+    let nginx = Nginx::start(&stack.site);
+    let access_log = stack.site.dir.path().join("nginx/access.log");
+    scenario::self_checked(&stack, &nginx, &access_log);
+    let before = stack.zone();
+    let answer = Request::get("/nic/update?hostname=home.example.co.uk&myip=84.17.5.40")
+        .auth(USER, "forged")
+        .send(nginx.port());
+    assert_challenge(&nginx, &answer);
+    assert_ne!(
+        answer.body, "badauth\n",
+        "the web server's own 401, not ddns-cgi's"
+    );
+    assert_eq!(stack.zone(), before);
+}
+
+#[test]
 fn nginx_passes_only_the_cgi_variables() {
     // A CGI that prints its environment, mounted by the same snippet: the client's
     // password must not reach it, and neither may fcgiwrap's own environment.
@@ -228,4 +250,44 @@ fn nginx_passes_only_the_cgi_variables() {
     );
     assert!(answer.body.contains("PATH_INFO=\n"), "{}", answer.body);
     assert!(!answer.body.contains(PASSWORD), "{}", answer.body);
+
+    // Where ddns-cgi checks credentials itself, a forged header must not become a user:
+    // no REMOTE_USER (nginx would fill it from the header unchecked), only the header.
+    let answer = Request::get("/self/nic/update?hostname=home.example.co.uk")
+        .auth("mallory", "forged")
+        .send(nginx.port());
+    assert_eq!(answer.status, 200, "{answer:?}\n{}", nginx.logs());
+    let mut names: Vec<&str> = answer
+        .body
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(n, _)| n))
+        .collect();
+    names.retain(|n| !["PWD", "SHLVL", "_"].contains(n));
+    assert_eq!(
+        names,
+        [
+            "CONTENT_LENGTH",
+            "CONTENT_TYPE",
+            "DDNS_CONFIG",
+            "FCGI_ROLE",
+            "GATEWAY_INTERFACE",
+            "HTTP_AUTHORIZATION",
+            "HTTP_USER_AGENT",
+            "PATH_INFO",
+            "QUERY_STRING",
+            "REMOTE_ADDR",
+            "REMOTE_PORT",
+            "REQUEST_METHOD",
+            "REQUEST_URI",
+            "SCRIPT_FILENAME",
+            "SCRIPT_NAME",
+            "SERVER_NAME",
+            "SERVER_PORT",
+            "SERVER_PROTOCOL",
+            "SERVER_SOFTWARE",
+        ],
+        "{}",
+        answer.body
+    );
+    assert!(!answer.body.contains("mallory\n"), "{}", answer.body);
 }

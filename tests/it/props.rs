@@ -461,6 +461,9 @@ fn ini_line() -> impl Strategy<Value = String> {
             "[gandi:]",
             "[user:bob]",
             "[user:]",
+            "[dialect:noip]",
+            "[dialect:dyndns]",
+            "[dialect:]",
             "[nope]",
             "[default",
             "[]",
@@ -1424,5 +1427,123 @@ fn url_errors_do_not_repeat_credentials() {
             .unwrap_err()
             .to_string();
         assert!(!error.contains("hunter2"), "{error}");
+    }
+}
+
+/// A stored hash: each known format's prefix followed by anything, or anything at all.
+fn hash_text() -> impl Strategy<Value = String> {
+    let prefix = prop::sample::select(vec![
+        "",
+        "$2y$",
+        "$2y$04$",
+        "$2b$05$",
+        "$apr1$",
+        "$apr1$abc$",
+        "{SHA}",
+        "$argon2id$",
+        "$argon2id$v=19$m=8,t=1,p=1$",
+        "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$",
+    ]);
+    (prefix, any::<String>()).prop_map(|(p, rest)| format!("{p}{rest}"))
+}
+
+/// A claim as a request may carry it.
+fn claim() -> impl Strategy<Value = ddns_cgi::auth::Claim> {
+    use ddns_cgi::auth::{Claim, Source};
+    use ddns_cgi::secret::Secret;
+    let user = prop_oneof![
+        prop::sample::select(vec!["alice", "ALICE", "bob", "nobody", "", " alice"])
+            .prop_map(String::from),
+        any::<String>(),
+    ];
+    prop_oneof![
+        user.clone().prop_map(Claim::RemoteUser),
+        (user, any::<String>(), any::<bool>()).prop_map(|(user, password, header)| {
+            Claim::Password {
+                user,
+                password: Secret::new(password),
+                from: if header {
+                    Source::Header
+                } else {
+                    Source::Query
+                },
+            }
+        }),
+        prop_oneof![Just("bob-secret-1".to_string()), any::<String>()]
+            .prop_map(|s| Claim::Secret(Secret::new(s))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// No stored hash, however malformed, and no password makes a check panic or run
+    /// away; only the right password verifies.
+    #[test]
+    fn hash_checks_never_panic(password in any::<Vec<u8>>(), hash in hash_text()) {
+        let _ = ddns_cgi::auth::hash::verify(&password, &hash);
+        let _ = ddns_cgi::auth::hash::check_config_hash(&hash);
+        prop_assert!(!ddns_cgi::auth::hash::verify(&password, "$apr1$lmVMarKY$wuMsxy3GR4ztiwwCpHKMs0") || password == b"alice-s3cret:x");
+    }
+
+    /// Any Authorization header and any query yields claims or the dialect's refusal.
+    #[test]
+    fn credential_reading_never_panics(
+        header in prop_oneof![Just(None), any::<String>().prop_map(Some), any::<String>().prop_map(|t| Some(format!("Basic {t}")))],
+        query in hostile_text(),
+        user in prop::option::of(any::<String>()),
+    ) {
+        let _ = ddns_cgi::auth::basic::parse(header.as_deref());
+        let mut req = request(&query, None, b"");
+        req.authorization = header;
+        req.remote_user = user;
+        let all = ddns_cgi::protocol::Switches::new(noip::credentials::SWITCHES.to_vec());
+        match noip::credentials::claims(&req, &all) {
+            Ok(_) | Err(Refusal::Unauthenticated(_)) => {}
+            Err(other) => prop_assert!(false, "unexpected refusal {other:?}"),
+        }
+        let _ = ddns_cgi::auth::ratelimit::source_key(Some(&query));
+    }
+}
+
+proptest! {
+    // Each case may check an argon2id hash (slow in a debug build).
+    #![proptest_config(cases(24))]
+
+    /// Any mix of claims from any address authenticates one principal or refuses; the
+    /// failure count stays in the state directory under a safe name.
+    #[test]
+    fn authentication_never_panics(
+        claims in prop::collection::vec(claim(), 0..4),
+        source in prop_oneof![Just("84.17.5.1".to_string()), hostile_text()],
+    ) {
+        let dir = std::env::temp_dir().join(format!("ddns-props-auth-{}", std::process::id()));
+        let mut credentials = ddns_cgi::auth::Credentials {
+            fail_limit: 3,
+            fail_window: 600,
+            ..Default::default()
+        };
+        credentials.users.insert("bob".into(), ddns_cgi::auth::UserCredentials {
+            name: "bob".into(),
+            secret: Some(ddns_cgi::secret::Secret::new("bob-secret-1")),
+            password_hash: Some(ddns_cgi::secret::Secret::new("$2y$04$iET5.hsepPixE2C95BoEaOZQMhy/QQS1Eh6LH8wmSzLX/vixUKYOO")),
+        });
+        let store = ddns_cgi::state::Store::new(&dir);
+        let log = Log::to(Level::Debug, Box::new(std::io::sink()));
+        let checker = ddns_cgi::auth::Checker {
+            credentials: &credentials,
+            store: &store,
+            source: Some(&source),
+            now: 1_000_000,
+            log: &log,
+        };
+        let _ = ddns_cgi::auth::authenticate(&claims, &checker);
+        for entry in std::fs::read_dir(dir.join("auth")).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            prop_assert!(
+                name == ".lock" || name == "unknown" || name.starts_with("v4-") || name.starts_with("v6-"),
+                "{name}"
+            );
+        }
     }
 }

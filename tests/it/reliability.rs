@@ -639,26 +639,37 @@ fn no_secret_in_any_answer_log_or_state_file() {
     let dir = TempDir::new("secrets-all");
     let gw = fake();
     let gandi = crate::gandi::fake();
+    // Credentials ddns-cgi checks itself, of every kind.
+    let htpasswd = crate::credentials::htpasswd_file(dir.path());
+    let argon_hash = crate::credentials::hash_secret(crate::credentials::ARGON_PASSWORD);
     let text = format!(
-        "{}\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com\n",
+        "{}\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com\n\
+         [user:argon-user]\npassword_hash = {}\n[user:carol]\nsecret = {}\n\
+         [dialect:noip]\nquery_credentials = yes\nauthorization_header = yes\n",
         config_text(
             &gw,
-            "zones = example.co.uk\nlog_level = debug\ncache_seconds = 0"
+            &format!(
+                "zones = example.co.uk\nlog_level = debug\ncache_seconds = 0\nhtpasswd = {}\nauth_fail_limit = 3",
+                htpasswd.display()
+            )
         )
         .replace(
             "allowed_hostnames = ",
             "allowed_hostnames = home.example.com rr.example.com "
         ),
         crate::gandi::TOKEN,
-        gandi.base_url()
+        gandi.base_url(),
+        argon_hash,
+        crate::credentials::SECRET,
     );
     let cfg = dir.write_config("ddns.ini", &text);
     let mut seen = String::new();
-    let mut go = |query: &str| {
-        let answer = run(&cfg, &get(query));
+    let mut go_as = |req: crate::util::Request| {
+        let answer = run(&cfg, &req);
         seen.push_str(&answer.raw);
         seen.push_str(&answer.stderr);
     };
+    let mut go = |query: &str| go_as(get(query));
     go("hostname=home.example.co.uk,home.example.com&myip=84.17.5.60,2a01:4f8::60");
     go("hostname=home.example.co.uk,home.example.com&myip=84.17.5.60,2a01:4f8::60");
     go("hostname=rr.example.com,nothere.example.co.uk&myip=84.17.5.61");
@@ -684,6 +695,46 @@ fn no_secret_in_any_answer_log_or_state_file() {
     let _ = std::fs::remove_file(dir.path().join("state/hosts/home.example.com"));
     go("hostname=home.example.com&myip=84.17.5.66");
     gw.set_fault(SchlundFault::None);
+    use crate::credentials::{APR1_PASSWORD, ARGON_PASSWORD, BCRYPT_PASSWORD, SHA_PASSWORD};
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let basic = |user: &str, password: &str| {
+        format!(
+            "Basic {}",
+            crate::webserver::base64(format!("{user}:{password}").as_bytes())
+        )
+    };
+    for (user, password) in [
+        ("bcrypt-user", BCRYPT_PASSWORD),
+        ("apr1-user", APR1_PASSWORD),
+        ("sha-user", SHA_PASSWORD),
+        ("argon-user", ARGON_PASSWORD),
+        ("argon-user", BCRYPT_PASSWORD),
+        ("nobody", SHA_PASSWORD),
+        ("plain-user", "plain-pa55"),
+    ] {
+        let q = format!(
+            "username={}&password={}&hostname=home.example.co.uk&myip=84.17.5.67",
+            enc(user),
+            enc(password)
+        );
+        go_as(get(&q).user(None).from("84.17.7.1"));
+        go_as(
+            get("hostname=home.example.co.uk&myip=84.17.5.68")
+                .user(None)
+                .from("84.17.7.2")
+                .env("HTTP_AUTHORIZATION", &basic(user, password)),
+        );
+        // A FritzBox sends its password unescaped.
+        go_as(
+            get(&format!(
+                "username={user}&password={password}&hostname=home.example.co.uk"
+            ))
+            .user(None)
+            .from("84.17.7.3"),
+        );
+    }
     let out = Command::new(binary())
         .args(["check-config", "--config"])
         .arg(&cfg)
@@ -700,6 +751,9 @@ fn no_secret_in_any_answer_log_or_state_file() {
         "<password>***</password>",
         "<token>***</token>",
         "Authorization header Bearer *** (as received: Bearer%20***) refused",
+        "did not match (unknown user, or wrong password or secret)",
+        "refusing without checking",
+        "user=apr1-user ",
     ] {
         assert!(seen.contains(marker), "{marker} not seen:\n{seen}");
     }
@@ -712,7 +766,21 @@ fn no_secret_in_any_answer_log_or_state_file() {
         "s3cret".into(),
         TOTP.into(),
         crate::gandi::TOKEN.into(),
+        BCRYPT_PASSWORD.into(),
+        APR1_PASSWORD.into(),
+        SHA_PASSWORD.into(),
+        ARGON_PASSWORD.into(),
+        crate::credentials::SECRET.into(),
+        "plain-pa55".into(),
+        argon_hash.clone(),
     ];
+    let hashes = std::fs::read_to_string(&htpasswd).unwrap();
+    secrets.extend(
+        hashes
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .map(|(_, h)| h.to_string()),
+    );
     secrets.extend((0..8).map(|i| fake_registrars::schlund::totp_code(TOTP, now - 60 + i * 30)));
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     assert_no_secret(&seen, &secrets);

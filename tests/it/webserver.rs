@@ -335,12 +335,14 @@ impl Site {
             &format!("[default]\nstate_dir = {}\n", state.display()),
             1,
         );
+        let htpasswd = etc.join("htpasswd");
+        // A config may name the htpasswd file for ddns-cgi's own checks.
+        let text = text.replace("@HTPASSWD@", path(&htpasswd));
         let config = etc.join("ddns-cgi.ini");
         std::fs::write(&config, text).unwrap();
         sh("chown", &["root:www-data", path(&config)]);
         sh("chmod", &["640", path(&config)]);
 
-        let htpasswd = etc.join("htpasswd");
         sh(
             "htpasswd",
             &["-c", "-b", "-B", path(&htpasswd), USER, PASSWORD],
@@ -398,6 +400,12 @@ pub struct Stack {
 
 impl Stack {
     pub fn new(tag: &str) -> Stack {
+        Stack::with(tag, "", "")
+    }
+
+    /// A stack whose config also holds `general` in `[default]` and `sections` after the
+    /// registrar sections; `@HTPASSWD@` in them names the site's htpasswd file.
+    pub fn with(tag: &str, general: &str, sections: &str) -> Stack {
         let schlund = FakeSchlund::start(
             vec![SchlundUser::new(GATEWAY_USER, GATEWAY_PASSWORD, "10")],
             &[FIXTURE_ZONE],
@@ -411,11 +419,12 @@ impl Stack {
              context = 10\n\
              url = {}\n\
              zones = example.co.uk\n\
-             \n\
+             {general}\n\
              [gandi]\n\
              token = {GANDI_TOKEN}\n\
              url = {}\n\
-             zones = example.com\n",
+             zones = example.com\n\
+             {sections}",
             schlund.url(),
             gandi.base_url()
         );
@@ -847,5 +856,80 @@ pub mod scenario {
             Some(Rrset::new("home", "AAAA", 300, &["2a01:4f8::7"]))
         );
         assert!(stack.schlund.requests().is_empty());
+    }
+
+    /// The config sections that let ddns-cgi check credentials itself on the `/self/`
+    /// locations of the deploy snippets.
+    pub const SELF_CHECKED: &str = "[dialect:noip]\n\
+         query_credentials = yes\n\
+         authorization_header = yes\n";
+
+    /// On the `/self/` locations the web server checks nothing and ddns-cgi does: no
+    /// credentials get ddns-cgi's challenge, then the Authorization header (as uclient-fetch
+    /// sends it after the challenge) or query credentials update; a forged header (a wrong
+    /// password, an unknown user) gives nothing, and no password reaches the access log.
+    pub fn self_checked(stack: &Stack, server: &dyn Frontend, access_log: &Path) {
+        let target = update_path(
+            server,
+            "/self/nic/update",
+            "hostname=home.example.co.uk&myip=84.17.5.30",
+        );
+        let answer = Request::get(&target).send(server.port());
+        assert_eq!(
+            answer.body,
+            "badauth\n",
+            "ddns-cgi's own 401\n{}",
+            server.logs()
+        );
+        assert_challenge(server, &answer);
+        let answer = Request::get(&target)
+            .header("User-Agent", "uclient-fetch")
+            .auth(USER, PASSWORD)
+            .send(server.port());
+        assert_body(server, &answer, "good 84.17.5.30\n");
+        assert_eq!(stack.value("home", "A"), "84.17.5.30");
+
+        let encoded: String = PASSWORD
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let target = update_path(
+            server,
+            "/self/update",
+            &format!(
+                "username={USER}&password={encoded}&hostname=home.example.co.uk&myip=84.17.5.31"
+            ),
+        );
+        let answer = Request::get(&target).send(server.port());
+        assert_body(server, &answer, "good 84.17.5.31\n");
+
+        let before = stack.zone();
+        let target = update_path(
+            server,
+            "/self/nic/update",
+            "hostname=home.example.co.uk&myip=84.17.5.32",
+        );
+        for (user, password) in [(USER, "forged"), ("mallory", PASSWORD), (USER, "")] {
+            let answer = Request::get(&target)
+                .auth(user, password)
+                .send(server.port());
+            assert_eq!(
+                answer.body,
+                "badauth\n",
+                "{user}:{password}\n{}",
+                server.logs()
+            );
+            assert_challenge(server, &answer);
+        }
+        assert_eq!(stack.zone(), before, "a forged header changes nothing");
+        let logged = std::fs::read_to_string(access_log).unwrap_or_default();
+        assert!(
+            !logged.contains(&encoded) && !logged.contains(PASSWORD),
+            "{logged}"
+        );
+        assert!(!server.logs().contains(&encoded) && !server.logs().contains(PASSWORD));
     }
 }
