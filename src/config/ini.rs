@@ -149,14 +149,16 @@ fn header(rest: &str, line_no: usize, sections: &[Section]) -> Result<Section, S
 /// often passwords.
 pub fn unescape_percent(raw: &str) -> Result<String, &'static str> {
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
+    let mut rest = raw;
+    // Most values hold no `%` at all: copied in one piece rather than char by char.
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let mut chars = rest[at + 1..].chars();
         match chars.next() {
-            Some('%') => out.push('%'),
+            Some('%') => {
+                out.push('%');
+                rest = chars.as_str();
+            }
             Some('(') => {
                 return Err(
                     "`%(name)s` references are not supported; write the value out \
@@ -166,6 +168,7 @@ pub fn unescape_percent(raw: &str) -> Result<String, &'static str> {
             _ => return Err("a lone `%` must be written `%%` (as in ws.ddns config files)"),
         }
     }
+    out.push_str(rest);
     Ok(out)
 }
 
