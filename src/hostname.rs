@@ -57,24 +57,27 @@ impl FromStr for Hostname {
         if text.starts_with('.') || text.contains("..") {
             return Err(HostnameError::EmptyLabel);
         }
-        if text
+        let ascii = if is_plain(text) {
+            text.to_ascii_lowercase()
+        } else if text
             .chars()
             .any(|c| c.is_control() || c.is_whitespace() || c == '%')
         {
             return Err(HostnameError::Invalid);
-        }
-        let ascii = to_ascii(text)?.to_ascii_lowercase();
+        } else {
+            to_ascii(text)?.to_ascii_lowercase()
+        };
         if ascii.len() > 253 {
             return Err(HostnameError::TooLong);
         }
-        let labels: Vec<&str> = ascii.split('.').collect();
-        if labels.iter().any(|l| l.is_empty()) {
+        let labels = || ascii.split('.');
+        if labels().any(str::is_empty) {
             return Err(HostnameError::EmptyLabel);
         }
-        if labels.len() < 2 {
+        if labels().nth(1).is_none() {
             return Err(HostnameError::SingleLabel);
         }
-        for label in &labels {
+        for label in labels() {
             if label.len() > 63 {
                 return Err(HostnameError::LabelTooLong);
             }
@@ -85,8 +88,8 @@ impl FromStr for Hostname {
                 return Err(HostnameError::Invalid);
             }
         }
-        if labels
-            .last()
+        if labels()
+            .next_back()
             .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
         {
             return Err(HostnameError::Address);
