@@ -84,6 +84,8 @@ pub struct UserRule {
 /// `[user:NAME]` section, so it is refused instead of being judged by the global list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserNameError {
+    /// No name at all.
+    Empty,
     /// Starts with a blank, tab or other white space.
     LeadingWhiteSpace,
     /// Ends with a blank, tab, line break or other white space.
@@ -98,6 +100,7 @@ pub enum UserNameError {
 impl fmt::Display for UserNameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            UserNameError::Empty => "is empty",
             UserNameError::LeadingWhiteSpace => "has leading white space",
             UserNameError::TrailingWhiteSpace => "has trailing white space",
             UserNameError::ControlCharacter => "holds a control character",
@@ -109,7 +112,9 @@ impl fmt::Display for UserNameError {
 /// Checks that a user name is printable ASCII (inner blanks allowed) without white space
 /// around it; only such names are looked up, lower-cased, among the `[user:NAME]` sections.
 pub fn check_user_name(name: &str) -> Result<(), UserNameError> {
-    if name.starts_with(char::is_whitespace) {
+    if name.is_empty() {
+        Err(UserNameError::Empty)
+    } else if name.starts_with(char::is_whitespace) {
         Err(UserNameError::LeadingWhiteSpace)
     } else if name.ends_with(char::is_whitespace) {
         Err(UserNameError::TrailingWhiteSpace)
@@ -239,6 +244,7 @@ mod tests {
             assert_eq!(check_user_name(good), Ok(()), "{good:?}");
         }
         let cases = [
+            ("", UserNameError::Empty),
             ("alice ", UserNameError::TrailingWhiteSpace),
             ("alice\t", UserNameError::TrailingWhiteSpace),
             ("alice\r\n", UserNameError::TrailingWhiteSpace),

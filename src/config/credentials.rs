@@ -45,6 +45,18 @@ pub fn credentials(default: &Values<'_>, users: &[Values<'_>]) -> Result<Credent
                 Some(crate::secret::Secret::new(value.expose().trim()))
             }
         };
+        if (secret.is_some() || password_hash.is_some())
+            && found.contains_key(&name.to_ascii_lowercase())
+        {
+            return Err(user.error(
+                USER_CREDENTIAL_KEYS
+                    .iter()
+                    .find(|k| user.get(k).is_some())
+                    .copied()
+                    .unwrap_or("secret"),
+                "another [user:...] section names the same user in other letter case; merge them",
+            ));
+        }
         if secret.is_some() || password_hash.is_some() {
             found.insert(
                 name.to_ascii_lowercase(),

@@ -473,23 +473,20 @@ fn access_list(default: &Values<'_>, users: &[Values<'_>]) -> Result<Acl, Config
         Some(_) => Some(patterns(default, "allowed_hostnames")?),
     };
     let mut rules = BTreeMap::new();
-    // A section that only holds credentials gives its user no list of their own.
+    // A section that only holds credentials gives its user no list of their own. One that
+    // takes `use_global` from [DEFAULT] has a rule all the same: `use_global = no` there
+    // must keep narrowing the user however the section was written.
     let acl_sections = users.iter().filter(|user| {
         ["allowed_hostnames", "use_global"]
             .iter()
-            .any(|k| user.entries.contains_key(*k) && !user.inherited.contains(*k))
+            .any(|k| user.entries.contains_key(*k))
             || !credentials::USER_CREDENTIAL_KEYS
                 .iter()
                 .any(|k| user.entries.contains_key(*k))
     });
     for user in acl_sections {
+        // Not empty: every [user:NAME] passed check_user_section.
         let name = user.section["user:".len()..].to_string();
-        if name.is_empty() {
-            return Err(user.error(
-                "allowed_hostnames",
-                "the section needs a user name: [user:NAME]",
-            ));
-        }
         // Directory-backed web server logins (LDAP, PAM) ignore case and pass the name
         // on as typed, so a rule must not be escaped by spelling the name differently.
         let key = name.to_ascii_lowercase();

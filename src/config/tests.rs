@@ -273,6 +273,10 @@ fn user_section_names_must_be_login_names() {
             "config /etc/ddns-cgi/test.ini line 4, [user:ali\\u{1b}ce]: the user name holds a control character, so no login can match it (such names are refused with badauth)",
         ),
         (
+            "[user:]",
+            "config /etc/ddns-cgi/test.ini line 4, [user:]: the user name is empty, so no login can match it (such names are refused with badauth)",
+        ),
+        (
             "[user:ALİCE]",
             "config /etc/ddns-cgi/test.ini line 4, [user:ALİCE]: the user name holds a byte outside printable ASCII, so no login can match it (such names are refused with badauth)",
         ),
@@ -549,4 +553,26 @@ fn the_key_lists_cover_every_section() {
     sorted.dedup();
     assert_eq!(sorted.len(), keys.len(), "no key listed twice");
     assert!(section_names().contains(&"gandi:NAME".to_string()));
+}
+
+/// Adding credentials to a user's section must not widen what they may change: an inherited
+/// `use_global = no` keeps narrowing them.
+#[test]
+fn credentials_in_a_section_keep_its_inherited_narrowing() {
+    let host: crate::hostname::Hostname = "shared.example.com".parse().unwrap();
+    let base = "[DEFAULT]\nuse_global = no\n[default]\nusername = u\npassword = p\nallowed_hostnames = shared.example.com\n[user:alice]\n";
+    for extra in ["", "secret = correct-horse-battery\n"] {
+        let c = load(&format!("{base}{extra}")).unwrap();
+        assert!(!c.acl.allows("alice", &host), "{extra:?}");
+        assert!(c.acl.allows("bob", &host), "{extra:?}");
+    }
+}
+
+#[test]
+fn credentials_for_one_user_in_two_spellings_are_refused() {
+    let e = load("[default]\nusername = u\npassword = p\n[user:alice]\nsecret = correct-horse-battery\n[user:ALICE]\nsecret = another-horse-battery\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "config /etc/ddns-cgi/test.ini line 7, [user:ALICE] secret: another [user:...] section names the same user in other letter case; merge them"
+    );
 }
