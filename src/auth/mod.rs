@@ -212,6 +212,11 @@ pub struct Checker<'a> {
     pub log: &'a Log,
 }
 
+/// The longest password or secret that is checked at all; a longer one fails unchecked.
+/// Some hashes cost more the longer the input (apr1-MD5 hashes it over and over), and no
+/// device needs more.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// An argon2id hash of nothing anyone knows, checked when the claimed user has no hash, so
 /// that an unknown user takes as long as a wrong password.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$3xCqrvf6hmy9S4QwP0Tm1w$0OWi6CBP9Z9e0N6kp0Z+c1T1O/ZSIXmkyJM0qf4iYkc";
@@ -229,6 +234,9 @@ impl Checker<'_> {
     /// Whether `password` is `user`'s: their `password_hash`, else their htpasswd line.
     fn password_matches(&self, user: &str, password: &Secret) -> Result<bool, AuthError> {
         let password = password.expose().as_bytes();
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Ok(false);
+        }
         let own = self
             .credentials
             .users
@@ -255,6 +263,9 @@ impl Checker<'_> {
     /// The one user whose `secret` this is.
     fn secret_owner(&self, secret: &Secret) -> Result<String, AuthFailure> {
         let given = secret.expose().as_bytes();
+        if given.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthFailure::Rejected("the secret"));
+        }
         let mut owners = self.credentials.users.values().filter(|user| {
             user.secret.as_ref().is_some_and(|stored| {
                 let stored = stored.expose();
@@ -651,6 +662,31 @@ mod tests {
         }
         let text = std::fs::read_to_string(s.dir.join("state/auth/v4-84.17.5.1")).unwrap();
         assert_eq!(text.lines().count(), 1, "{text}");
+    }
+
+    #[test]
+    fn overlong_passwords_and_secrets_fail_unchecked() {
+        let mut s = setup("long");
+        let long = "p".repeat(MAX_PASSWORD_BYTES + 1);
+        let hash = hash::hash_secret(long.as_bytes()).unwrap();
+        let alice = s.credentials.users.get_mut("alice").unwrap();
+        alice.password_hash = Some(Secret::new(&hash));
+        alice.secret = Some(Secret::new(&hash));
+        assert_eq!(
+            s.check(&[password("alice", &long, Source::Query)], "84.17.5.1"),
+            refused(AuthFailure::Rejected("the user and password of the query"))
+        );
+        assert_eq!(
+            s.check(&[Claim::Secret(Secret::new(&long))], "84.17.5.2"),
+            refused(AuthFailure::Rejected("the secret"))
+        );
+        // At the bound, it is checked.
+        let fits = "p".repeat(MAX_PASSWORD_BYTES);
+        let hash = hash::hash_secret(fits.as_bytes()).unwrap();
+        let alice = s.credentials.users.get_mut("alice").unwrap();
+        alice.password_hash = Some(Secret::new(&hash));
+        let right = [password("alice", &fits, Source::Query)];
+        assert_eq!(s.check(&right, "84.17.5.3").unwrap(), "alice");
     }
 
     #[test]
