@@ -9,7 +9,8 @@
 //! principals are refused, whichever would win.
 //!
 //! Checks made here are rate-limited per source address ([`ratelimit`]); a failure looks the
-//! same whichever part was wrong, in the answer and in the log line.
+//! same whichever part was wrong, in the answer, in the log line and in the time it takes
+//! ([`FAILURE_MIN_TIME`]).
 
 pub mod apr1;
 pub mod basic;
@@ -20,6 +21,7 @@ pub mod ratelimit;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
@@ -306,6 +308,18 @@ impl Checker<'_> {
     }
 }
 
+/// The least time a failed check takes, from its start to the answer: an unknown user costs
+/// the dummy argon2id check (about 35 ms), a known one with a cheap htpasswd line (bcrypt
+/// cost 5, apr1, `{SHA}`) under 2 ms, so without this the answer's time would tell which
+/// users exist. A success may be faster; it reveals nothing the client does not know.
+pub const FAILURE_MIN_TIME: Duration = Duration::from_millis(50);
+
+/// How much longer a failed check that took `elapsed` must wait to take
+/// [`FAILURE_MIN_TIME`].
+pub fn failure_pad(elapsed: Duration) -> Duration {
+    FAILURE_MIN_TIME.saturating_sub(elapsed)
+}
+
 /// Counts the coming check as a failure before it is made, so that parallel requests
 /// cannot outrun the limit; true when it was counted (to be taken back on success). A
 /// request that cannot be counted is never checked.
@@ -354,11 +368,13 @@ pub fn authenticate(claims: &[Claim], checker: &Checker<'_>) -> Result<Principal
     let mut proven: Vec<String> = named.iter().map(|n| n.to_string()).collect();
     if !to_check.is_empty() {
         let counted = admit(checker)?;
+        let started = Instant::now();
         let checked = to_check.iter().try_for_each(|claim| {
             proven.push(checker.check(claim)?);
             Ok(())
         });
         if let Err(AuthError::Refused(failure)) = checked {
+            std::thread::sleep(failure_pad(started.elapsed()));
             return Err(failure.into());
         }
         // Neither a success nor a server problem is the client's failure.
@@ -662,6 +678,27 @@ mod tests {
         }
         let text = std::fs::read_to_string(s.dir.join("state/auth/v4-84.17.5.1")).unwrap();
         assert_eq!(text.lines().count(), 1, "{text}");
+    }
+
+    #[test]
+    fn failures_take_at_least_the_minimum_time() {
+        assert_eq!(failure_pad(Duration::ZERO), FAILURE_MIN_TIME);
+        assert_eq!(
+            failure_pad(Duration::from_millis(2)),
+            Duration::from_millis(48)
+        );
+        assert_eq!(failure_pad(Duration::from_millis(50)), Duration::ZERO);
+        assert_eq!(failure_pad(Duration::from_secs(3)), Duration::ZERO);
+        // bob's bcrypt line costs about a millisecond to check; failing takes the minimum.
+        let s = setup("pad");
+        let started = Instant::now();
+        let wrong = [password("bob", "guess", Source::Query)];
+        assert!(s.check(&wrong, "84.17.5.1").is_err());
+        assert!(
+            started.elapsed() >= FAILURE_MIN_TIME,
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
