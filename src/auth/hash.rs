@@ -62,6 +62,8 @@ pub const MAX_ARGON2_KIB: u32 = 64 * 1024;
 pub const MAX_ARGON2_PASSES: u32 = 10;
 /// See [`MAX_ARGON2_PASSES`]; cost 12 is about 250 ms, 13 twice that.
 pub const MAX_BCRYPT_COST: u32 = 13;
+/// The most argon2id lanes: [`verify`] never matches a hash asking for more.
+pub const MAX_ARGON2_LANES: u32 = 8;
 
 /// Whether `password` matches `hash`; false for a hash that is malformed, of no known
 /// format, or costlier than [`MAX_ARGON2_KIB`], [`MAX_ARGON2_PASSES`] or
@@ -71,7 +73,9 @@ pub fn verify(password: &[u8], hash: &str) -> bool {
     match Format::of(hash) {
         Some(Format::Argon2id) => PasswordHash::new(hash).is_ok_and(|parsed| {
             Params::try_from(&parsed).is_ok_and(|p| {
-                p.m_cost() <= MAX_ARGON2_KIB && p.t_cost() <= MAX_ARGON2_PASSES && p.p_cost() <= 8
+                p.m_cost() <= MAX_ARGON2_KIB
+                    && p.t_cost() <= MAX_ARGON2_PASSES
+                    && p.p_cost() <= MAX_ARGON2_LANES
             }) && Argon2::default().verify_password(password, &parsed).is_ok()
         }),
         Some(Format::Bcrypt) => {
@@ -104,6 +108,12 @@ pub fn check_config_hash(hash: &str) -> Result<Format, String> {
                     "asks for m={} KiB, t={}: more than a CGI request should spend (at most m={MAX_ARGON2_KIB}, t={MAX_ARGON2_PASSES}); {RUN}",
                     params.m_cost(),
                     params.t_cost()
+                ));
+            }
+            if params.p_cost() > MAX_ARGON2_LANES {
+                return Err(format!(
+                    "asks for p={} lanes, more than ddns-cgi checks (at most p={MAX_ARGON2_LANES}), so it would never match; {RUN}",
+                    params.p_cost()
                 ));
             }
             Ok(Format::Argon2id)
@@ -214,6 +224,10 @@ mod tests {
         let greedy =
             "$argon2id$v=19$m=1048576,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
         assert!(check_config_hash(greedy).unwrap_err().contains("m=1048576"));
+        // Well-formed, but with more lanes than `verify` ever checks.
+        let wide = "$argon2id$v=19$m=19456,t=2,p=16$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
+        assert!(!verify(b"x", wide));
+        assert!(check_config_hash(wide).unwrap_err().contains("p=16"));
         for bad in [
             "plain-secret",
             "{SHA}60UFl5iwgUWzLJMimiNfwkJFhnI=",

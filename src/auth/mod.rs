@@ -9,7 +9,8 @@
 //! principals are refused, whichever would win.
 //!
 //! Checks made here are rate-limited per source address ([`ratelimit`]); a failure looks the
-//! same whichever part was wrong, in the answer and in the log line.
+//! same whichever part was wrong, in the answer, in the log line and in the time it takes
+//! ([`FAILURE_MIN_TIME`]).
 
 pub mod apr1;
 pub mod basic;
@@ -20,6 +21,7 @@ pub mod ratelimit;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
@@ -133,6 +135,9 @@ pub enum AuthFailure {
     Rejected(&'static str),
     /// A secret that matches more than one user.
     AmbiguousSecret,
+    /// The attempt could not be counted (a full disk, too many sources); nothing was
+    /// checked. The text says why.
+    Uncounted(String),
     /// The source address failed too often; nothing was checked.
     RateLimited {
         /// Failures within the window.
@@ -170,6 +175,7 @@ impl fmt::Display for AuthFailure {
             AuthFailure::AmbiguousSecret => f.write_str(
                 "the secret matches more than one [user:NAME] section; give each user its own",
             ),
+            AuthFailure::Uncounted(why) => f.write_str(why),
             AuthFailure::RateLimited { failures, window } => write!(
                 f,
                 "{failures} failed credential checks from this address within {window} s (auth_fail_limit); refusing without checking"
@@ -208,6 +214,11 @@ pub struct Checker<'a> {
     pub log: &'a Log,
 }
 
+/// The longest password or secret that is checked at all; a longer one fails unchecked.
+/// Some hashes cost more the longer the input (apr1-MD5 hashes it over and over), and no
+/// device needs more.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// An argon2id hash of nothing anyone knows, checked when the claimed user has no hash, so
 /// that an unknown user takes as long as a wrong password.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$3xCqrvf6hmy9S4QwP0Tm1w$0OWi6CBP9Z9e0N6kp0Z+c1T1O/ZSIXmkyJM0qf4iYkc";
@@ -225,6 +236,9 @@ impl Checker<'_> {
     /// Whether `password` is `user`'s: their `password_hash`, else their htpasswd line.
     fn password_matches(&self, user: &str, password: &Secret) -> Result<bool, AuthError> {
         let password = password.expose().as_bytes();
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Ok(false);
+        }
         let own = self
             .credentials
             .users
@@ -251,6 +265,9 @@ impl Checker<'_> {
     /// The one user whose `secret` this is.
     fn secret_owner(&self, secret: &Secret) -> Result<String, AuthFailure> {
         let given = secret.expose().as_bytes();
+        if given.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthFailure::Rejected("the secret"));
+        }
         let mut owners = self.credentials.users.values().filter(|user| {
             user.secret.as_ref().is_some_and(|stored| {
                 let stored = stored.expose();
@@ -291,6 +308,35 @@ impl Checker<'_> {
     }
 }
 
+/// The least time a failed check takes, from its start to the answer: an unknown user costs
+/// the dummy argon2id check (about 35 ms), a known one with a cheap htpasswd line (bcrypt
+/// cost 5, apr1, `{SHA}`) under 2 ms, so without this the answer's time would tell which
+/// users exist. A success may be faster; it reveals nothing the client does not know.
+pub const FAILURE_MIN_TIME: Duration = Duration::from_millis(50);
+
+/// How much longer a failed check that took `elapsed` must wait to take
+/// [`FAILURE_MIN_TIME`].
+pub fn failure_pad(elapsed: Duration) -> Duration {
+    FAILURE_MIN_TIME.saturating_sub(elapsed)
+}
+
+/// Counts the coming check as a failure before it is made, so that parallel requests
+/// cannot outrun the limit; true when it was counted (to be taken back on success). A
+/// request that cannot be counted is never checked.
+fn admit(checker: &Checker<'_>) -> Result<bool, AuthError> {
+    match checker.limiter().admit(checker.source) {
+        Ok(ratelimit::Admission::Counted) => Ok(true),
+        Ok(ratelimit::Admission::Unlimited) => Ok(false),
+        Ok(ratelimit::Admission::Blocked(failures)) => Err(AuthFailure::RateLimited {
+            failures,
+            window: checker.credentials.fail_window,
+        }
+        .into()),
+        Err(e @ ratelimit::LimitError::Unusable(_)) => Err(AuthError::Unavailable(e.to_string())),
+        Err(uncounted) => Err(AuthFailure::Uncounted(uncounted.to_string()).into()),
+    }
+}
+
 /// The principal of a user the web server authenticated, with nothing else claimed.
 pub fn web_server_user(name: &str) -> Result<Principal, AuthFailure> {
     check_user_name(name).map_err(AuthFailure::BadUserName)?;
@@ -319,32 +365,25 @@ pub fn authenticate(claims: &[Claim], checker: &Checker<'_>) -> Result<Principal
         .copied()
         .filter(|c| !trusted || matches!(c, Claim::Secret(_)))
         .collect();
-    if !to_check.is_empty()
-        && let Some(failures) = checker
-            .limiter()
-            .blocked(checker.source)
-            .map_err(|e| AuthError::Unavailable(format!("auth failure count: {e}")))?
-    {
-        return Err(AuthFailure::RateLimited {
-            failures,
-            window: checker.credentials.fail_window,
-        }
-        .into());
-    }
     let mut proven: Vec<String> = named.iter().map(|n| n.to_string()).collect();
-    for claim in to_check {
-        match checker.check(claim) {
-            Ok(name) => proven.push(name),
-            Err(AuthError::Refused(failure)) => {
-                if let Err(e) = checker.limiter().record(checker.source) {
-                    checker.log.warn(format_args!(
-                        "a failed credential check could not be counted: {e}"
-                    ));
-                }
-                return Err(failure.into());
-            }
-            Err(unavailable) => return Err(unavailable),
+    if !to_check.is_empty() {
+        let counted = admit(checker)?;
+        let started = Instant::now();
+        let checked = to_check.iter().try_for_each(|claim| {
+            proven.push(checker.check(claim)?);
+            Ok(())
+        });
+        if let Err(AuthError::Refused(failure)) = checked {
+            std::thread::sleep(failure_pad(started.elapsed()));
+            return Err(failure.into());
         }
+        // Neither a success nor a server problem is the client's failure.
+        if counted && let Err(e) = checker.limiter().forgive(checker.source) {
+            checker.log.warn(format_args!(
+                "a credential check that did not fail still counts as a failure: {e}"
+            ));
+        }
+        checked?;
     }
     if proven.iter().any(|n| !same(n, &proven[0])) {
         return Err(AuthFailure::Conflicting.into());
@@ -594,6 +633,133 @@ mod tests {
             matches!(result, Err(AuthError::Unavailable(ref m)) if m.contains("cannot be read")),
             "{result:?}"
         );
+    }
+
+    #[test]
+    fn parallel_guesses_cannot_outrun_the_limit() {
+        let s = setup("parallel");
+        let wrong = [password("bob", "guess", Source::Query)];
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..40)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let log = Log::to(crate::log::Level::Info, Box::new(std::io::sink()));
+                        let checker = Checker {
+                            credentials: &s.credentials,
+                            store: &s.store,
+                            source: Some("84.17.5.1"),
+                            now: 1_000_000,
+                            log: &log,
+                        };
+                        authenticate(&wrong, &checker).unwrap_err()
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let checked = results
+            .iter()
+            .filter(|r| matches!(r, AuthError::Refused(AuthFailure::Rejected(_))))
+            .count();
+        let limited = results
+            .iter()
+            .filter(|r| matches!(r, AuthError::Refused(AuthFailure::RateLimited { .. })))
+            .count();
+        assert_eq!((checked, limited), (3, 37), "{results:?}");
+    }
+
+    #[test]
+    fn successes_do_not_count_against_the_limit() {
+        let s = setup("success");
+        let from = "84.17.5.1";
+        for _ in 0..5 {
+            let right = [password("bob", "pw-bob", Source::Query)];
+            assert_eq!(s.check(&right, from).unwrap(), "bob");
+        }
+        let text = std::fs::read_to_string(s.dir.join("state/auth/v4-84.17.5.1")).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
+
+    #[test]
+    fn failures_take_at_least_the_minimum_time() {
+        assert_eq!(failure_pad(Duration::ZERO), FAILURE_MIN_TIME);
+        assert_eq!(
+            failure_pad(Duration::from_millis(2)),
+            Duration::from_millis(48)
+        );
+        assert_eq!(failure_pad(Duration::from_millis(50)), Duration::ZERO);
+        assert_eq!(failure_pad(Duration::from_secs(3)), Duration::ZERO);
+        // bob's bcrypt line costs about a millisecond to check; failing takes the minimum.
+        let s = setup("pad");
+        let started = Instant::now();
+        let wrong = [password("bob", "guess", Source::Query)];
+        assert!(s.check(&wrong, "84.17.5.1").is_err());
+        assert!(
+            started.elapsed() >= FAILURE_MIN_TIME,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn overlong_passwords_and_secrets_fail_unchecked() {
+        let mut s = setup("long");
+        let long = "p".repeat(MAX_PASSWORD_BYTES + 1);
+        let hash = hash::hash_secret(long.as_bytes()).unwrap();
+        let alice = s.credentials.users.get_mut("alice").unwrap();
+        alice.password_hash = Some(Secret::new(&hash));
+        alice.secret = Some(Secret::new(&hash));
+        assert_eq!(
+            s.check(&[password("alice", &long, Source::Query)], "84.17.5.1"),
+            refused(AuthFailure::Rejected("the user and password of the query"))
+        );
+        assert_eq!(
+            s.check(&[Claim::Secret(Secret::new(&long))], "84.17.5.2"),
+            refused(AuthFailure::Rejected("the secret"))
+        );
+        // At the bound, it is checked.
+        let fits = "p".repeat(MAX_PASSWORD_BYTES);
+        let hash = hash::hash_secret(fits.as_bytes()).unwrap();
+        let alice = s.credentials.users.get_mut("alice").unwrap();
+        alice.password_hash = Some(Secret::new(&hash));
+        let right = [password("alice", &fits, Source::Query)];
+        assert_eq!(s.check(&right, "84.17.5.3").unwrap(), "alice");
+    }
+
+    #[test]
+    fn an_unusable_state_dir_is_a_server_problem_not_unlimited() {
+        use std::os::unix::fs::PermissionsExt;
+        let s = setup("open-state");
+        std::fs::create_dir_all(s.dir.join("state")).unwrap();
+        std::fs::set_permissions(s.dir.join("state"), std::fs::Permissions::from_mode(0o777))
+            .unwrap();
+        for claim in [
+            password("bob", "pw-bob", Source::Query),
+            password("bob", "guess", Source::Query),
+        ] {
+            let result = s.check(&[claim], "84.17.5.1");
+            assert!(
+                matches!(result, Err(AuthError::Unavailable(ref m)) if m.contains("chmod o-w")),
+                "{result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn too_many_sources_are_refused_unchecked() {
+        let s = setup("sources");
+        let auth = s.dir.join("state/auth");
+        std::fs::create_dir_all(&auth).unwrap();
+        for i in 0..ratelimit::MAX_SOURCES {
+            std::fs::write(auth.join(format!("v4-10.{}.{}.1", i / 256, i % 256)), "").unwrap();
+        }
+        let right = [password("bob", "pw-bob", Source::Query)];
+        let result = s.check(&right, "84.17.5.1");
+        assert!(
+            matches!(result, Err(AuthError::Refused(AuthFailure::Uncounted(ref m))) if m.contains("10000 source addresses")),
+            "{result:?}"
+        );
+        assert!(!auth.join("v4-84.17.5.1").exists());
     }
 
     #[test]

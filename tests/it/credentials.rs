@@ -385,6 +385,52 @@ fn failures_are_limited_per_source_address() {
 }
 
 #[test]
+fn parallel_guesses_are_all_counted_before_any_check() {
+    let s = setup("cred-parallel", "query_credentials = yes\n");
+    let from = "84.17.5.40";
+    // An argon2id check takes tens of milliseconds: time enough for the others to pass a
+    // count that is read before the check and written after it.
+    let wrong = get(&query("argon-user", "guess")).user(None).from(from);
+    let answers: Vec<Answer> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..40)
+            .map(|_| scope.spawn(|| run(&s.cfg, &wrong)))
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let with = |text: &str| answers.iter().filter(|a| a.stderr.contains(text)).count();
+    for answer in &answers {
+        assert_badauth(answer);
+    }
+    // auth_fail_limit = 4: four checks, whatever the timing, and the rest refused unchecked.
+    assert_eq!(with("did not match"), 4);
+    assert_eq!(with("refusing without checking"), 36);
+    let counted = std::fs::read_to_string(s.dir.path().join("state/auth/v4-84.17.5.40")).unwrap();
+    assert_eq!(counted.lines().count(), 5, "{counted}");
+    assert_nothing_shown(&s, &answers.iter().collect::<Vec<_>>());
+}
+
+#[test]
+fn an_unusable_state_dir_answers_911_for_right_and_wrong_passwords() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = setup("cred-open-state", "query_credentials = yes\n");
+    let state = s.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for password in [BCRYPT_PASSWORD, "guess"] {
+        let answer = run(
+            &s.cfg,
+            &get(&query("bcrypt-user", password))
+                .user(None)
+                .from("84.17.5.41"),
+        );
+        assert_answer(&answer, "200 OK", "911\n");
+        assert_logged(&answer, "is writable by every local user");
+        assert_not_logged(&answer, "did not match");
+    }
+    assert!(!state.join("auth").exists());
+}
+
+#[test]
 fn check_config_warns_about_plain_secrets_and_lines() {
     let s = setup("cred-check", "query_credentials = yes\n");
     let out = Command::new(binary())
