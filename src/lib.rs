@@ -55,7 +55,11 @@ pub fn handle(config: &Config, request: &CgiRequest, edges: &Edges<'_>) -> CgiRe
     let (registrars, log) = (edges.registrars, edges.log);
     let (mut response, details, principal) =
         match protocol::route(&request.script_name, &request.path_info) {
-            Some((dialect, route)) => answer(dialect, route, config, request, edges),
+            Some((dialect, route)) => {
+                let (response, details, principal) = answer(dialect, route, config, request, edges);
+                let switches = config.switches(dialect.name());
+                (dialect.finish(response, &switches), details, principal)
+            }
             None => (protocol::not_found(), Vec::new(), None),
         };
     // Who the request acted for: the principal once authenticated, else the web server's
@@ -98,6 +102,9 @@ fn answer(
     let (clock, log) = (edges.clock, edges.log);
     let general = &config.general;
     let refuse = |refusal: Refusal| (dialect.refuse(&refusal, &general.realm), Vec::new(), None);
+    if let Some(response) = dialect.public(route, request) {
+        return (response, Vec::new(), None);
+    }
     let store = Store::new(&general.state_dir);
     let principal = match authenticate(dialect, config, request, &store, clock, log) {
         Ok(principal) => principal,
