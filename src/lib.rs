@@ -113,6 +113,13 @@ fn answer(
     let parsed = match dialect.parse(request, route, &principal, general) {
         Ok(parsed) => parsed,
         Err(refusal) => {
+            if refusal == Refusal::NoHostname {
+                log.warn(format_args!(
+                    "user {}: the request names no host name; answering {}",
+                    printable(principal.name()),
+                    dialect.refusal_word(&refusal)
+                ));
+            }
             if let Refusal::TooManyHosts { count, max } = refusal {
                 log.warn(format_args!(
                     "user {}: {count} host names in one request, more than max_hostnames = {max}; answering {}",
@@ -186,7 +193,7 @@ fn authenticate(
 /// Parameters whose values a log line may show; they say what was asked, never who proves it.
 const LOGGED_PARAMETERS: &[&str] = &[
     "hostname", "myip", "myipv6", "myipv4", "ip", "ipv6", "offline", "wildcard", "mx", "backmx",
-    "system", "username", "user", "domain", "host",
+    "system", "username", "user", "domain", "host", "fqdn",
 ];
 
 /// Query strings may carry a password under any name (`password=`, `pass=`, `passwd=` in
