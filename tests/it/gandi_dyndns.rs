@@ -387,3 +387,116 @@ fn noip_strict_status() {
         }
     }
 }
+
+/// The same URLs through real Apache with deploy/apache/ddns-cgi.conf as written, and with
+/// its trusted-network block uncommented.
+mod apache {
+    use fake_registrars::gandi::Rrset;
+
+    use crate::apache::Apache;
+    use crate::webserver::{
+        Frontend, PASSWORD, Request, Stack, USER, assert_body, assert_challenge,
+    };
+
+    const TRUSTED: &str = "[user:asa]\nallowed_hostnames = home.example.com\n\
+                           [dialect:gandi-dyndns]\ntrusted_sources = 127.0.0.1/32\ntrusted_user = asa\n";
+
+    fn home(stack: &Stack) -> Option<Rrset> {
+        stack.gandi.rrset("example.com", "home", "A")
+    }
+
+    #[test]
+    fn apache_nic_update_and_ping() {
+        let stack = Stack::with("apache-gd", "", TRUSTED);
+        let apache = Apache::start(&stack.site);
+        let port = apache.port();
+        for request in [
+            Request::get("/ping"),
+            Request::post("/ping", "text/plain", ""),
+        ] {
+            assert_body(&apache, &request.send(port), "I'am alive!\n");
+        }
+        let update = "/nic_update?fqdn=home.example.com&ip=84.17.5.50";
+        let answer = Request::get(update).auth(USER, PASSWORD).send(port);
+        assert_body(&apache, &answer, "");
+        assert_eq!(
+            home(&stack),
+            Some(Rrset::new("home", "A", 300, &["84.17.5.50"]))
+        );
+        stack.gandi.clear_requests();
+        let answer = Request::get(update).auth(USER, PASSWORD).send(port);
+        assert_body(&apache, &answer, "");
+        assert!(stack.gandi.requests().is_empty());
+        let answer = Request::get("/nic_update?fqdn=nothere.example.com&ip=84.17.5.50")
+            .auth(USER, PASSWORD)
+            .send(port);
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (404, ""),
+            "{answer:?}"
+        );
+        let answer = Request::get("/nic_update?fqdn=home.example.com&ip=10.1.1.1")
+            .auth(USER, PASSWORD)
+            .send(port);
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (400, ""),
+            "{answer:?}"
+        );
+        // As written, Apache asks every address for a password.
+        assert_challenge(&apache, &Request::get(update).send(port));
+        assert_eq!(
+            home(&stack),
+            Some(Rrset::new("home", "A", 300, &["84.17.5.50"]))
+        );
+    }
+
+    #[test]
+    fn apache_trusted_network_acts_for_its_user() {
+        const BLOCK: &str = "# <Location \"/nic_update\">\n#     <RequireAny>\n#         Require valid-user\n#         Require ip 192.0.2.0/24\n#     </RequireAny>\n# </Location>\n";
+        let stack = Stack::with("apache-gd-trusted", "", TRUSTED);
+        let apache = Apache::start_edited(&stack.site, |text| {
+            assert!(text.contains(BLOCK), "the documented block changed");
+            let open = BLOCK.replace("# ", "").replace("192.0.2.0/24", "127.0.0.1");
+            text.replace(BLOCK, &open)
+        });
+        let port = apache.port();
+        let answer = Request::get("/nic_update?fqdn=home.example.com&ip=84.17.5.51").send(port);
+        assert_body(&apache, &answer, "");
+        assert_eq!(
+            home(&stack),
+            Some(Rrset::new("home", "A", 300, &["84.17.5.51"]))
+        );
+        // The NoIP paths still need the password.
+        let noip = "/nic/update?hostname=home.example.com&myip=84.17.5.52";
+        assert_challenge(&apache, &Request::get(noip).send(port));
+        assert_eq!(
+            home(&stack),
+            Some(Rrset::new("home", "A", 300, &["84.17.5.51"]))
+        );
+    }
+}
+
+/// The same URLs through real nginx + fcgiwrap with deploy/nginx-fcgiwrap/ddns-cgi.conf.
+mod nginx {
+    use fake_registrars::gandi::Rrset;
+
+    use crate::nginx::Nginx;
+    use crate::webserver::{
+        Frontend, PASSWORD, Request, Stack, USER, assert_body, assert_challenge,
+    };
+
+    #[test]
+    fn nginx_nic_update_and_ping() {
+        let stack = Stack::new("nginx-gd");
+        let nginx = Nginx::start(&stack.site);
+        let port = nginx.port();
+        assert_body(&nginx, &Request::get("/ping").send(port), "I'am alive!\n");
+        let update = "/nic_update?fqdn=home.example.com&ip=84.17.5.60";
+        assert_challenge(&nginx, &Request::get(update).send(port));
+        let answer = Request::get(update).auth(USER, PASSWORD).send(port);
+        assert_body(&nginx, &answer, "");
+        let home = stack.gandi.rrset("example.com", "home", "A");
+        assert_eq!(home, Some(Rrset::new("home", "A", 300, &["84.17.5.60"])));
+    }
+}
