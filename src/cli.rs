@@ -174,6 +174,13 @@ fn describe_credentials(config: &Config, out: &mut String) {
         for key in dialect.switches() {
             let _ = writeln!(out, "  {key} = {}", yes_no(switches.is_on(key)));
         }
+        for key in dialect.settings() {
+            let _ = writeln!(
+                out,
+                "  {key} = {}",
+                switches.value(key).unwrap_or("(not set)")
+            );
+        }
     }
 }
 

@@ -55,7 +55,11 @@ pub fn handle(config: &Config, request: &CgiRequest, edges: &Edges<'_>) -> CgiRe
     let (registrars, log) = (edges.registrars, edges.log);
     let (mut response, details, principal) =
         match protocol::route(&request.script_name, &request.path_info) {
-            Some((dialect, route)) => answer(dialect, route, config, request, edges),
+            Some((dialect, route)) => {
+                let (response, details, principal) = answer(dialect, route, config, request, edges);
+                let switches = config.switches(dialect.name());
+                (dialect.finish(response, &switches), details, principal)
+            }
             None => (protocol::not_found(), Vec::new(), None),
         };
     // Who the request acted for: the principal once authenticated, else the web server's
@@ -98,6 +102,9 @@ fn answer(
     let (clock, log) = (edges.clock, edges.log);
     let general = &config.general;
     let refuse = |refusal: Refusal| (dialect.refuse(&refusal, &general.realm), Vec::new(), None);
+    if let Some(response) = dialect.public(route, request) {
+        return (response, Vec::new(), None);
+    }
     let store = Store::new(&general.state_dir);
     let principal = match authenticate(dialect, config, request, &store, clock, log) {
         Ok(principal) => principal,
@@ -106,6 +113,13 @@ fn answer(
     let parsed = match dialect.parse(request, route, &principal, general) {
         Ok(parsed) => parsed,
         Err(refusal) => {
+            if refusal == Refusal::NoHostname {
+                log.warn(format_args!(
+                    "user {}: the request names no host name; answering {}",
+                    printable(principal.name()),
+                    dialect.refusal_word(&refusal)
+                ));
+            }
             if let Refusal::TooManyHosts { count, max } = refusal {
                 log.warn(format_args!(
                     "user {}: {count} host names in one request, more than max_hostnames = {max}; answering {}",
@@ -179,7 +193,7 @@ fn authenticate(
 /// Parameters whose values a log line may show; they say what was asked, never who proves it.
 const LOGGED_PARAMETERS: &[&str] = &[
     "hostname", "myip", "myipv6", "myipv4", "ip", "ipv6", "offline", "wildcard", "mx", "backmx",
-    "system", "username", "user", "domain", "host",
+    "system", "username", "user", "domain", "host", "fqdn",
 ];
 
 /// Query strings may carry a password under any name (`password=`, `pass=`, `passwd=` in

@@ -55,13 +55,18 @@ pub enum Claim {
     },
     /// A secret that names its user only once checked (a path or query secret).
     Secret(Secret),
+    /// The source address is in the dialect's `trusted_sources`, which act for this user;
+    /// the dialect claims it only when the web server authenticated nobody.
+    TrustedSource(String),
 }
 
 impl Claim {
     /// The principal the claim names before any check; None for a secret.
     fn name(&self) -> Option<&str> {
         match self {
-            Claim::RemoteUser(name) | Claim::Password { user: name, .. } => Some(name),
+            Claim::RemoteUser(name)
+            | Claim::TrustedSource(name)
+            | Claim::Password { user: name, .. } => Some(name),
             Claim::Secret(_) => None,
         }
     }
@@ -76,6 +81,7 @@ impl Claim {
             } => 1,
             Claim::Password { .. } => 2,
             Claim::Secret(_) => 3,
+            Claim::TrustedSource(_) => 4,
         }
     }
 }
@@ -287,7 +293,7 @@ impl Checker<'_> {
     /// The name a claim checked here proves.
     fn check(&self, claim: &Claim) -> Result<String, AuthError> {
         match claim {
-            Claim::RemoteUser(name) => Ok(name.clone()),
+            Claim::RemoteUser(name) | Claim::TrustedSource(name) => Ok(name.clone()),
             Claim::Password {
                 user,
                 password,
@@ -359,7 +365,8 @@ pub fn authenticate(claims: &[Claim], checker: &Checker<'_>) -> Result<Principal
     }
     // The web server checked REMOTE_USER; a user and password beside it only have to name
     // the same user. Everything else is checked here, within the rate limit.
-    let trusted = matches!(first, Claim::RemoteUser(_));
+    // A trusted source was checked by the dialect against the configured networks.
+    let trusted = matches!(first, Claim::RemoteUser(_) | Claim::TrustedSource(_));
     let to_check: Vec<&Claim> = claims
         .iter()
         .copied()

@@ -143,15 +143,29 @@ pub fn dialect_of(name: &str) -> Result<&'static dyn Dialect, String> {
         })
 }
 
-/// A `[dialect:NAME]` section's switches, all yes/no.
-pub fn switches(dialect: &dyn Dialect, values: &Values<'_>) -> Result<Switches, ConfigError> {
+/// A `[dialect:NAME]` section's switches (yes/no) and text settings, checked by the
+/// dialect; `is_user` says whether a `[user:NAME]` section exists.
+pub fn switches(
+    dialect: &dyn Dialect,
+    values: &Values<'_>,
+    is_user: &dyn Fn(&str) -> bool,
+) -> Result<Switches, ConfigError> {
     let mut on = Vec::new();
     for key in dialect.switches() {
         if values.bool(key, false)? {
             on.push(*key);
         }
     }
-    Ok(Switches::new(on))
+    let settings = dialect
+        .settings()
+        .iter()
+        .filter_map(|key| values.optional(key).map(|v| (*key, v.to_string())))
+        .collect();
+    let switches = Switches::new(on).with_values(settings);
+    dialect
+        .check_settings(&switches, is_user)
+        .map_err(|(key, problem)| values.error(key, problem))?;
+    Ok(switches)
 }
 
 #[cfg(test)]
@@ -271,7 +285,7 @@ mod tests {
                 .contains("unknown key; known here are: query_credentials, authorization_header"),
             "{e}"
         );
-        for name in ["dyndns", "gandi-dyndns", "NOIP", ""] {
+        for name in ["dyndns", "gandi_dyndns", "NOIP", ""] {
             let e = load(&format!("[dialect:{name}]\n")).unwrap_err();
             assert!(
                 e.to_string()
@@ -285,5 +299,55 @@ mod tests {
         let text = "[DEFAULT]\nquery_credentials = yes\n[default]\nusername = u\npassword = p\n[dialect:noip]\n";
         let e = Config::parse_str(text, std::path::Path::new("t.ini")).unwrap_err();
         assert!(e.to_string().contains("[DEFAULT] query_credentials: a dialect switch is never inherited; set it in [dialect:noip]"), "{e}");
+    }
+
+    #[test]
+    fn trusted_sources_need_networks_and_a_user_section() {
+        let ok = "[user:asa]\nallowed_hostnames = fw.example.com\n[dialect:gandi-dyndns]\ntrusted_sources = 192.0.2.0/24 2001:db8::/32\ntrusted_user = asa\n";
+        let c = load(ok).unwrap();
+        let switches = c.switches("gandi-dyndns");
+        assert_eq!(
+            switches.value("trusted_sources"),
+            Some("192.0.2.0/24 2001:db8::/32")
+        );
+        assert_eq!(switches.value("trusted_user"), Some("asa"));
+        let described = crate::cli::describe(&c);
+        assert!(
+            described.contains("[dialect:gandi-dyndns]\n  trusted_sources = 192.0.2.0/24 2001:db8::/32\n  trusted_user = asa\n"),
+            "{described}"
+        );
+        let cases = [
+            (
+                ok.replace("192.0.2.0/24", "192.0.2.0/33"),
+                "trusted_sources: `/33` is not a prefix length 0–32",
+            ),
+            (
+                ok.replace("192.0.2.0/24", "192.0.2.1/24"),
+                "has bits set after the prefix",
+            ),
+            (
+                ok.replace("trusted_user = asa", "trusted_user = nobody"),
+                "trusted_user: names no [user:nobody] section",
+            ),
+            (
+                ok.replace("trusted_user = asa\n", ""),
+                "trusted_user: is missing",
+            ),
+            (
+                ok.replace("trusted_sources = 192.0.2.0/24 2001:db8::/32\n", ""),
+                "trusted_sources: is missing",
+            ),
+        ];
+        for (text, expected) in cases {
+            let e = load(&text).unwrap_err().to_string();
+            assert!(e.contains(expected), "{text}: {e}");
+        }
+        let text = "[DEFAULT]\ntrusted_user = asa\n[default]\nusername = u\npassword = p\n";
+        let e = Config::parse_str(text, std::path::Path::new("t.ini")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("never inherited; set it in [dialect:gandi-dyndns]"),
+            "{e}"
+        );
     }
 }

@@ -169,7 +169,9 @@ const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global", "secret", "passw
 pub fn known_keys() -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = Vec::new();
     let all = KINDS.iter().flat_map(|kind| kind.keys.iter());
-    let switches = DIALECTS.iter().flat_map(|d| d.switches().iter());
+    let switches = DIALECTS
+        .iter()
+        .flat_map(|d| d.switches().iter().chain(d.settings()));
     for key in GENERAL_KEYS
         .iter()
         .chain(USER_KEYS)
@@ -240,6 +242,7 @@ impl Config {
         let mut found = Vec::new();
         let mut users = Vec::new();
         let mut dialects = BTreeMap::new();
+        let mut dialect_sections = Vec::new();
         for section in sections.iter().filter(|s| s.name != "DEFAULT") {
             let place = place_of(path, section)?;
             let (allowed, inheritable) = place.keys();
@@ -247,9 +250,7 @@ impl Config {
             match place {
                 Place::Default => default = Some(values),
                 Place::User => users.push(values),
-                Place::Dialect(dialect) => {
-                    dialects.insert(dialect.name(), credentials::switches(dialect, &values)?);
-                }
+                Place::Dialect(dialect) => dialect_sections.push((dialect, values)),
                 Place::Account { kind, name } => found.push(accounts::Found { kind, name, values }),
             }
         }
@@ -281,6 +282,15 @@ impl Config {
 
         let acl = access_list(&default, &users)?;
         let credentials = credentials::credentials(&default, &users)?;
+        let is_user = |name: &str| {
+            users
+                .iter()
+                .any(|u| u.section["user:".len()..].eq_ignore_ascii_case(name))
+        };
+        for (dialect, values) in dialect_sections {
+            let switches = credentials::switches(dialect, &values, &is_user)?;
+            dialects.insert(dialect.name(), switches);
+        }
         Ok(Config {
             path: path.to_path_buf(),
             general,
@@ -324,7 +334,10 @@ impl Place {
             // `use_global = no`. `use_global` itself is a shared setting.
             Place::User => (USER_KEYS.to_vec(), vec!["use_global"]),
             // A dialect's switches are its own: `[DEFAULT]` never turns one on.
-            Place::Dialect(dialect) => (dialect.switches().to_vec(), Vec::new()),
+            Place::Dialect(dialect) => {
+                let keys = dialect.switches().iter().chain(dialect.settings());
+                (keys.copied().collect(), Vec::new())
+            }
             Place::Account { kind, .. } => (kind.keys.to_vec(), kind.keys.to_vec()),
         }
     }
@@ -395,7 +408,10 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
 fn check_default_keys(path: &Path, inherited: &[ini::Entry]) -> Result<(), ConfigError> {
     for entry in inherited {
         let key = entry.key.as_str();
-        if let Some(dialect) = DIALECTS.iter().find(|d| d.switches().contains(&key)) {
+        if let Some(dialect) = DIALECTS
+            .iter()
+            .find(|d| d.switches().contains(&key) || d.settings().contains(&key))
+        {
             return Err(ConfigError {
                 path: path.to_path_buf(),
                 line: Some(entry.line),

@@ -5,6 +5,7 @@
 //! To add a dialect: write `src/protocol/NAME.rs` implementing [`Dialect`], and add it to
 //! [`DIALECTS`].
 
+pub mod gandi_dyndns;
 pub mod noip;
 pub mod params;
 
@@ -14,18 +15,36 @@ use crate::config::General;
 use crate::core::{Outcome, UpdateRequest, Words};
 
 /// Every dialect, in the order their routes are tried. The first serves the bare script.
-pub const DIALECTS: &[&dyn Dialect] = &[&noip::NoIp];
+pub const DIALECTS: &[&dyn Dialect] = &[&noip::NoIp, &gandi_dyndns::GandiDyndns];
 
-/// The yes/no switches of a `[dialect:NAME]` section that are on.
+/// The yes/no switches of a `[dialect:NAME]` section that are on, and its text settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Switches {
     on: Vec<&'static str>,
+    values: Vec<(&'static str, String)>,
 }
 
 impl Switches {
     /// The switches that are on.
     pub fn new(on: Vec<&'static str>) -> Switches {
-        Switches { on }
+        Switches {
+            on,
+            values: Vec::new(),
+        }
+    }
+
+    /// The same switches with the text settings that are set.
+    pub fn with_values(mut self, values: Vec<(&'static str, String)>) -> Switches {
+        self.values = values;
+        self
+    }
+
+    /// The text setting `key`, if set (trimmed, not empty).
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether `key` is on.
@@ -79,6 +98,31 @@ pub trait Dialect: Sync {
 
     /// The yes/no keys its `[dialect:NAME]` section may hold, all off by default.
     fn switches(&self) -> &'static [&'static str];
+
+    /// The text keys its `[dialect:NAME]` section may hold besides the switches.
+    fn settings(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Checks its section once the config is read: `is_user` says whether a `[user:NAME]`
+    /// section exists. A problem names the key and what to fix.
+    fn check_settings(
+        &self,
+        _switches: &Switches,
+        _is_user: &dyn Fn(&str) -> bool,
+    ) -> Result<(), (&'static str, String)> {
+        Ok(())
+    }
+
+    /// An answer that needs no principal (a liveness check), for `route`.
+    fn public(&self, _route: &str, _request: &CgiRequest) -> Option<CgiResponse> {
+        None
+    }
+
+    /// The answer as sent, after `render` or `refuse`, given the section's switches.
+    fn finish(&self, response: CgiResponse, _switches: &Switches) -> CgiResponse {
+        response
+    }
 
     /// The paths it serves, relative to the web root (`/nic/update`).
     fn routes(&self) -> &'static [&'static str];

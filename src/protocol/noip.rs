@@ -4,6 +4,7 @@
 
 pub mod addresses;
 pub mod credentials;
+pub mod strict;
 
 use super::params::Params;
 use super::{Dialect, Parsed, Refusal, Switches};
@@ -70,6 +71,13 @@ impl Dialect for NoIp {
             Refusal::MethodNotAllowed => CgiResponse::text(405, "method not allowed\n")
                 .with_header("Allow", "GET, HEAD, POST, PUT"),
             _ => CgiResponse::text(200, line),
+        }
+    }
+
+    fn finish(&self, response: CgiResponse, switches: &Switches) -> CgiResponse {
+        match switches.is_on(strict::STRICT_STATUS) {
+            true => strict::apply(response),
+            false => response,
         }
     }
 

@@ -26,8 +26,8 @@ pub struct Apache {
 
 /// How ddns-cgi is mounted.
 enum Mount<'a> {
-    /// deploy/apache/ddns-cgi.conf at the server root.
-    Snippet,
+    /// deploy/apache/ddns-cgi.conf at the server root, as the admin edited it.
+    Snippet(fn(String) -> String),
     /// A web-space directory, served at `/ddns`, holding the binary as `ddns-cgi.cgi` and
     /// deploy/apache/htaccess as `.htaccess`.
     Htaccess(&'a Path),
@@ -36,7 +36,12 @@ enum Mount<'a> {
 impl Apache {
     /// Apache with the site snippet: `/nic/update`, `/v3/update` and `/update`.
     pub fn start(site: &Site) -> Apache {
-        Apache::start_mounted(site, Mount::Snippet)
+        Apache::start_mounted(site, Mount::Snippet(|text| text))
+    }
+
+    /// Apache with the site snippet after `edit` (an admin uncommenting a documented block).
+    pub fn start_edited(site: &Site, edit: fn(String) -> String) -> Apache {
+        Apache::start_mounted(site, Mount::Snippet(edit))
     }
 
     /// Apache serving a shared-hosting directory: only .htaccess configures ddns-cgi.
@@ -68,15 +73,15 @@ impl Apache {
         tool("apache2");
         let dir = site.server_dir("apache");
         let (body, prefix) = match mount {
-            Mount::Snippet => {
-                let snippet = deploy_file(
+            Mount::Snippet(edit) => {
+                let snippet = edit(deploy_file(
                     "apache/ddns-cgi.conf",
                     &[
                         ("@BINARY@", path(&site.binary)),
                         ("@CONFIG@", path(&site.config)),
                         ("@HTPASSWD@", path(&site.htpasswd)),
                     ],
-                );
+                ));
                 let file = dir.join("ddns-cgi.conf");
                 std::fs::write(&file, snippet).unwrap();
                 (format!("Include {}\n", file.display()), String::new())
@@ -122,6 +127,8 @@ fn server_conf(dir: &Path, port: u16, body: &str) -> String {
         ("authn_file_module", "mod_authn_file.so"),
         ("auth_basic_module", "mod_auth_basic.so"),
         ("authz_user_module", "mod_authz_user.so"),
+        // `Require ip`, for the trusted-network block (enabled on Debian by default).
+        ("authz_host_module", "mod_authz_host.so"),
         ("alias_module", "mod_alias.so"),
         ("cgid_module", "mod_cgid.so"),
         ("env_module", "mod_env.so"),

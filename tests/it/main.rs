@@ -11,6 +11,7 @@ mod delete;
 mod discovery;
 mod faults;
 mod gandi;
+mod gandi_dyndns;
 mod hostile;
 mod nginx;
 mod props;

@@ -20,7 +20,11 @@ pub const AUTHORIZATION_HEADER: &str = "authorization_header";
 /// Accept a user and password in the query or form.
 pub const QUERY_CREDENTIALS: &str = "query_credentials";
 /// The switches of `[dialect:noip]`.
-pub const SWITCHES: &[&str] = &[QUERY_CREDENTIALS, AUTHORIZATION_HEADER];
+pub const SWITCHES: &[&str] = &[
+    QUERY_CREDENTIALS,
+    AUTHORIZATION_HEADER,
+    super::strict::STRICT_STATUS,
+];
 
 /// Every claim the request carries that the switches allow reading.
 pub fn claims(request: &CgiRequest, switches: &Switches) -> Result<Vec<Claim>, Refusal> {
