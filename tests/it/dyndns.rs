@@ -1,0 +1,223 @@
+//! The dyndns server's URLs through the real CGI process against both strict fakes: every
+//! status code and exact body, the secret right and wrong, the stored records and what was
+//! left alone, and the secret in no answer and no log line.
+
+use fake_registrars::gandi::{FakeGandi, GandiFault, Rrset};
+
+use crate::util::{Answer, Request, TempDir, assert_answer, assert_logged, get, run};
+
+pub const SECRET: &str = "S3cretKey1";
+
+/// A `[user:router]` whose secret the dyndns URLs carry, with its own names.
+pub fn user_section() -> String {
+    format!(
+        "[user:router]\nsecret = {SECRET}\nuse_global = no\nallowed_hostnames = home.example.com a.b.example.com rr.example.com test.wrong-domain.de home.example.co.uk\n"
+    )
+}
+
+fn gandi_config(dir: &TempDir, gandi: &FakeGandi, name: &str, dialect: &str) -> std::path::PathBuf {
+    dir.write_config(
+        name,
+        &format!(
+            "[default]\nallowed_hostnames = *.example.com\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com\n{}{dialect}",
+            crate::gandi::TOKEN,
+            gandi.base_url(),
+            user_section()
+        ),
+    )
+}
+
+/// A request to `path` (below the binary mounted at `/ddns`) sent without REMOTE_USER.
+pub fn at(path: &str, query: &str) -> Request {
+    get(query).user(None).env("SCRIPT_NAME", "/ddns").path(path)
+}
+
+/// The answer, exactly; and the secret nowhere in what the binary wrote.
+#[track_caller]
+fn expect(answer: &Answer, status: &str, body: &str) {
+    assert_answer(answer, status, body);
+    assert_secret_hidden(answer);
+}
+
+#[track_caller]
+pub fn assert_secret_hidden(answer: &Answer) {
+    for secret in [SECRET, "WrongKey99"] {
+        assert!(!answer.raw.contains(secret), "answer holds the secret");
+        assert!(
+            !answer.stderr.contains(secret),
+            "log holds the secret:\n{}",
+            answer.stderr
+        );
+    }
+}
+
+fn path(rest: &str) -> String {
+    format!("/update-by-path/{SECRET}/{rest}")
+}
+
+#[test]
+fn every_answer_of_the_dyndns_urls() {
+    let dir = TempDir::new("dyndns-answers");
+    let gandi = crate::gandi::fake();
+    let cfg = gandi_config(&dir, &gandi, "ddns.ini", "");
+    let before = gandi.rrsets("example.com");
+    let cases: Vec<(Request, &str, String)> = vec![
+        (at(&path("home.example.com/84.17.5.9"), ""), "200 OK", "UPDATED: home.example.com. A 84.17.5.9\n".into()),
+        (at(&path("home.example.com/84.17.5.9"), ""), "200 OK", "UNCHANGED: home.example.com. A 84.17.5.9\n".into()),
+        (at("/update-by-path/WrongKey99/home.example.com", ""), "456 UNKNOWN", "PARAMETER_ERROR: You specified a wrong secret key.\n".into()),
+        (at("/update-by-query", "fqdn=home.example.com"), "456 UNKNOWN", "PARAMETER_ERROR: missing: Field required (secret).\n".into()),
+        (at("/update-by-query", &format!("secret={SECRET}&unknown=unknown")), "456 UNKNOWN", "PARAMETER_ERROR: extra_forbidden: Extra inputs are not permitted (unknown).\n".into()),
+        (at("/update-by-query", &format!("secret={SECRET}&fqdn=home.example.com&ttl=abc")), "456 UNKNOWN", "PARAMETER_ERROR: int_parsing: Input should be a valid integer, unable to parse string as an integer (abc).\n".into()),
+        (at("/update-by-query", &format!("secret={SECRET}&fqdn=home.example.com&ipv4=1.2.3")), "454 UNKNOWN", "IP_ADDRESS_ERROR: Invalid IP address '1.2.3'.\n".into()),
+        (at(&path("home.example.com/10.0.0.1"), ""), "454 UNKNOWN", "IP_ADDRESS_ERROR: The IP address '10.0.0.1' is a private address, not a public one.\n".into()),
+        (at("/update-by-query", &format!("secret={SECRET}&fqdn=test.wrong-domain.de")), "453 UNKNOWN", "DNS_NAME_ERROR: The fully qualified domain name 'test.wrong-domain.de.' could not be split into a record and a zone name.\n".into()),
+        (at(&path("bad_name!.example.com"), ""), "453 UNKNOWN", "DNS_NAME_ERROR: The DNS name 'bad_name!.example.com' is invalid.\n".into()),
+        (at(&path("www.example.com"), ""), "456 UNKNOWN", "PARAMETER_ERROR: The credentials do not allow changing 'www.example.com.'.\n".into()),
+        (at(&path("a.b.example.com/2a01:4f8::1"), ""), "455 UNKNOWN", "CONFIGURATION_ERROR: 'a.b.example.com.' has no such record, and creating records is not enabled.\n".into()),
+        (at(&path("rr.example.com/84.17.5.9"), ""), "512 UNKNOWN", "DNS_SERVER_ERROR: The DNS provider did not accept the change of 'rr.example.com.'.\n".into()),
+        (at(&path("home.example.com"), "").method("POST"), "405 Method Not Allowed", "METHODNOTALLOWED: 405 Method Not Allowed: The method is not allowed for the requested URL.\n".into()),
+        (at(&format!("/update-by-path/{SECRET}"), ""), "404 Not Found", "not found\n".into()),
+        (at(&path("home.example.com/"), ""), "404 Not Found", "not found\n".into()),
+        (at(&path("home.example.com/1.1.1.1/::1/x"), ""), "404 Not Found", "not found\n".into()),
+        // The query form, by zone and record; the A set above is left alone.
+        (at("/update-by-query", &format!("zone_name=example.com&secret={SECRET}&record_name=home&ipv6=2a01:4f8::7&ttl=300")), "200 OK", "UPDATED: home.example.com. AAAA 2a01:4f8::7\n".into()),
+        // The web server's user instead of a secret.
+        (at("/update-by-query", "fqdn=home.example.com&ipv6=2a01:4f8::7").user(Some("router")), "200 OK", "UNCHANGED: home.example.com. AAAA 2a01:4f8::7\n".into()),
+    ];
+    for (request, status, body) in &cases {
+        let answer = run(&cfg, request);
+        expect(&answer, status, body);
+    }
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["84.17.5.9"]))
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "home", "AAAA"),
+        Some(Rrset::new("home", "AAAA", 300, &["2a01:4f8::7"]))
+    );
+    crate::gandi::untouched(&gandi, &before, &[("home", "A"), ("home", "AAAA")]);
+    assert_eq!(gandi.rrsets("example.com").len(), before.len());
+
+    // The summary line shows the path without its secret.
+    let answer = run(&cfg, &at(&path("home.example.com/84.17.5.9"), ""));
+    assert_logged(
+        &answer,
+        "GET /update-by-path/***/home.example.com/84.17.5.9 user=router",
+    );
+    assert_secret_hidden(&answer);
+
+    // The registrar refusing: 512, the records as they were.
+    gandi.set_fault(GandiFault::Status500Html);
+    let answer = run(&cfg, &at(&path("home.example.com/84.17.5.10"), ""));
+    expect(
+        &answer,
+        "512 UNKNOWN",
+        "DNS_SERVER_ERROR: The DNS provider could not be reached or refused our credentials; try again later.\n",
+    );
+    gandi.set_fault(GandiFault::None);
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["84.17.5.9"]))
+    );
+}
+
+#[test]
+fn delete_missing_family_deletes_the_family_not_named() {
+    let dir = TempDir::new("dyndns-missing");
+    let gandi = crate::gandi::fake();
+    let before = gandi.rrsets("example.com");
+    let keep = gandi_config(&dir, &gandi, "keep.ini", "");
+    let answer = run(&keep, &at(&path("home.example.com/84.17.5.9"), ""));
+    expect(
+        &answer,
+        "200 OK",
+        "UPDATED: home.example.com. A 84.17.5.9\n",
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "home", "AAAA"),
+        before
+            .iter()
+            .find(|r| r.name == "home" && r.rr_type == "AAAA")
+            .cloned()
+    );
+
+    let delete = gandi_config(
+        &dir,
+        &gandi,
+        "delete.ini",
+        "[dialect:dyndns]\ndelete_missing_family = yes\n",
+    );
+    let answer = run(&delete, &at(&path("home.example.com/84.17.5.10"), ""));
+    expect(
+        &answer,
+        "200 OK",
+        "UPDATED: home.example.com. A 84.17.5.10\nUPDATED: home.example.com. AAAA None\n",
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["84.17.5.10"]))
+    );
+    assert_eq!(gandi.rrset("example.com", "home", "AAAA"), None);
+    crate::gandi::untouched(&gandi, &before, &[("home", "A"), ("home", "AAAA")]);
+    assert_eq!(gandi.rrsets("example.com").len(), before.len() - 1);
+}
+
+#[test]
+fn delete_by_path_at_gandi() {
+    let dir = TempDir::new("dyndns-delete-gandi");
+    let gandi = crate::gandi::fake();
+    let cfg = gandi_config(&dir, &gandi, "ddns.ini", "");
+    let before = gandi.rrsets("example.com");
+    let delete = at(&format!("/delete-by-path/{SECRET}/home.example.com"), "");
+    expect(
+        &run(&cfg, &delete),
+        "200 OK",
+        "UPDATED: The A and AAAA records of the domain name 'home.example.com.' were deleted.\n",
+    );
+    assert_eq!(gandi.rrset("example.com", "home", "A"), None);
+    assert_eq!(gandi.rrset("example.com", "home", "AAAA"), None);
+    crate::gandi::untouched(&gandi, &before, &[("home", "A"), ("home", "AAAA")]);
+    assert_eq!(gandi.rrsets("example.com").len(), before.len() - 2);
+    let answer = run(&cfg, &delete);
+    expect(
+        &answer,
+        "200 OK",
+        "UNCHANGED: The deletion of the domain name 'home.example.com.' was not executed because there were no A or AAAA records.\n",
+    );
+    assert_logged(
+        &answer,
+        "GET /delete-by-path/***/home.example.com user=router",
+    );
+    let wrong = at("/delete-by-path/WrongKey99/a.b.example.com", "");
+    expect(
+        &run(&cfg, &wrong),
+        "456 UNKNOWN",
+        "PARAMETER_ERROR: You specified a wrong secret key.\n",
+    );
+    assert!(gandi.rrset("example.com", "a.b", "A").is_some());
+}
+
+#[test]
+fn delete_by_path_at_schlundtech() {
+    let dir = TempDir::new("dyndns-delete-schlund");
+    let gw = crate::schlund::fake();
+    let text =
+        crate::schlund::config_text(&gw, &format!("zones = example.co.uk\n{}", user_section()));
+    let cfg = dir.write_config("ddns.ini", &text);
+    let delete = at(&format!("/delete-by-path/{SECRET}/home.example.co.uk"), "");
+    expect(
+        &run(&cfg, &delete),
+        "200 OK",
+        "UPDATED: The A and AAAA records of the domain name 'home.example.co.uk.' were deleted.\n",
+    );
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert!(zone.rr("home", "A").is_empty() && zone.rr("home", "AAAA").is_empty());
+    crate::schlund::only_changed(&zone, &[("home", "A"), ("home", "AAAA")], false);
+    expect(
+        &run(&cfg, &delete),
+        "200 OK",
+        "UNCHANGED: The deletion of the domain name 'home.example.co.uk.' was not executed because there were no A or AAAA records.\n",
+    );
+    assert_eq!(gw.zone("example.co.uk").unwrap(), zone);
+}
