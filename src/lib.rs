@@ -175,13 +175,23 @@ fn authenticate(
 
 /// `PATH_INFO` as the summary line shows it: the segment after a route that carries a
 /// secret in its path (`/update-by-path/<secret>/…`) is `***`, in either mounting (the
-/// route in `SCRIPT_NAME` or in `PATH_INFO`).
+/// route in `SCRIPT_NAME` or in `PATH_INFO`). Such a route mounted whole as `SCRIPT_NAME`
+/// (Apache's `ScriptAliasMatch`) is shown as that.
 fn shown_path(request: &CgiRequest) -> String {
-    if request.path_info.is_empty() {
+    let whole = protocol::dyndns::SECRET_ROUTES
+        .iter()
+        .any(|r| request.script_name.starts_with(&format!("{r}/")));
+    if request.path_info.is_empty() && !whole {
         return "/".to_string();
     }
-    let script: Vec<&str> = request.script_name.split('/').skip(1).collect();
-    let info: Vec<&str> = request.path_info.split('/').skip(1).collect();
+    let script: Vec<&str> = match whole && request.path_info.is_empty() {
+        true => Vec::new(),
+        false => request.script_name.split('/').skip(1).collect(),
+    };
+    let info: Vec<&str> = match whole && request.path_info.is_empty() {
+        true => request.script_name.split('/').skip(1).collect(),
+        false => request.path_info.split('/').skip(1).collect(),
+    };
     let all: Vec<&str> = script.iter().chain(&info).copied().collect();
     let shown: Vec<&str> = (0..all.len())
         .skip(script.len())
@@ -198,8 +208,28 @@ fn shown_path(request: &CgiRequest) -> String {
 
 /// Parameters whose values a log line may show; they say what was asked, never who proves it.
 const LOGGED_PARAMETERS: &[&str] = &[
-    "hostname", "myip", "myipv6", "myipv4", "ip", "ipv6", "offline", "wildcard", "mx", "backmx",
-    "system", "username", "user", "domain", "host",
+    "hostname",
+    "myip",
+    "myipv6",
+    "myipv4",
+    "ip",
+    "ipv6",
+    "offline",
+    "wildcard",
+    "mx",
+    "backmx",
+    "system",
+    "username",
+    "user",
+    "domain",
+    "host",
+    "fqdn",
+    "zone_name",
+    "record_name",
+    "ipv4",
+    "ip_1",
+    "ip_2",
+    "ttl",
 ];
 
 /// Query strings may carry a password under any name (`password=`, `pass=`, `passwd=` in
@@ -270,6 +300,11 @@ mod tests {
             ("", "/delete-by-path/TopSecret1/h", "/delete-by-path/***/h"),
             ("/ddns", "/nic/update", "/nic/update"),
             ("/nic/update", "", "/"),
+            (
+                "/update-by-path/TopSecret1/h/::1",
+                "",
+                "/update-by-path/***/h/::1",
+            ),
         ];
         for (script_name, path_info, shown) in cases {
             let request = crate::cgi::CgiRequest {

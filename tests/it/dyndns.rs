@@ -221,3 +221,105 @@ fn delete_by_path_at_schlundtech() {
     );
     assert_eq!(gw.zone("example.co.uk").unwrap(), zone);
 }
+
+/// The dyndns URLs through a web server with the deploy files as written: no password asked,
+/// the secret checked by ddns-cgi, and the secret in neither Apache's logs nor ddns-cgi's.
+fn through(
+    stack: &crate::webserver::Stack,
+    apache: &dyn crate::webserver::Frontend,
+    access: &[String],
+) {
+    use crate::webserver::Request;
+    let prefix = apache.prefix().to_string();
+    let send = |target: &str| Request::get(&format!("{prefix}{target}")).send(apache.port());
+    let before = stack.zone();
+    let answer = send(&path("home.example.co.uk/84.17.5.50"));
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "UPDATED: home.example.co.uk. A 84.17.5.50\n"),
+        "{answer:?}\n{}",
+        apache.logs()
+    );
+    assert_eq!(stack.value("home", "A"), "84.17.5.50");
+    assert_eq!(
+        stack.value("home", "AAAA"),
+        before.rr("home", "AAAA")[0].value
+    );
+    let answer = send(&format!(
+        "/update-by-query?secret={SECRET}&fqdn=home.example.co.uk&ipv4=84.17.5.50"
+    ));
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "UNCHANGED: home.example.co.uk. A 84.17.5.50\n")
+    );
+    let answer = send("/update-by-path/WrongKey99/home.example.co.uk/84.17.5.51");
+    assert_eq!(
+        (answer.status_line.as_str(), answer.body.as_str()),
+        (
+            "HTTP/1.1 456 UNKNOWN",
+            "PARAMETER_ERROR: You specified a wrong secret key.\n"
+        ),
+        "{}",
+        apache.logs()
+    );
+    let answer = send(&format!("/delete-by-path/{SECRET}/home.example.co.uk"));
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (
+            200,
+            "UPDATED: The A and AAAA records of the domain name 'home.example.co.uk.' were deleted.\n"
+        )
+    );
+    let after = stack.zone();
+    assert!(after.rr("home", "A").is_empty() && after.rr("home", "AAAA").is_empty());
+    let others = |zone: &fake_registrars::schlund::StoredZone| -> Vec<_> {
+        zone.all_rr()
+            .into_iter()
+            .filter(|rr| rr.name != "home")
+            .collect()
+    };
+    assert_eq!(others(&after), others(&before));
+    let logs = apache.logs();
+    assert!(logs.contains("/***/home.example.co.uk"), "{logs}");
+    for secret in [SECRET, "WrongKey99"] {
+        assert!(!logs.contains(secret), "{logs}");
+        for log in access {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            assert!(!text.contains(secret), "{log}: {text}");
+        }
+    }
+}
+
+fn apache_stack(tag: &str) -> crate::webserver::Stack {
+    crate::webserver::Stack::with(
+        tag,
+        "",
+        &format!(
+            "[user:router]\nsecret = {SECRET}\nuse_global = no\nallowed_hostnames = home.example.co.uk\n"
+        ),
+    )
+}
+
+#[test]
+fn apache_serves_the_dyndns_urls() {
+    let stack = apache_stack("apache-dyndns");
+    let apache = crate::apache::Apache::start(&stack.site);
+    let log = stack.site.dir.path().join("apache/access.log");
+    through(&stack, &apache, &[log.display().to_string()]);
+}
+
+#[test]
+fn apache_htaccess_serves_the_dyndns_urls() {
+    let stack = apache_stack("apache-htaccess-dyndns");
+    let apache = crate::apache::Apache::start_htaccess(&stack.site);
+    let log = stack.site.dir.path().join("apache/access.log");
+    through(&stack, &apache, &[log.display().to_string()]);
+}
+
+#[test]
+fn nginx_serves_the_dyndns_urls() {
+    let stack = apache_stack("nginx-dyndns");
+    let nginx = crate::nginx::Nginx::start(&stack.site);
+    let log = stack.site.dir.path().join("nginx/access.log");
+    through(&stack, &nginx, &[log.display().to_string()]);
+}
