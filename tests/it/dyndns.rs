@@ -41,7 +41,7 @@ fn expect(answer: &Answer, status: &str, body: &str) {
 
 #[track_caller]
 pub fn assert_secret_hidden(answer: &Answer) {
-    for secret in [SECRET, "WrongKey99"] {
+    for secret in [SECRET, "WrongKey99", "OtherKey77", "router-pa55word"] {
         assert!(!answer.raw.contains(secret), "answer holds the secret");
         assert!(
             !answer.stderr.contains(secret),
@@ -322,4 +322,81 @@ fn nginx_serves_the_dyndns_urls() {
     let nginx = crate::nginx::Nginx::start(&stack.site);
     let log = stack.site.dir.path().join("nginx/access.log");
     through(&stack, &nginx, &[log.display().to_string()]);
+}
+
+#[test]
+fn a_hashed_secret_basic_auth_and_the_web_servers_user() {
+    let dir = TempDir::new("dyndns-basic");
+    let gandi = crate::gandi::fake();
+    let secret_hash = crate::credentials::hash_secret(SECRET);
+    let password_hash = crate::credentials::hash_secret("router-pa55word");
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &format!(
+            "[default]\nallowed_hostnames = *.example.com\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com\n\
+             [user:router]\nsecret = {}\npassword_hash = {}\nuse_global = no\nallowed_hostnames = home.example.com\n\
+             [user:other]\nsecret = OtherKey77\nuse_global = no\nallowed_hostnames = a.b.example.com\n",
+            crate::gandi::TOKEN,
+            gandi.base_url(),
+            secret_hash.replace('%', "%%"),
+            password_hash.replace('%', "%%"),
+        ),
+    );
+    let basic = |user: &str, password: &str| {
+        format!(
+            "Basic {}",
+            crate::webserver::base64(format!("{user}:{password}").as_bytes())
+        )
+    };
+    let query = "fqdn=home.example.com&ipv4=84.17.5.30";
+    // A secret checked against its argon2id hash.
+    let answer = run(&cfg, &at(&path("home.example.com/84.17.5.30"), ""));
+    expect(
+        &answer,
+        "200 OK",
+        "UPDATED: home.example.com. A 84.17.5.30\n",
+    );
+    // Basic auth instead of a secret.
+    let by_header = at("/update-by-query", query)
+        .env("HTTP_AUTHORIZATION", &basic("router", "router-pa55word"));
+    expect(
+        &run(&cfg, &by_header),
+        "200 OK",
+        "UNCHANGED: home.example.com. A 84.17.5.30\n",
+    );
+    let wrong = at("/update-by-query", query).env("HTTP_AUTHORIZATION", &basic("router", "wrong"));
+    expect(
+        &run(&cfg, &wrong),
+        "456 UNKNOWN",
+        "PARAMETER_ERROR: You specified a wrong secret key.\n",
+    );
+    // The web server's user with another user's secret: refused, nothing written.
+    let mixed =
+        at("/update-by-path/OtherKey77/home.example.com/84.17.5.31", "").user(Some("router"));
+    let answer = run(&cfg, &mixed);
+    assert_secret_hidden(&answer);
+    assert_answer(
+        &answer,
+        "456 UNKNOWN",
+        "PARAMETER_ERROR: You specified a wrong secret key.\n",
+    );
+    assert_logged(&answer, "credentials of different users");
+    // Another user's secret does not reach this user's names.
+    let answer = run(
+        &cfg,
+        &at("/update-by-path/OtherKey77/home.example.com/84.17.5.31", ""),
+    );
+    assert_secret_hidden(&answer);
+    assert_answer(
+        &answer,
+        "456 UNKNOWN",
+        "PARAMETER_ERROR: The credentials do not allow changing 'home.example.com.'.\n",
+    );
+    // HEAD never updates.
+    let head = at(&path("home.example.com/84.17.5.32"), "").method("HEAD");
+    assert_eq!(run(&cfg, &head).status, "200 OK");
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["84.17.5.30"]))
+    );
 }
