@@ -251,6 +251,8 @@ fn reason(status: u16) -> &'static str {
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
+        // The reason the dyndns server's answers carry.
+        452..=457 | 512 => "UNKNOWN",
         _ => "Unknown",
     }
 }

@@ -217,11 +217,17 @@ fn credential_warnings(config: &Config) -> Vec<String> {
         creds.htpasswd.is_some() || creds.users.values().any(|u| u.password_hash.is_some());
     for dialect in crate::protocol::DIALECTS {
         let switches = config.switches(dialect.name());
-        if !passwords && !switches.on().is_empty() {
+        let reading: Vec<&str> = switches
+            .on()
+            .iter()
+            .copied()
+            .filter(|s| crate::protocol::noip::credentials::SWITCHES.contains(s))
+            .collect();
+        if !passwords && !reading.is_empty() {
             out.push(format!(
                 "[dialect:{}] {} = yes, but no password can match: set [default] htpasswd or a password_hash in [user:NAME]",
                 dialect.name(),
-                switches.on().join(", ")
+                reading.join(", ")
             ));
         }
     }

@@ -69,11 +69,7 @@ pub fn handle(config: &Config, request: &CgiRequest, edges: &Edges<'_>) -> CgiRe
     log.info(format_args!(
         "{} {} user={} from={} agent={} query={}: {} -> {} {} | {} registrar calls | {} ms",
         printable(&request.method),
-        printable(if request.path_info.is_empty() {
-            "/"
-        } else {
-            &request.path_info
-        }),
+        printable(&shown_path(request)),
         printable(user.as_deref().unwrap_or("-")),
         printable(request.remote_addr.as_deref().unwrap_or("-")),
         printable(request.user_agent.as_deref().unwrap_or("-")),
@@ -110,7 +106,8 @@ fn answer(
         Ok(principal) => principal,
         Err(refusal) => return refuse(refusal),
     };
-    let parsed = match dialect.parse(request, route, &principal, general) {
+    let switches = config.switches(dialect.name());
+    let parsed = match dialect.parse_switched(request, route, &principal, general, &switches) {
         Ok(parsed) => parsed,
         Err(refusal) => {
             if refusal == Refusal::NoHostname {
@@ -190,10 +187,63 @@ fn authenticate(
     Err(refusal)
 }
 
+/// `PATH_INFO` as the summary line shows it: the segment after a route that carries a
+/// secret in its path (`/update-by-path/<secret>/…`) is `***`, in either mounting (the
+/// route in `SCRIPT_NAME` or in `PATH_INFO`). Such a route mounted whole as `SCRIPT_NAME`
+/// (Apache's `ScriptAliasMatch`) is shown as that.
+fn shown_path(request: &CgiRequest) -> String {
+    let whole = protocol::dyndns::SECRET_ROUTES
+        .iter()
+        .any(|r| request.script_name.starts_with(&format!("{r}/")));
+    if request.path_info.is_empty() && !whole {
+        return "/".to_string();
+    }
+    let script: Vec<&str> = match whole && request.path_info.is_empty() {
+        true => Vec::new(),
+        false => request.script_name.split('/').skip(1).collect(),
+    };
+    let info: Vec<&str> = match whole && request.path_info.is_empty() {
+        true => request.script_name.split('/').skip(1).collect(),
+        false => request.path_info.split('/').skip(1).collect(),
+    };
+    let all: Vec<&str> = script.iter().chain(&info).copied().collect();
+    let shown: Vec<&str> = (0..all.len())
+        .skip(script.len())
+        .map(|i| {
+            let after_secret_route = i > 0
+                && protocol::dyndns::SECRET_ROUTES
+                    .iter()
+                    .any(|r| r.trim_start_matches('/') == all[i - 1]);
+            if after_secret_route { "***" } else { all[i] }
+        })
+        .collect();
+    format!("/{}", shown.join("/"))
+}
+
 /// Parameters whose values a log line may show; they say what was asked, never who proves it.
 const LOGGED_PARAMETERS: &[&str] = &[
-    "hostname", "myip", "myipv6", "myipv4", "ip", "ipv6", "offline", "wildcard", "mx", "backmx",
-    "system", "username", "user", "domain", "host", "fqdn",
+    "hostname",
+    "myip",
+    "myipv6",
+    "myipv4",
+    "ip",
+    "ipv6",
+    "offline",
+    "wildcard",
+    "mx",
+    "backmx",
+    "system",
+    "username",
+    "user",
+    "domain",
+    "host",
+    "fqdn",
+    "zone_name",
+    "record_name",
+    "ipv4",
+    "ip_1",
+    "ip_2",
+    "ttl",
 ];
 
 /// Query strings may carry a password under any name (`password=`, `pass=`, `passwd=` in
@@ -245,7 +295,40 @@ pub fn config_failure(request: &CgiRequest) -> (CgiResponse, &'static str) {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_query;
+    use super::{redact_query, shown_path};
+
+    #[test]
+    fn path_secrets_are_never_shown() {
+        let cases = [
+            (
+                "/ddns",
+                "/update-by-path/TopSecret1/h.example.com",
+                "/update-by-path/***/h.example.com",
+            ),
+            (
+                "/update-by-path",
+                "/TopSecret1/h.example.com/1.2.3.4",
+                "/***/h.example.com/1.2.3.4",
+            ),
+            ("/delete-by-path", "/TopSecret1/h", "/***/h"),
+            ("", "/delete-by-path/TopSecret1/h", "/delete-by-path/***/h"),
+            ("/ddns", "/nic/update", "/nic/update"),
+            ("/nic/update", "", "/"),
+            (
+                "/update-by-path/TopSecret1/h/::1",
+                "",
+                "/update-by-path/***/h/::1",
+            ),
+        ];
+        for (script_name, path_info, shown) in cases {
+            let request = crate::cgi::CgiRequest {
+                script_name: script_name.into(),
+                path_info: path_info.into(),
+                ..Default::default()
+            };
+            assert_eq!(shown_path(&request), shown, "{script_name} + {path_info}");
+        }
+    }
 
     #[test]
     fn only_known_parameters_keep_their_values() {

@@ -285,7 +285,9 @@ mod tests {
                 .contains("unknown key; known here are: query_credentials, authorization_header"),
             "{e}"
         );
-        for name in ["dyndns", "gandi_dyndns", "NOIP", ""] {
+        let c = load("[dialect:dyndns]\ndelete_missing_family = yes\n").unwrap();
+        assert!(c.switches("dyndns").is_on("delete_missing_family"));
+        for name in ["gandi_dyndns", "NOIP", ""] {
             let e = load(&format!("[dialect:{name}]\n")).unwrap_err();
             assert!(
                 e.to_string()

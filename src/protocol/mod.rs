@@ -5,6 +5,7 @@
 //! To add a dialect: write `src/protocol/NAME.rs` implementing [`Dialect`], and add it to
 //! [`DIALECTS`].
 
+pub mod dyndns;
 pub mod gandi_dyndns;
 pub mod noip;
 pub mod params;
@@ -15,7 +16,7 @@ use crate::config::General;
 use crate::core::{Outcome, UpdateRequest, Words};
 
 /// Every dialect, in the order their routes are tried. The first serves the bare script.
-pub const DIALECTS: &[&dyn Dialect] = &[&noip::NoIp, &gandi_dyndns::GandiDyndns];
+pub const DIALECTS: &[&dyn Dialect] = &[&noip::NoIp, &gandi_dyndns::GandiDyndns, &dyndns::Dyndns];
 
 /// The yes/no switches of a `[dialect:NAME]` section that are on, and its text settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,7 +125,8 @@ pub trait Dialect: Sync {
         response
     }
 
-    /// The paths it serves, relative to the web root (`/nic/update`).
+    /// The paths it serves, relative to the web root (`/nic/update`). A `*` segment stands
+    /// for any one segment (`/delete-by-path/*/*`); [`captures`] gives what it stood for.
     fn routes(&self) -> &'static [&'static str];
 
     /// The credentials the request carries, as far as `switches` let it read them, or a
@@ -140,6 +142,19 @@ pub trait Dialect: Sync {
         principal: &Principal,
         general: &General,
     ) -> Result<Parsed, Refusal>;
+
+    /// [`Dialect::parse`] for a dialect whose parsing depends on its `[dialect:NAME]`
+    /// switches; the others keep the plain one.
+    fn parse_switched(
+        &self,
+        request: &CgiRequest,
+        route: &str,
+        principal: &Principal,
+        general: &General,
+        _switches: &Switches,
+    ) -> Result<Parsed, Refusal> {
+        self.parse(request, route, principal, general)
+    }
 
     /// Its word for each outcome, for the admin's log lines.
     fn words(&self) -> Words;
@@ -159,7 +174,8 @@ pub trait Dialect: Sync {
 /// mount per path (`SCRIPT_NAME=/nic/update`, empty `PATH_INFO`), or the binary mounted once
 /// under a prefix (`SCRIPT_NAME=/ddns`, `PATH_INFO=/nic/update`). A path that ends in a
 /// route, on a segment boundary, is that route; the bare script (no `PATH_INFO`) is the first
-/// dialect's first route. Empty, `.` and `..` segments match nothing.
+/// dialect's first route. Empty, `.` and `..` segments match nothing; a `*` in a route
+/// matches one segment.
 pub fn route(script_name: &str, path_info: &str) -> Option<(&'static dyn Dialect, &'static str)> {
     let info = if path_info == "/" { "" } else { path_info };
     // RFC 3875 §4.1.5: PATH_INFO is empty or starts with `/`; nothing else is a path.
@@ -177,7 +193,7 @@ pub fn route(script_name: &str, path_info: &str) -> Option<(&'static dyn Dialect
     let mut best: Option<(&'static dyn Dialect, &'static str)> = None;
     for dialect in DIALECTS {
         for route in dialect.routes() {
-            if path.ends_with(route) && best.is_none_or(|(_, b)| route.len() > b.len()) {
+            if captures(&path, route).is_some() && best.is_none_or(|(_, b)| route.len() > b.len()) {
                 best = Some((*dialect, route));
             }
         }
@@ -187,6 +203,23 @@ pub fn route(script_name: &str, path_info: &str) -> Option<(&'static dyn Dialect
         None if info.is_empty() => DIALECTS.first().map(|d| (*d, d.routes()[0])),
         None => None,
     }
+}
+
+/// What the `*` segments of `route` stood for, if `path` ends in `route` on a segment
+/// boundary.
+pub fn captures<'p>(path: &'p str, route: &str) -> Option<Vec<&'p str>> {
+    let pattern: Vec<&str> = route.split('/').skip(1).collect();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let tail = segments.get(segments.len().checked_sub(pattern.len())?..)?;
+    let mut found = Vec::new();
+    for (want, got) in pattern.iter().zip(tail) {
+        match *want {
+            "*" => found.push(*got),
+            literal if literal == *got => {}
+            _ => return None,
+        }
+    }
+    Some(found)
 }
 
 /// The answer for a path no dialect serves.
@@ -240,6 +273,35 @@ mod tests {
             ("/nic/delete", "/x", None),
             ("/nic/update", " /nic/update", None),
             ("/ddns", "nic/update", None),
+            // Routes with segments of their own, in either mounting.
+            (
+                "/ddns",
+                "/update-by-path/s3cretKey/h.example.com",
+                Some("/update-by-path/*/*"),
+            ),
+            (
+                "/update-by-path",
+                "/s3cretKey/h.example.com/1.2.3.4",
+                Some("/update-by-path/*/*/*"),
+            ),
+            (
+                "",
+                "/update-by-path/k/h/1.2.3.4/::1",
+                Some("/update-by-path/*/*/*/*"),
+            ),
+            (
+                "/ddns",
+                "/delete-by-path/k/h.example.com",
+                Some("/delete-by-path/*/*"),
+            ),
+            ("/ddns", "/update-by-query", Some("/update-by-query")),
+            ("/ddns", "/update-by-path/k", None),
+            ("/ddns", "/update-by-path/k/h/1/2/3", None),
+            ("/ddns", "/update-by-path/k/h/", None),
+            ("/ddns", "/update-by-path//h", None),
+            ("/ddns", "/update-by-path/../h", None),
+            ("/ddns", "/update-by-path/k/./h", None),
+            ("/ddns", "/delete-by-path/k/h/1.2.3.4", None),
         ];
         for (script, info, expected) in cases {
             assert_eq!(routed(script, info), expected, "{script} + {info}");

@@ -9,6 +9,7 @@ mod credentials;
 mod ddclient;
 mod delete;
 mod discovery;
+mod dyndns;
 mod faults;
 mod gandi;
 mod gandi_dyndns;

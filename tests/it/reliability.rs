@@ -735,6 +735,48 @@ fn no_secret_in_any_answer_log_or_state_file() {
             .from("84.17.7.3"),
         );
     }
+    // The dyndns URLs carry carol's secret in the path or the query, in either mounting.
+    let secret = crate::credentials::SECRET;
+    for (script, path, query) in [
+        (
+            "/ddns",
+            format!("/update-by-path/{secret}/home.example.com/84.17.5.69"),
+            String::new(),
+        ),
+        (
+            "/update-by-path",
+            format!("/{secret}/home.example.co.uk"),
+            String::new(),
+        ),
+        (
+            "/ddns",
+            "/update-by-query".into(),
+            format!("secret={secret}&fqdn=home.example.co.uk&ttl=x"),
+        ),
+        (
+            "/ddns",
+            "/update-by-query".into(),
+            format!("fqdn=home.example.co.uk&secret={secret}&ipv4=1.2"),
+        ),
+        (
+            "/delete-by-path",
+            format!("/{secret}/home.example.com"),
+            String::new(),
+        ),
+        (
+            "/ddns",
+            format!("/delete-by-path/{secret}x/home.example.com"),
+            String::new(),
+        ),
+    ] {
+        go_as(
+            get(&query)
+                .user(None)
+                .from("84.17.8.1")
+                .env("SCRIPT_NAME", script)
+                .path(&path),
+        );
+    }
     let out = Command::new(binary())
         .args(["check-config", "--config"])
         .arg(&cfg)
@@ -754,6 +796,9 @@ fn no_secret_in_any_answer_log_or_state_file() {
         "did not match (unknown user, or wrong password or secret)",
         "refusing without checking",
         "user=apr1-user ",
+        "GET /***/home.example.co.uk user=carol",
+        "GET /delete-by-path/***/home.example.com user=-",
+        "PARAMETER_ERROR: int_parsing",
     ] {
         assert!(seen.contains(marker), "{marker} not seen:\n{seen}");
     }
