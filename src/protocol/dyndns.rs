@@ -20,7 +20,7 @@ use crate::auth::{AuthFailure, Claim, Principal, Source};
 use crate::cgi::{CgiRequest, CgiResponse};
 use crate::config::General;
 use crate::core::operation::{Operation, RrType};
-use crate::core::{HostRequest, Outcome, UpdateRequest, Words};
+use crate::core::{HostRequest, Outcome, Replaced, UpdateRequest, Words};
 use crate::secret::Secret;
 
 /// The routes whose first segment after the route is a secret, never to be logged.
@@ -151,6 +151,15 @@ impl Dialect for Dyndns {
     }
 
     fn render(&self, parsed: &Parsed, outcomes: &[Outcome]) -> CgiResponse {
+        self.render_replaced(parsed, outcomes, &[])
+    }
+
+    fn render_replaced(
+        &self,
+        parsed: &Parsed,
+        outcomes: &[Outcome],
+        replaced: &[Replaced],
+    ) -> CgiResponse {
         if let Some(refused) = parsed.echo.strip_prefix('!') {
             let (status, line) = refused.split_once(' ').unwrap_or(("456", refused));
             return answer(status.parse().unwrap_or(456), line);
@@ -168,14 +177,11 @@ impl Dialect for Dyndns {
                 answer(200, &deleted(&fqdn, *outcome == Outcome::Changed))
             }
             Outcome::Changed | Outcome::Unchanged => {
-                let word = word(*outcome);
+                let replaced = replaced.first().cloned().unwrap_or_default();
                 let lines: Vec<String> = [RrType::A, RrType::Aaaa]
                     .iter()
                     .filter_map(|rr| operations.iter().find(|op| op.rr_type() == *rr))
-                    .map(|op| {
-                        let value = op.address().map_or("None".to_string(), |a| a.to_string());
-                        format!("{word}: {fqdn} {} {value}", op.rr_type())
-                    })
+                    .map(|op| line(&fqdn, op, &replaced))
                     .collect();
                 answer(200, &lines.join("\n"))
             }
@@ -229,6 +235,19 @@ pub fn word(outcome: Outcome) -> &'static str {
         | Outcome::NotPlain
         | Outcome::Rejected
         | Outcome::ServerSide => "DNS_SERVER_ERROR",
+    }
+}
+
+/// v2's line for one record type: `UPDATED: <fqdn> <type> <old> -> <new>` when the change
+/// wrote it (`None` for no record; round-robin values joined by commas), else
+/// `UNCHANGED: <fqdn> <type> <new>`.
+fn line(fqdn: &str, op: &Operation, replaced: &Replaced) -> String {
+    let rr = op.rr_type();
+    let new = op.address().map_or("None".to_string(), |a| a.to_string());
+    match replaced.get(rr.name()) {
+        Some(old) if old.is_empty() => format!("UPDATED: {fqdn} {rr} None -> {new}"),
+        Some(old) => format!("UPDATED: {fqdn} {rr} {} -> {new}", old.join(",")),
+        None => format!("UNCHANGED: {fqdn} {rr} {new}"),
     }
 }
 
@@ -629,13 +648,31 @@ mod tests {
             "",
             &[DELETE_MISSING_FAMILY],
         );
-        let r = Dyndns.render(&p, &[Outcome::Changed]);
+        let replaced = Replaced {
+            v4: Some(vec!["84.17.5.1".into(), "84.17.5.2".into()]),
+            v6: None,
+        };
+        let r = Dyndns.render_replaced(&p, &[Outcome::Changed], &[replaced]);
         assert_eq!(
             (r.status, r.body.as_str()),
             (
                 200,
-                "UPDATED: h.example.com. A 84.17.5.7\nUPDATED: h.example.com. AAAA None\n"
+                "UPDATED: h.example.com. A 84.17.5.1,84.17.5.2 -> 84.17.5.7\nUNCHANGED: h.example.com. AAAA None\n"
             )
+        );
+        let replaced = Replaced {
+            v4: Some(Vec::new()),
+            v6: Some(vec!["2a01:4f8::7".into()]),
+        };
+        let r = Dyndns.render_replaced(&p, &[Outcome::Changed], &[replaced]);
+        assert_eq!(
+            r.body,
+            "UPDATED: h.example.com. A None -> 84.17.5.7\nUPDATED: h.example.com. AAAA 2a01:4f8::7 -> None\n"
+        );
+        let r = Dyndns.render_replaced(&p, &[Outcome::Unchanged], &[Replaced::default()]);
+        assert_eq!(
+            r.body,
+            "UNCHANGED: h.example.com. A 84.17.5.7\nUNCHANGED: h.example.com. AAAA None\n"
         );
         let p = parsed("/delete-by-path/k/h.example.com", "", &[]);
         assert_eq!(
