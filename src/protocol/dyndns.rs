@@ -30,6 +30,10 @@ pub const SECRET_ROUTES: &[&str] = &["/update-by-path", "/delete-by-path"];
 pub const DELETE_MISSING_FAMILY: &str = "delete_missing_family";
 
 const QUERY: &str = "/update-by-query";
+
+/// The echo of an update whose request named its zone (`zone_name`), followed by the zone:
+/// a name in no configured zone is then answered as v2 does, by the zone.
+const ZONE_GIVEN: &str = "zone ";
 const DELETE: &str = "/delete-by-path/*/*";
 
 /// The parameters `/update-by-query` takes; any other is refused.
@@ -185,6 +189,13 @@ impl Dialect for Dyndns {
                     .collect();
                 answer(200, &lines.join("\n"))
             }
+            Outcome::NoZone if parsed.echo.starts_with(ZONE_GIVEN) => answer(
+                453,
+                &format!(
+                    "DNS_NAME_ERROR: Unknown zone \"{}.\".",
+                    &parsed.echo[ZONE_GIVEN.len()..]
+                ),
+            ),
             failed => failure(*failed, &fqdn, &host.text),
         }
     }
@@ -369,7 +380,7 @@ fn by_query(
         )));
     }
     let params = Params::read(&request.query, None, &[]);
-    let fqdn = name(&params)?;
+    let (fqdn, zone) = name(&params)?;
     let given: Vec<&str> = ["ip_1", "ip_2"]
         .iter()
         .filter_map(|k| params.get(k))
@@ -379,11 +390,16 @@ fn by_query(
         .filter_map(|(v, k)| params.get(k).map(|a| (*v, a)))
         .collect();
     let operations = addresses(&given, &typed, request, general, switches)?;
-    Ok(update(&fqdn, operations))
+    let mut parsed = update(&fqdn, operations);
+    if let Some(zone) = zone {
+        parsed.echo = format!("{ZONE_GIVEN}{zone}");
+    }
+    Ok(parsed)
 }
 
-/// The name: `fqdn`, or `record_name` in `zone_name`, or the apex of `zone_name`.
-fn name(params: &Params) -> Result<String, Refused> {
+/// The name: `fqdn`, or `record_name` in `zone_name`, or the apex of `zone_name`; and the
+/// zone, when named.
+fn name(params: &Params) -> Result<(String, Option<String>), Refused> {
     let (fqdn, zone, record) = (
         params.get("fqdn"),
         params.get("zone_name"),
@@ -394,9 +410,11 @@ fn name(params: &Params) -> Result<String, Refused> {
         (Some(_), Some(_), Some(_)) => Err(parameter_error(
             "Specify \"fqdn\" or \"zone_name\" and \"record_name\".",
         )),
-        (Some(fqdn), _, _) => Ok(trim(fqdn)),
-        (None, Some(zone), Some(record)) => Ok(format!("{}.{}", trim(record), trim(zone))),
-        (None, Some(zone), None) => Ok(trim(zone)),
+        (Some(fqdn), _, _) => Ok((trim(fqdn), None)),
+        (None, Some(zone), Some(record)) => {
+            Ok((format!("{}.{}", trim(record), trim(zone)), Some(trim(zone))))
+        }
+        (None, Some(zone), None) => Ok((trim(zone), Some(trim(zone)))),
         (None, None, _) => Err(parameter_error("Value \"fqdn\" is required.")),
     }
 }

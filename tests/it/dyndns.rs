@@ -71,6 +71,8 @@ fn every_answer_of_the_dyndns_urls() {
         (at("/update-by-query", &format!("secret={SECRET}&fqdn=home.example.com&ipv4=1.2.3")), "454 UNKNOWN", "IP_ADDRESS_ERROR: Invalid IP address '1.2.3'.\n".into()),
         (at(&path("home.example.com/10.0.0.1"), ""), "454 UNKNOWN", "IP_ADDRESS_ERROR: The IP address '10.0.0.1' is a private address, not a public one.\n".into()),
         (at("/update-by-query", &format!("secret={SECRET}&fqdn=test.wrong-domain.de")), "453 UNKNOWN", "DNS_NAME_ERROR: The fully qualified domain name 'test.wrong-domain.de.' could not be split into a record and a zone name.\n".into()),
+        // Named by zone and record: v2's message names the zone.
+        (at("/update-by-query", &format!("secret={SECRET}&zone_name=wrong-domain.de.&record_name=test")), "453 UNKNOWN", "DNS_NAME_ERROR: Unknown zone \"wrong-domain.de.\".\n".into()),
         (at(&path("bad_name!.example.com"), ""), "453 UNKNOWN", "DNS_NAME_ERROR: The DNS name 'bad_name!.example.com' is invalid.\n".into()),
         (at(&path("www.example.com"), ""), "456 UNKNOWN", "PARAMETER_ERROR: The credentials do not allow changing 'www.example.com.'.\n".into()),
         (at(&path("a.b.example.com/2a01:4f8::1"), ""), "455 UNKNOWN", "CONFIGURATION_ERROR: 'a.b.example.com.' has no such record, and creating records is not enabled.\n".into()),
