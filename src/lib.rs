@@ -138,10 +138,10 @@ fn answer(
         pending: edges.pending,
     };
     let head = request.method == "HEAD";
-    let (outcomes, details) = core::run(&parsed.update, &principal, &context, head);
+    let ran = core::run(&parsed.update, &principal, &context, head);
     (
-        dialect.render(&parsed, &outcomes),
-        details,
+        dialect.render_replaced(&parsed, &ran.outcomes, &ran.replaced),
+        ran.details,
         Some(principal.name().to_string()),
     )
 }

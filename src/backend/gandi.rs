@@ -315,21 +315,23 @@ impl Gandi {
             }
         }
         let mut changed = false;
-        let mut replaced = Vec::new();
+        let mut replaced = PerFamily::default();
         let mut written_ttl = PerFamily::default();
         for step in steps {
             match step.action {
-                Action::Keep { ttl } => set_family(&mut written_ttl, step.rr_type, ttl),
+                Action::Keep { ttl } => written_ttl.set(step.rr_type, ttl),
                 Action::Nothing => {}
                 Action::Write { addr, ttl } => {
                     self.put(zone, record, step.rr_type, addr, ttl, log)?;
-                    set_family(&mut written_ttl, step.rr_type, ttl);
+                    written_ttl.set(step.rr_type, ttl);
                     changed = true;
-                    replaced.extend(step.previous);
+                    replaced.set(step.rr_type, step.previous);
                 }
                 Action::Remove => {
-                    changed |= self.delete(zone, record, step.rr_type, log)?;
-                    replaced.extend(step.previous);
+                    if self.delete(zone, record, step.rr_type, log)? {
+                        changed = true;
+                        replaced.set(step.rr_type, step.previous);
+                    }
                 }
             }
         }
@@ -535,13 +537,6 @@ impl Gandi {
         }
         *self.discovered.borrow_mut() = Some(zones.clone());
         Ok(zones)
-    }
-}
-
-fn set_family(ttls: &mut PerFamily<u32>, rr_type: &str, ttl: u32) {
-    match rr_type {
-        "A" => ttls.v4 = Some(ttl),
-        _ => ttls.v6 = Some(ttl),
     }
 }
 

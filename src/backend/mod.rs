@@ -66,6 +66,24 @@ impl<T> Default for PerFamily<T> {
     }
 }
 
+impl<T> PerFamily<T> {
+    /// Sets the value of the family of `rr_type` (`A` or `AAAA`).
+    pub fn set(&mut self, rr_type: &str, value: T) {
+        match rr_type {
+            "A" => self.v4 = Some(value),
+            _ => self.v6 = Some(value),
+        }
+    }
+
+    /// The value of the family of `rr_type` (`A` or `AAAA`).
+    pub fn get(&self, rr_type: &str) -> Option<&T> {
+        match rr_type {
+            "A" => self.v4.as_ref(),
+            _ => self.v6.as_ref(),
+        }
+    }
+}
+
 /// A record as we last wrote it: exactly one value, with this TTL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownRecord {
@@ -90,8 +108,10 @@ pub struct ZoneChange {
 pub enum RecordOutcome {
     /// At least one type was changed (set, created or deleted).
     Changed {
-        /// The values replaced or removed, for the log (empty when the record was created).
-        previous: Vec<String>,
+        /// Per family written, the values it replaced or removed (empty when the record
+        /// was created); a family left as it was is `None`. For the log and the answers
+        /// that repeat the old value.
+        previous: PerFamily<Vec<String>>,
         /// The TTL of each requested family's single-valued record as it now stands, where
         /// the registrar knows it, so the next change can skip a read.
         written_ttl: PerFamily<u32>,

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::backend::RecordOutcome;
+use crate::backend::{PerFamily, RecordOutcome};
 use crate::log::printable_within;
 
 /// What a secret becomes.
@@ -133,7 +133,14 @@ impl Scrub {
                 previous,
                 written_ttl,
             } => RecordOutcome::Changed {
-                previous: previous.iter().map(|v| self.show(v)).collect(),
+                previous: PerFamily {
+                    v4: previous
+                        .v4
+                        .map(|old| old.iter().map(|v| self.show(v)).collect()),
+                    v6: previous
+                        .v6
+                        .map(|old| old.iter().map(|v| self.show(v)).collect()),
+                },
                 written_ttl,
             },
             other => other,

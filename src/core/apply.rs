@@ -9,7 +9,7 @@ use super::operation::{self, Operation};
 use super::plan::{self, ZoneWork};
 use super::rules::{self, AbuseLimit};
 use super::{Context, Decided, Outcome, Words, unix};
-use crate::backend::{RecordChange, RecordOutcome};
+use crate::backend::{PerFamily, RecordChange, RecordOutcome};
 use crate::hostname::Hostname;
 use crate::lock::lock_zone;
 use crate::log::Log;
@@ -73,6 +73,9 @@ pub fn apply(
                 settle(record, &outcome, state, operations, user, at, ctx);
                 out.details
                     .push(describe(record, &outcome, operations, ctx.words));
+                if let RecordOutcome::Changed { previous, .. } = &outcome {
+                    out.replaced.push((record.host.clone(), previous.clone()));
+                }
                 out.decided
                     .push((record.host.clone(), Outcome::of_record(&outcome)));
             }
@@ -116,16 +119,25 @@ fn settle(
 const REPLACED_SHOWN: usize = 8;
 
 /// The replaced values for the summary line: `(new)`, or the first few and how many more.
-fn replaced(previous: &[String]) -> String {
+fn replaced(previous: &PerFamily<Vec<String>>) -> String {
+    let previous: Vec<&String> = previous.v4.iter().chain(&previous.v6).flatten().collect();
     match previous.len() {
         0 => "(new)".to_string(),
-        n if n <= REPLACED_SHOWN => previous.join(","),
+        n if n <= REPLACED_SHOWN => join(&previous),
         n => format!(
             "{} and {} more",
-            previous[..REPLACED_SHOWN].join(","),
+            join(&previous[..REPLACED_SHOWN]),
             n - REPLACED_SHOWN
         ),
     }
+}
+
+fn join(values: &[&String]) -> String {
+    values
+        .iter()
+        .map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The summary detail of one record.
@@ -197,8 +209,11 @@ mod tests {
 
     #[test]
     fn the_summary_names_a_few_replaced_values_and_counts_the_rest() {
-        let values = |n: usize| (1..=n).map(|i| format!("192.0.2.{i}")).collect::<Vec<_>>();
-        assert_eq!(replaced(&[]), "(new)");
+        let values = |n: usize| PerFamily {
+            v4: Some((1..=n).map(|i| format!("192.0.2.{i}")).collect::<Vec<_>>()),
+            v6: None,
+        };
+        assert_eq!(replaced(&PerFamily::default()), "(new)");
         assert_eq!(replaced(&values(2)), "192.0.2.1,192.0.2.2");
         assert_eq!(replaced(&values(8)).split(',').count(), 8);
         let many = replaced(&values(100_000));
@@ -243,7 +258,7 @@ mod tests {
                 .records
                 .iter()
                 .map(|_| RecordOutcome::Changed {
-                    previous: Vec::new(),
+                    previous: PerFamily::default(),
                     written_ttl: PerFamily::default(),
                 })
                 .collect())
@@ -294,9 +309,9 @@ mod tests {
             operations: Ok(vec![Operation::Set(Ipv4Addr::new(192, 0, 2, 1).into())]),
         };
         let alice = web_server_user("alice").unwrap();
-        let (outcomes, details) = run(&request, &alice, &ctx, false);
-        assert_eq!(outcomes, vec![Outcome::Changed]);
-        assert_eq!(details, ["home.example.net (new) -> A 192.0.2.1 good"]);
+        let ran = run(&request, &alice, &ctx, false);
+        assert_eq!(ran.outcomes, vec![Outcome::Changed]);
+        assert_eq!(ran.details, ["home.example.net (new) -> A 192.0.2.1 good"]);
         let reading = |n: u64| 1_000_000 + 100 * n;
         // Read at the start, once the lock is held, and by the registrar as it sends.
         assert_eq!(readings.get(), 3);

@@ -20,7 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::acl::Acl;
 use crate::address::AddressError;
 use crate::auth::Principal;
-use crate::backend::{BackendError, Clock, RecordOutcome, Registrars};
+use crate::backend::{BackendError, Clock, PerFamily, RecordOutcome, Registrars};
 use crate::config::General;
 use crate::hostname::{Hostname, HostnameError};
 use crate::log::{Log, printable};
@@ -112,6 +112,10 @@ impl Outcome {
 /// The dialect's word for an outcome, for the admin's log lines ("answering nohost").
 pub type Words = fn(Outcome) -> &'static str;
 
+/// Per family a change wrote, the values it replaced (empty: there was no record);
+/// `None` for a family not written.
+pub type Replaced = PerFamily<Vec<String>>;
+
 /// Per distinct host: what happened, for the request's summary log line.
 pub type Details = Vec<String>;
 
@@ -139,6 +143,18 @@ pub struct Context<'a> {
     pub pending: &'a Pending,
 }
 
+/// What a request came to: per requested host, in request order, its outcome and the
+/// values its change replaced; and the summary details.
+#[derive(Debug, Default)]
+pub struct Ran {
+    /// One per requested host.
+    pub outcomes: Vec<Outcome>,
+    /// One per requested host; nothing written for a host that was not changed.
+    pub replaced: Vec<Replaced>,
+    /// For the summary log line.
+    pub details: Details,
+}
+
 /// Runs the request through every stage. `dry_run` (HEAD) stops before any registrar or
 /// state is touched.
 pub fn run(
@@ -146,7 +162,7 @@ pub fn run(
     principal: &Principal,
     ctx: &Context<'_>,
     dry_run: bool,
-) -> (Vec<Outcome>, Details) {
+) -> Ran {
     let user = principal.name();
     let verdicts = authorize::authorize(user, &request.hosts, ctx.acl);
     let operations = match &request.operations {
@@ -157,13 +173,20 @@ pub fn run(
                 printable(user),
                 (ctx.words)(Outcome::BadAddress)
             ));
-            return (authorize::without_address(&verdicts), Vec::new());
+            let outcomes = authorize::without_address(&verdicts);
+            let replaced = outcomes.iter().map(|_| Replaced::default()).collect();
+            return Ran {
+                outcomes,
+                replaced,
+                details: Vec::new(),
+            };
         }
     };
     authorize::report(user, &request.hosts, &verdicts, ctx.log, ctx.words);
     let wanted = authorize::wanted(&verdicts);
     let mut details = Vec::new();
     let mut per_name: HashMap<Hostname, Outcome> = HashMap::new();
+    let mut replaced: HashMap<Hostname, Replaced> = HashMap::new();
     if dry_run {
         per_name.extend(wanted.iter().map(|n| (n.clone(), Outcome::Unchanged)));
     } else {
@@ -182,6 +205,7 @@ pub fn run(
             let applied = apply::apply(work, operations, user, ctx, &mut lock_budget);
             details.extend(applied.details);
             per_name.extend(applied.decided);
+            replaced.extend(applied.replaced);
         }
     }
     let outcomes = verdicts
@@ -192,7 +216,18 @@ pub fn run(
             Verdict::NotAllowed(_) => Outcome::NotAllowed,
         })
         .collect();
-    (outcomes, details)
+    let replaced = verdicts
+        .iter()
+        .map(|verdict| match verdict {
+            Verdict::Allowed(name) => replaced.get(name).cloned().unwrap_or_default(),
+            _ => Replaced::default(),
+        })
+        .collect();
+    Ran {
+        outcomes,
+        replaced,
+        details,
+    }
 }
 
 /// Seconds since the epoch; a clock before it reads as 0.
@@ -209,6 +244,8 @@ pub struct Decided {
     pub decided: Vec<(Hostname, Outcome)>,
     /// Summary-line details, in the order decided.
     pub details: Details,
+    /// Per host changed, the values the change replaced.
+    pub replaced: Vec<(Hostname, Replaced)>,
 }
 
 impl Decided {

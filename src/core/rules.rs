@@ -180,7 +180,7 @@ mod tests {
         let ops = set("192.0.2.1");
         assert!(!is_abuse(&state, &ops, now, LIMIT));
         let outcome = RecordOutcome::Changed {
-            previous: Vec::new(),
+            previous: PerFamily::default(),
             written_ttl: PerFamily::default(),
         };
         let next = remember(state, &ops, "alice", now, &outcome, LIMIT);
@@ -218,7 +218,10 @@ mod tests {
         let ops = [Operation::Delete(RrType::A)];
         assert!(is_abuse(&state, &ops, now, LIMIT));
         let outcome = RecordOutcome::Changed {
-            previous: vec!["192.0.2.1".into()],
+            previous: PerFamily {
+                v4: Some(vec!["192.0.2.1".into()]),
+                v6: None,
+            },
             written_ttl: PerFamily::default(),
         };
         let next = remember(state.clone(), &ops, "bob", now, &outcome, LIMIT);

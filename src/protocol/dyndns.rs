@@ -20,7 +20,7 @@ use crate::auth::{AuthFailure, Claim, Principal, Source};
 use crate::cgi::{CgiRequest, CgiResponse};
 use crate::config::General;
 use crate::core::operation::{Operation, RrType};
-use crate::core::{HostRequest, Outcome, UpdateRequest, Words};
+use crate::core::{HostRequest, Outcome, Replaced, UpdateRequest, Words};
 use crate::secret::Secret;
 
 /// The routes whose first segment after the route is a secret, never to be logged.
@@ -30,6 +30,10 @@ pub const SECRET_ROUTES: &[&str] = &["/update-by-path", "/delete-by-path"];
 pub const DELETE_MISSING_FAMILY: &str = "delete_missing_family";
 
 const QUERY: &str = "/update-by-query";
+
+/// The echo of an update whose request named its zone (`zone_name`), followed by the zone:
+/// a name in no configured zone is then answered as v2 does, by the zone.
+const ZONE_GIVEN: &str = "zone ";
 const DELETE: &str = "/delete-by-path/*/*";
 
 /// The parameters `/update-by-query` takes; any other is refused.
@@ -151,6 +155,15 @@ impl Dialect for Dyndns {
     }
 
     fn render(&self, parsed: &Parsed, outcomes: &[Outcome]) -> CgiResponse {
+        self.render_replaced(parsed, outcomes, &[])
+    }
+
+    fn render_replaced(
+        &self,
+        parsed: &Parsed,
+        outcomes: &[Outcome],
+        replaced: &[Replaced],
+    ) -> CgiResponse {
         if let Some(refused) = parsed.echo.strip_prefix('!') {
             let (status, line) = refused.split_once(' ').unwrap_or(("456", refused));
             return answer(status.parse().unwrap_or(456), line);
@@ -168,17 +181,21 @@ impl Dialect for Dyndns {
                 answer(200, &deleted(&fqdn, *outcome == Outcome::Changed))
             }
             Outcome::Changed | Outcome::Unchanged => {
-                let word = word(*outcome);
+                let replaced = replaced.first().cloned().unwrap_or_default();
                 let lines: Vec<String> = [RrType::A, RrType::Aaaa]
                     .iter()
                     .filter_map(|rr| operations.iter().find(|op| op.rr_type() == *rr))
-                    .map(|op| {
-                        let value = op.address().map_or("None".to_string(), |a| a.to_string());
-                        format!("{word}: {fqdn} {} {value}", op.rr_type())
-                    })
+                    .map(|op| line(&fqdn, op, &replaced))
                     .collect();
                 answer(200, &lines.join("\n"))
             }
+            Outcome::NoZone if parsed.echo.starts_with(ZONE_GIVEN) => answer(
+                453,
+                &format!(
+                    "DNS_NAME_ERROR: Unknown zone \"{}.\".",
+                    &parsed.echo[ZONE_GIVEN.len()..]
+                ),
+            ),
             failed => failure(*failed, &fqdn, &host.text),
         }
     }
@@ -229,6 +246,19 @@ pub fn word(outcome: Outcome) -> &'static str {
         | Outcome::NotPlain
         | Outcome::Rejected
         | Outcome::ServerSide => "DNS_SERVER_ERROR",
+    }
+}
+
+/// v2's line for one record type: `UPDATED: <fqdn> <type> <old> -> <new>` when the change
+/// wrote it (`None` for no record; round-robin values joined by commas), else
+/// `UNCHANGED: <fqdn> <type> <new>`.
+fn line(fqdn: &str, op: &Operation, replaced: &Replaced) -> String {
+    let rr = op.rr_type();
+    let new = op.address().map_or("None".to_string(), |a| a.to_string());
+    match replaced.get(rr.name()) {
+        Some(old) if old.is_empty() => format!("UPDATED: {fqdn} {rr} None -> {new}"),
+        Some(old) => format!("UPDATED: {fqdn} {rr} {} -> {new}", old.join(",")),
+        None => format!("UNCHANGED: {fqdn} {rr} {new}"),
     }
 }
 
@@ -350,7 +380,7 @@ fn by_query(
         )));
     }
     let params = Params::read(&request.query, None, &[]);
-    let fqdn = name(&params)?;
+    let (fqdn, zone) = name(&params)?;
     let given: Vec<&str> = ["ip_1", "ip_2"]
         .iter()
         .filter_map(|k| params.get(k))
@@ -360,11 +390,16 @@ fn by_query(
         .filter_map(|(v, k)| params.get(k).map(|a| (*v, a)))
         .collect();
     let operations = addresses(&given, &typed, request, general, switches)?;
-    Ok(update(&fqdn, operations))
+    let mut parsed = update(&fqdn, operations);
+    if let Some(zone) = zone {
+        parsed.echo = format!("{ZONE_GIVEN}{zone}");
+    }
+    Ok(parsed)
 }
 
-/// The name: `fqdn`, or `record_name` in `zone_name`, or the apex of `zone_name`.
-fn name(params: &Params) -> Result<String, Refused> {
+/// The name: `fqdn`, or `record_name` in `zone_name`, or the apex of `zone_name`; and the
+/// zone, when named.
+fn name(params: &Params) -> Result<(String, Option<String>), Refused> {
     let (fqdn, zone, record) = (
         params.get("fqdn"),
         params.get("zone_name"),
@@ -375,9 +410,11 @@ fn name(params: &Params) -> Result<String, Refused> {
         (Some(_), Some(_), Some(_)) => Err(parameter_error(
             "Specify \"fqdn\" or \"zone_name\" and \"record_name\".",
         )),
-        (Some(fqdn), _, _) => Ok(trim(fqdn)),
-        (None, Some(zone), Some(record)) => Ok(format!("{}.{}", trim(record), trim(zone))),
-        (None, Some(zone), None) => Ok(trim(zone)),
+        (Some(fqdn), _, _) => Ok((trim(fqdn), None)),
+        (None, Some(zone), Some(record)) => {
+            Ok((format!("{}.{}", trim(record), trim(zone)), Some(trim(zone))))
+        }
+        (None, Some(zone), None) => Ok((trim(zone), Some(trim(zone)))),
         (None, None, _) => Err(parameter_error("Value \"fqdn\" is required.")),
     }
 }
@@ -629,13 +666,31 @@ mod tests {
             "",
             &[DELETE_MISSING_FAMILY],
         );
-        let r = Dyndns.render(&p, &[Outcome::Changed]);
+        let replaced = Replaced {
+            v4: Some(vec!["84.17.5.1".into(), "84.17.5.2".into()]),
+            v6: None,
+        };
+        let r = Dyndns.render_replaced(&p, &[Outcome::Changed], &[replaced]);
         assert_eq!(
             (r.status, r.body.as_str()),
             (
                 200,
-                "UPDATED: h.example.com. A 84.17.5.7\nUPDATED: h.example.com. AAAA None\n"
+                "UPDATED: h.example.com. A 84.17.5.1,84.17.5.2 -> 84.17.5.7\nUNCHANGED: h.example.com. AAAA None\n"
             )
+        );
+        let replaced = Replaced {
+            v4: Some(Vec::new()),
+            v6: Some(vec!["2a01:4f8::7".into()]),
+        };
+        let r = Dyndns.render_replaced(&p, &[Outcome::Changed], &[replaced]);
+        assert_eq!(
+            r.body,
+            "UPDATED: h.example.com. A None -> 84.17.5.7\nUPDATED: h.example.com. AAAA 2a01:4f8::7 -> None\n"
+        );
+        let r = Dyndns.render_replaced(&p, &[Outcome::Unchanged], &[Replaced::default()]);
+        assert_eq!(
+            r.body,
+            "UNCHANGED: h.example.com. A 84.17.5.7\nUNCHANGED: h.example.com. AAAA None\n"
         );
         let p = parsed("/delete-by-path/k/h.example.com", "", &[]);
         assert_eq!(

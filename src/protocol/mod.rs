@@ -13,7 +13,7 @@ pub mod params;
 use crate::auth::{AuthFailure, Claim, Principal};
 use crate::cgi::{CgiRequest, CgiResponse};
 use crate::config::General;
-use crate::core::{Outcome, UpdateRequest, Words};
+use crate::core::{Outcome, Replaced, UpdateRequest, Words};
 
 /// Every dialect, in the order their routes are tried. The first serves the bare script.
 pub const DIALECTS: &[&dyn Dialect] = &[&noip::NoIp, &gandi_dyndns::GandiDyndns, &dyndns::Dyndns];
@@ -161,6 +161,17 @@ pub trait Dialect: Sync {
 
     /// Its answer for the outcomes, one per requested host in request order.
     fn render(&self, parsed: &Parsed, outcomes: &[Outcome]) -> CgiResponse;
+
+    /// [`Dialect::render`] for a dialect whose answer repeats the values a change
+    /// replaced, given per host beside its outcome; the others keep the plain one.
+    fn render_replaced(
+        &self,
+        parsed: &Parsed,
+        outcomes: &[Outcome],
+        _replaced: &[Replaced],
+    ) -> CgiResponse {
+        self.render(parsed, outcomes)
+    }
 
     /// Its answer for a refused request; `realm` is the Basic-auth realm.
     fn refuse(&self, refusal: &Refusal, realm: &str) -> CgiResponse;

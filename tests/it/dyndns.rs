@@ -62,7 +62,7 @@ fn every_answer_of_the_dyndns_urls() {
     let cfg = gandi_config(&dir, &gandi, "ddns.ini", "");
     let before = gandi.rrsets("example.com");
     let cases: Vec<(Request, &str, String)> = vec![
-        (at(&path("home.example.com/84.17.5.9"), ""), "200 OK", "UPDATED: home.example.com. A 84.17.5.9\n".into()),
+        (at(&path("home.example.com/84.17.5.9"), ""), "200 OK", "UPDATED: home.example.com. A 198.51.100.7 -> 84.17.5.9\n".into()),
         (at(&path("home.example.com/84.17.5.9"), ""), "200 OK", "UNCHANGED: home.example.com. A 84.17.5.9\n".into()),
         (at("/update-by-path/WrongKey99/home.example.com", ""), "456 UNKNOWN", "PARAMETER_ERROR: You specified a wrong secret key.\n".into()),
         (at("/update-by-query", "fqdn=home.example.com"), "456 UNKNOWN", "PARAMETER_ERROR: missing: Field required (secret).\n".into()),
@@ -71,6 +71,8 @@ fn every_answer_of_the_dyndns_urls() {
         (at("/update-by-query", &format!("secret={SECRET}&fqdn=home.example.com&ipv4=1.2.3")), "454 UNKNOWN", "IP_ADDRESS_ERROR: Invalid IP address '1.2.3'.\n".into()),
         (at(&path("home.example.com/10.0.0.1"), ""), "454 UNKNOWN", "IP_ADDRESS_ERROR: The IP address '10.0.0.1' is a private address, not a public one.\n".into()),
         (at("/update-by-query", &format!("secret={SECRET}&fqdn=test.wrong-domain.de")), "453 UNKNOWN", "DNS_NAME_ERROR: The fully qualified domain name 'test.wrong-domain.de.' could not be split into a record and a zone name.\n".into()),
+        // Named by zone and record: v2's message names the zone.
+        (at("/update-by-query", &format!("secret={SECRET}&zone_name=wrong-domain.de.&record_name=test")), "453 UNKNOWN", "DNS_NAME_ERROR: Unknown zone \"wrong-domain.de.\".\n".into()),
         (at(&path("bad_name!.example.com"), ""), "453 UNKNOWN", "DNS_NAME_ERROR: The DNS name 'bad_name!.example.com' is invalid.\n".into()),
         (at(&path("www.example.com"), ""), "456 UNKNOWN", "PARAMETER_ERROR: The credentials do not allow changing 'www.example.com.'.\n".into()),
         (at(&path("a.b.example.com/2a01:4f8::1"), ""), "455 UNKNOWN", "CONFIGURATION_ERROR: 'a.b.example.com.' has no such record, and creating records is not enabled.\n".into()),
@@ -80,7 +82,7 @@ fn every_answer_of_the_dyndns_urls() {
         (at(&path("home.example.com/"), ""), "404 Not Found", "not found\n".into()),
         (at(&path("home.example.com/1.1.1.1/::1/x"), ""), "404 Not Found", "not found\n".into()),
         // The query form, by zone and record; the A set above is left alone.
-        (at("/update-by-query", &format!("zone_name=example.com&secret={SECRET}&record_name=home&ipv6=2a01:4f8::7&ttl=300")), "200 OK", "UPDATED: home.example.com. AAAA 2a01:4f8::7\n".into()),
+        (at("/update-by-query", &format!("zone_name=example.com&secret={SECRET}&record_name=home&ipv6=2a01:4f8::7&ttl=300")), "200 OK", "UPDATED: home.example.com. AAAA 2001:db8:85a3::8a2e:370:7334 -> 2a01:4f8::7\n".into()),
         // The web server's user instead of a secret.
         (at("/update-by-query", "fqdn=home.example.com&ipv6=2a01:4f8::7").user(Some("router")), "200 OK", "UNCHANGED: home.example.com. AAAA 2a01:4f8::7\n".into()),
     ];
@@ -132,7 +134,7 @@ fn delete_missing_family_deletes_the_family_not_named() {
     expect(
         &answer,
         "200 OK",
-        "UPDATED: home.example.com. A 84.17.5.9\n",
+        "UPDATED: home.example.com. A 198.51.100.7 -> 84.17.5.9\n",
     );
     assert_eq!(
         gandi.rrset("example.com", "home", "AAAA"),
@@ -152,7 +154,7 @@ fn delete_missing_family_deletes_the_family_not_named() {
     expect(
         &answer,
         "200 OK",
-        "UPDATED: home.example.com. A 84.17.5.10\nUPDATED: home.example.com. AAAA None\n",
+        "UPDATED: home.example.com. A 84.17.5.9 -> 84.17.5.10\nUPDATED: home.example.com. AAAA 2001:db8:85a3::8a2e:370:7334 -> None\n",
     );
     assert_eq!(
         gandi.rrset("example.com", "home", "A"),
@@ -161,6 +163,62 @@ fn delete_missing_family_deletes_the_family_not_named() {
     assert_eq!(gandi.rrset("example.com", "home", "AAAA"), None);
     crate::gandi::untouched(&gandi, &before, &[("home", "A"), ("home", "AAAA")]);
     assert_eq!(gandi.rrsets("example.com").len(), before.len() - 1);
+}
+
+#[test]
+fn the_old_values_are_repeated_as_v2_does() {
+    let dir = TempDir::new("dyndns-old-values");
+    let gandi = crate::gandi::fake();
+    let before = gandi.rrsets("example.com");
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &format!(
+            "[default]\nallowed_hostnames = *.example.com\ncreate_missing_records = yes\ncollapse_round_robin = yes\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com\n{}",
+            crate::gandi::TOKEN,
+            gandi.base_url(),
+            user_section()
+        ),
+    );
+    // A round robin collapsed: every value it held, joined by commas.
+    expect(
+        &run(&cfg, &at(&path("rr.example.com/84.17.5.9"), "")),
+        "200 OK",
+        "UPDATED: rr.example.com. A 198.51.100.20,198.51.100.21 -> 84.17.5.9\n",
+    );
+    // A record created: there was none. Then one family changed, the other already so.
+    expect(
+        &run(
+            &cfg,
+            &at(&path("a.b.example.com/2a01:4f8::1/84.17.5.8"), ""),
+        ),
+        "200 OK",
+        "UPDATED: a.b.example.com. A 198.51.100.8 -> 84.17.5.8\nUPDATED: a.b.example.com. AAAA None -> 2a01:4f8::1\n",
+    );
+    expect(
+        &run(
+            &cfg,
+            &at(&path("a.b.example.com/2a01:4f8::1/84.17.5.9"), ""),
+        ),
+        "200 OK",
+        "UPDATED: a.b.example.com. A 84.17.5.8 -> 84.17.5.9\nUNCHANGED: a.b.example.com. AAAA 2a01:4f8::1\n",
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "rr", "A"),
+        Some(Rrset::new("rr", "A", 300, &["84.17.5.9"]))
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "a.b", "AAAA"),
+        Some(Rrset::new("a.b", "AAAA", 300, &["2a01:4f8::1"]))
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "a.b", "A"),
+        Some(Rrset::new("a.b", "A", 300, &["84.17.5.9"]))
+    );
+    crate::gandi::untouched(
+        &gandi,
+        &before,
+        &[("rr", "A"), ("a.b", "A"), ("a.b", "AAAA")],
+    );
 }
 
 #[test]
@@ -236,7 +294,10 @@ fn through(
     let answer = send(&path("home.example.co.uk/84.17.5.50"));
     assert_eq!(
         (answer.status, answer.body.as_str()),
-        (200, "UPDATED: home.example.co.uk. A 84.17.5.50\n"),
+        (
+            200,
+            "UPDATED: home.example.co.uk. A 198.51.100.7 -> 84.17.5.50\n"
+        ),
         "{answer:?}\n{}",
         apache.logs()
     );
@@ -354,7 +415,7 @@ fn a_hashed_secret_basic_auth_and_the_web_servers_user() {
     expect(
         &answer,
         "200 OK",
-        "UPDATED: home.example.com. A 84.17.5.30\n",
+        "UPDATED: home.example.com. A 198.51.100.7 -> 84.17.5.30\n",
     );
     // Basic auth instead of a secret.
     let by_header = at("/update-by-query", query)

@@ -398,7 +398,7 @@ mod apache {
         Frontend, PASSWORD, Request, Stack, USER, assert_body, assert_challenge,
     };
 
-    const TRUSTED: &str = "[user:asa]\nallowed_hostnames = home.example.com\n\
+    pub(super) const TRUSTED: &str = "[user:asa]\nallowed_hostnames = home.example.com\n\
                            [dialect:gandi-dyndns]\ntrusted_sources = 127.0.0.1/32\ntrusted_user = asa\n";
 
     fn home(stack: &Stack) -> Option<Rrset> {
@@ -451,6 +451,20 @@ mod apache {
         );
     }
 
+    /// Under the shared-hosting .htaccess, `/ping` asks for the password too, as its
+    /// comment says; with it, the usual answer, and no registrar call.
+    #[test]
+    fn apache_htaccess_ping_asks_for_the_password() {
+        let stack = Stack::new("apache-gd-htaccess");
+        let apache = Apache::start_htaccess(&stack.site);
+        let port = apache.port();
+        stack.gandi.clear_requests();
+        assert_challenge(&apache, &Request::get("/ddns/ping").send(port));
+        let answer = Request::get("/ddns/ping").auth(USER, PASSWORD).send(port);
+        assert_body(&apache, &answer, "I'am alive!\n");
+        assert!(stack.gandi.requests().is_empty());
+    }
+
     #[test]
     fn apache_trusted_network_acts_for_its_user() {
         const BLOCK: &str = "# <Location \"/nic_update\">\n#     <RequireAny>\n#         Require valid-user\n#         Require ip 192.0.2.0/24\n#     </RequireAny>\n# </Location>\n";
@@ -485,6 +499,70 @@ mod nginx {
     use crate::webserver::{
         Frontend, PASSWORD, Request, Stack, USER, assert_body, assert_challenge,
     };
+
+    /// The documented trusted-network block, opened for 127.0.0.1/32: every line between
+    /// `# location = /nic_update {` and its `# }` uncommented.
+    fn open_trusted_block(text: String) -> String {
+        let start = text
+            .find("    # location = /nic_update {")
+            .expect("the documented block changed");
+        let end = start
+            + text[start..]
+                .find("    # }\n")
+                .expect("the documented block changed")
+            + "    # }\n".len();
+        let block = &text[start..end];
+        assert!(block.contains("allow 192.0.2.0/24;"), "{block}");
+        assert!(!block.contains("REMOTE_USER"), "{block}");
+        let open = block
+            .replace("    # ", "    ")
+            .replace("192.0.2.0/24", "127.0.0.1/32");
+        format!("{}{open}{}", &text[..start], &text[end..])
+    }
+
+    #[test]
+    fn nginx_trusted_network_acts_for_its_user() {
+        let trusted =
+            super::apache::TRUSTED.replace("[user:asa]\n", "[user:asa]\nuse_global = no\n");
+        let stack = Stack::with("nginx-gd-trusted", "", &trusted);
+        let nginx = Nginx::start_edited(&stack.site, open_trusted_block);
+        let port = nginx.port();
+        let home = || stack.gandi.rrset("example.com", "home", "A");
+        // From the trusted network without credentials: for the trusted user.
+        let answer = Request::get("/nic_update?fqdn=home.example.com&ip=84.17.5.61").send(port);
+        assert_body(&nginx, &answer, "");
+        assert_eq!(home(), Some(Rrset::new("home", "A", 300, &["84.17.5.61"])));
+        assert!(nginx.logs().contains("user=asa"), "{}", nginx.logs());
+        // A forged Authorization header, even of a real user, does not change who it acts
+        // for: the trusted user may not change the other user's name.
+        let before = stack.zone();
+        for (user, password) in [(USER, PASSWORD), (USER, "forged"), ("mallory", "x")] {
+            let answer = Request::get("/nic_update?fqdn=a.b.example.co.uk&ip=84.17.5.62")
+                .auth(user, password)
+                .send(port);
+            assert_eq!(
+                (answer.status, answer.body.as_str()),
+                (404, ""),
+                "{answer:?}\n{}",
+                nginx.logs()
+            );
+        }
+        assert_eq!(stack.zone(), before);
+        let answer = Request::get("/nic_update?fqdn=home.example.com&ip=84.17.5.63")
+            .auth("mallory", "x")
+            .send(port);
+        assert_body(&nginx, &answer, "");
+        assert_eq!(home(), Some(Rrset::new("home", "A", 300, &["84.17.5.63"])));
+        let logs = nginx.logs();
+        assert!(
+            !logs.contains("user=mallory") && !logs.contains(&format!("user={USER}")),
+            "{logs}"
+        );
+        // The NoIP paths still need the password.
+        let noip = "/nic/update?hostname=home.example.com&myip=84.17.5.64";
+        assert_challenge(&nginx, &Request::get(noip).send(port));
+        assert_eq!(home(), Some(Rrset::new("home", "A", 300, &["84.17.5.63"])));
+    }
 
     #[test]
     fn nginx_nic_update_and_ping() {

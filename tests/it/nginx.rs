@@ -21,6 +21,11 @@ pub struct Nginx {
 
 impl Nginx {
     pub fn start(site: &Site) -> Nginx {
+        Nginx::start_edited(site, |text| text)
+    }
+
+    /// nginx with the server snippet after `edit` (an admin uncommenting a documented block).
+    pub fn start_edited(site: &Site, edit: fn(String) -> String) -> Nginx {
         let nginx_bin = tool("nginx");
         let fcgiwrap_bin = tool("fcgiwrap");
         let dir = site.server_dir("nginx");
@@ -57,7 +62,7 @@ impl Nginx {
 
         let (nginx, port) = start_with_retry(|port| {
             let listen = format!("127.0.0.1:{port}");
-            let server = deploy_file(
+            let server = edit(deploy_file(
                 "nginx-fcgiwrap/ddns-cgi.conf",
                 &[
                     ("@LISTEN@", &listen),
@@ -66,7 +71,7 @@ impl Nginx {
                     ("@HTPASSWD@", path(&site.htpasswd)),
                     ("@FCGIWRAP_SOCKET@", path(&socket)),
                 ],
-            );
+            ));
             let server_file = dir.join("ddns-cgi.conf");
             std::fs::write(&server_file, server).unwrap();
             let d = dir.display();

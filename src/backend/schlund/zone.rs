@@ -58,7 +58,7 @@ enum Plan {
 #[derive(Default)]
 struct Edits {
     changed: bool,
-    previous: Vec<String>,
+    previous: PerFamily<Vec<String>>,
     main: Option<String>,
     set_at: Vec<(usize, String)>,
     remove_at: Vec<usize>,
@@ -94,7 +94,7 @@ pub fn apply(
                 old,
             } => {
                 edits.changed = true;
-                edits.previous.extend(old);
+                edits.previous.set(rr_type, old);
                 if main {
                     edits.main = Some(value.clone());
                 }
@@ -105,11 +105,12 @@ pub fn apply(
             }
             Plan::Create => {
                 edits.changed = true;
+                edits.previous.set(rr_type, Vec::new());
                 edits.create.push((rr_type, value));
             }
             Plan::Remove { rrs, old } => {
                 edits.changed = true;
-                edits.previous.extend(old);
+                edits.previous.set(rr_type, old);
                 edits.remove_at.extend(rrs);
             }
             Plan::Missing => return RecordOutcome::Missing { rr_type },
