@@ -319,6 +319,16 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
+    /// A limit of 3 failures per 60 s, at time 100.
+    fn limiter_of(store: &Store) -> Limiter<'_> {
+        Limiter {
+            store,
+            limit: 3,
+            window: 60,
+            now: 100,
+        }
+    }
+
     fn scratch(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("ddns-ratelimit-{tag}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
@@ -329,12 +339,7 @@ mod tests {
     fn parallel_attempts_are_all_counted_before_any_check() {
         let dir = scratch("parallel");
         let store = Store::new(&dir);
-        let limiter = Limiter {
-            store: &store,
-            limit: 3,
-            window: 60,
-            now: 100,
-        };
+        let limiter = limiter_of(&store);
         let admitted = std::thread::scope(|scope| {
             let threads: Vec<_> = (0..40)
                 .map(|_| scope.spawn(|| limiter.admit(Some("84.17.5.1")).unwrap()))
@@ -417,12 +422,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = scratch("unusable");
         let store = Store::new(&dir);
-        let limiter = Limiter {
-            store: &store,
-            limit: 3,
-            window: 60,
-            now: 100,
-        };
+        let limiter = limiter_of(&store);
         let me = Some("84.17.5.1");
         // Missing: nothing failed yet.
         assert_eq!(limiter.blocked(me).unwrap(), None);
