@@ -65,6 +65,8 @@ struct Edits {
     create: Vec<(&'static str, String)>,
     /// The TTL the records set get, when the request asks for one.
     ttl: Option<u32>,
+    /// That TTL per family set, to be remembered.
+    written_ttl: PerFamily<u32>,
 }
 
 /// What a set asks of one type: the address, and the TTL if the request names one.
@@ -100,14 +102,40 @@ pub fn apply(
         let value = op.address().map(|a| a.to_string()).unwrap_or_default();
         plans.push((rr_type, value, planned));
     }
+    let edits = match gather(plans, change.ttl) {
+        Ok(edits) => edits,
+        Err(refused) => return refused,
+    };
+    edit(
+        zone,
+        &change.name,
+        &edits,
+        change.ttl.unwrap_or(created_ttl),
+    );
+    if edits.changed {
+        // Whole-zone writes read the zone anyway; a TTL is remembered only when the
+        // request asked for one, so that its repeat can be answered from state.
+        RecordOutcome::Changed {
+            previous: edits.previous,
+            written_ttl: edits.written_ttl,
+        }
+    } else {
+        RecordOutcome::Unchanged
+    }
+}
+
+/// The edits every type's plan asks for, or the outcome refusing the host.
+fn gather(
+    plans: Vec<(&'static str, String, Plan)>,
+    ttl: Option<u32>,
+) -> Result<Edits, RecordOutcome> {
     let mut edits = Edits {
-        ttl: change.ttl,
+        ttl,
         ..Edits::default()
     };
-    let mut written_ttl = PerFamily::default();
     for (rr_type, value, p) in plans {
-        if let (Some(ttl), Plan::Same | Plan::Set { .. } | Plan::Create) = (change.ttl, &p) {
-            written_ttl.set(rr_type, ttl);
+        if let (Some(ttl), Plan::Same | Plan::Set { .. } | Plan::Create) = (ttl, &p) {
+            edits.written_ttl.set(rr_type, ttl);
         }
         match p {
             Plan::Same => {}
@@ -137,33 +165,18 @@ pub fn apply(
                 edits.previous.set(rr_type, old);
                 edits.remove_at.extend(rrs);
             }
-            Plan::Missing => return RecordOutcome::Missing { rr_type },
-            Plan::Alias => return RecordOutcome::Alias { rr_type },
-            Plan::RoundRobin(count) => return RecordOutcome::RoundRobin { rr_type, count },
+            Plan::Missing => return Err(RecordOutcome::Missing { rr_type }),
+            Plan::Alias => return Err(RecordOutcome::Alias { rr_type }),
+            Plan::RoundRobin(count) => return Err(RecordOutcome::RoundRobin { rr_type, count }),
             Plan::Main => {
-                return RecordOutcome::NotPlain {
+                return Err(RecordOutcome::NotPlain {
                     rr_type,
                     why: "the zone apex's IPv4 address is the zone's <main> address, not a plain record, and a SchlundTech zone cannot be without it; set another address instead".into(),
-                };
+                });
             }
         }
     }
-    edit(
-        zone,
-        &change.name,
-        &edits,
-        change.ttl.unwrap_or(created_ttl),
-    );
-    if edits.changed {
-        // Whole-zone writes read the zone anyway; a TTL is remembered only when the
-        // request asked for one, so that its repeat can be answered from state.
-        RecordOutcome::Changed {
-            previous: edits.previous,
-            written_ttl,
-        }
-    } else {
-        RecordOutcome::Unchanged
-    }
+    Ok(edits)
 }
 
 /// Makes the edits. Every plan indexes the records as inquired, so all sets and removals
