@@ -20,7 +20,7 @@ use std::time::SystemTime;
 use crate::budget::Budget;
 use crate::config::values::Values;
 use crate::config::{Config, ConfigError};
-use crate::core::operation::{self, Operation};
+use crate::core::operation::{self, Operation, RrType};
 use crate::hostname::Hostname;
 use crate::log::Log;
 use crate::secret::Secret;
@@ -148,6 +148,19 @@ pub enum RecordOutcome {
     /// This record failed on its own (registrars that write record by record); the other
     /// records of the zone are unaffected.
     Failed(BackendError),
+}
+
+impl RecordOutcome {
+    /// For an operation the core resolves before any backend sees it (an IPv6 prefix):
+    /// refused, never guessed at.
+    pub fn unresolved(op: &Operation) -> RecordOutcome {
+        RecordOutcome::NotPlain {
+            rr_type: op.rr_type().name(),
+            why: format!(
+                "`{op}` reached the backend unresolved; this is a bug in ddns-cgi, please report it"
+            ),
+        }
+    }
 }
 
 /// A registrar failure for a whole zone. `Display` is the admin's log message: what
@@ -286,6 +299,18 @@ pub trait Registrar {
     fn ttl_range(&self) -> std::ops::RangeInclusive<u32> {
         0..=2_147_483_647
     }
+
+    /// The values of one record type of a host as the registrar has them now, for an
+    /// operation whose result depends on them (an IPv6 prefix keeps the host's interface
+    /// ID). Called under the zone's lock, before `apply`.
+    fn current(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: RrType,
+        clock: Clock<'_>,
+        log: &Log,
+    ) -> Result<Vec<String>, BackendError>;
 
     /// Applies every change of one zone: one outcome per record, in order.
     fn apply(
