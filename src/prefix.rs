@@ -53,7 +53,7 @@ impl Ipv6Prefix {
     }
 
     /// The prefix length.
-    pub fn len(self) -> u8 {
+    pub fn prefix_len(self) -> u8 {
         self.len
     }
 
@@ -135,7 +135,7 @@ impl InterfaceId {
     }
 
     /// The prefix length this ID was written for: 64 unless a `/len` says otherwise.
-    pub fn len(self) -> u8 {
+    pub fn prefix_len(self) -> u8 {
         self.len.unwrap_or(64)
     }
 
@@ -234,7 +234,7 @@ mod tests {
         assert!(InterfaceId::parse("::").is_err());
         assert!(InterfaceId::parse("::1/65").is_err());
         assert!(InterfaceId::parse("nas").is_err());
-        assert_eq!(id("::1:0:0:0:1/48").len(), 48);
-        assert_eq!(id("::211:32ff:fe12:3456").len(), 64);
+        assert_eq!(id("::1:0:0:0:1/48").prefix_len(), 48);
+        assert_eq!(id("::211:32ff:fe12:3456").prefix_len(), 64);
     }
 }

@@ -122,7 +122,7 @@ mod tests {
         let ops = [set("84.17.5.9"), prefix("2a02:908:1200:99::/64")];
         let current = "2a02:908:1200:1234:211:32ff:fe12:3456".to_string();
         assert_eq!(
-            with_current_id(&ops, &[current.clone()], false),
+            with_current_id(&ops, std::slice::from_ref(&current), false),
             Ok(vec![
                 set("84.17.5.9"),
                 set("2a02:908:1200:99:211:32ff:fe12:3456")
