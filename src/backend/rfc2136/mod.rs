@@ -346,7 +346,11 @@ impl Rfc2136 {
                             count: values.len(),
                         }));
                     }
-                    let wanted = record.ttl.or(self.settings.ttl).or(ttl).unwrap_or(CREATED_TTL);
+                    let wanted = record
+                        .ttl
+                        .or(self.settings.ttl)
+                        .or(ttl)
+                        .unwrap_or(CREATED_TTL);
                     if values == [*addr] && ttl == Some(wanted) {
                         Action::Keep { ttl: wanted }
                     } else {
