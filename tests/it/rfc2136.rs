@@ -375,3 +375,81 @@ fn check_config_probe_proves_the_key() {
     );
     assert!(!text.contains(&ns.secret));
 }
+
+/// The backend in this process, against `ns`, so the clock passed to it can be set: the
+/// binary reads the system's, which a test cannot shift.
+pub fn account(ns: &NameServer, secret: &str) -> ddns_cgi::backend::rfc2136::Rfc2136 {
+    use ddns_cgi::backend::rfc2136::settings::Rfc2136Settings;
+    use ddns_cgi::backend::rfc2136::transport::{Network, Protocol};
+    use ddns_cgi::backend::rfc2136::tsig::Algorithm;
+    let settings = Rfc2136Settings {
+        server: "127.0.0.1".into(),
+        port: ns.port,
+        key_name: "ddns-key".into(),
+        key_secret: ddns_cgi::secret::Secret::new(secret),
+        key_algorithm: Algorithm::Sha256,
+        zones: vec!["example.com".into()],
+        ttl: None,
+        transport: Protocol::Tcp,
+    };
+    let network = Network {
+        server: "127.0.0.1".into(),
+        port: ns.port,
+        protocol: Protocol::Tcp,
+        budget: ddns_cgi::budget::Budget::new(Duration::from_secs(5)),
+    };
+    let policy = ddns_cgi::backend::EditPolicy {
+        create_missing: false,
+        collapse_round_robin: false,
+    };
+    ddns_cgi::backend::rfc2136::Rfc2136::new("rfc2136".into(), settings, policy, Box::new(network))
+}
+
+/// One change of `host`'s A record to `addr`.
+pub fn set_a(host: &str, addr: &str) -> ddns_cgi::backend::ZoneChange {
+    use ddns_cgi::core::operation::Operation;
+    ddns_cgi::backend::ZoneChange {
+        zone: "example.com".into(),
+        records: vec![ddns_cgi::backend::RecordChange {
+            host: host.parse().unwrap(),
+            name: host.trim_end_matches(".example.com").into(),
+            operations: vec![Operation::Set(addr.parse().unwrap())],
+            known: Default::default(),
+            ttl: None,
+        }],
+    }
+}
+
+#[test]
+fn a_clock_an_hour_off_is_refused_as_badtime_and_answered_911() {
+    use ddns_cgi::backend::Registrar;
+    use ddns_cgi::core::Outcome;
+    let ns = NameServer::bind(POLICY);
+    let log = ddns_cgi::log::Log::stderr(ddns_cgi::log::Level::Error);
+    let ahead = || std::time::SystemTime::now() + Duration::from_secs(3600);
+    let error = account(&ns, &ns.secret)
+        .apply(&set_a("home.example.com", "84.17.5.19"), &ahead, &log)
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("refused our signature as BADTIME: this host's clock is 3600 s ahead of the server's (300 s allowed); fix the time (NTP)")
+        || text.contains("3599 s ahead") || text.contains("3601 s ahead"), "{text}");
+    assert_eq!(Outcome::of_error(&error), Outcome::ServerSide);
+    assert_eq!(ns.values("home.example.com", "A"), ["192.0.2.1"]);
+    assert_eq!(ns.serial(), 1);
+
+    let behind = || std::time::SystemTime::now() - Duration::from_secs(3600);
+    let text = account(&ns, &ns.secret)
+        .apply(&set_a("home.example.com", "84.17.5.19"), &behind, &log)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("s behind the server's"), "{text}");
+    assert!(!text.contains(&ns.secret));
+
+    // The same account with the real clock succeeds.
+    let now = std::time::SystemTime::now;
+    let outcomes = account(&ns, &ns.secret)
+        .apply(&set_a("home.example.com", "84.17.5.19"), &now, &log)
+        .unwrap();
+    assert_eq!(Outcome::of_record(&outcomes[0]), Outcome::Changed);
+    assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.19"]);
+}

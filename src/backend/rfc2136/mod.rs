@@ -187,8 +187,10 @@ impl Rfc2136 {
                 });
             }
             Verdict::Skew { skew } => {
+                let side = if *skew < 0 { "ahead of" } else { "behind" };
                 return Err(self.failure(format!(
-                    "{what}: {server} refused our signature as BADTIME: this host's clock is {skew} s off the server's ({} s allowed); fix the time (NTP) on this host or the server",
+                    "{what}: {server} refused our signature as BADTIME: this host's clock is {} s {side} the server's ({} s allowed); fix the time (NTP) on this host or the server",
+                    skew.unsigned_abs(),
                     tsig::FUDGE
                 )));
             }
@@ -591,5 +593,179 @@ impl Registrar for Rfc2136 {
                 change.zone
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::time::{Duration, SystemTime};
+
+    use super::transport::Protocol;
+    use super::tsig::{Algorithm, Signed};
+    use super::*;
+    use crate::log::Level;
+    use crate::secret::Secret;
+
+    const SECRET: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+    /// One scripted reply: its rcode and the A records it answers, from the request.
+    type Script = Box<dyn Fn(&Message) -> (u8, Vec<[u8; 4]>)>;
+
+    /// A server played from a script, signing its replies with the key.
+    struct Scripted {
+        key: Key,
+        replies: RefCell<Vec<Script>>,
+    }
+
+    impl Transport for Scripted {
+        fn exchange(&self, message: &[u8]) -> Result<Vec<u8>, Failure> {
+            let request = wire::decode(message).unwrap();
+            let tsig = request.additional.last().unwrap();
+            let data = wire::TsigRdata::read(message, tsig).unwrap();
+            let signed = Signed {
+                bytes: message.to_vec(),
+                mac: data.mac,
+                id: request.id,
+                time: data.time,
+            };
+            let script = self.replies.borrow_mut().remove(0);
+            let (rcode, addrs) = script(&request);
+            let (qname, qtype, _) = request.questions[0].clone();
+            let mut reply = wire::query(request.id, &qname, qtype);
+            reply[2] = 0x80 | (request.opcode << 3) | 0x04;
+            reply[3] = rcode;
+            reply[7] = addrs.len() as u8;
+            for a in &addrs {
+                Rr {
+                    owner: qname.clone(),
+                    rtype: TYPE_A,
+                    class: CLASS_IN,
+                    ttl: 300,
+                    rdata: a.to_vec(),
+                }
+                .write(&mut reply);
+            }
+            Ok(tsig::sign_reply(reply, &self.key, &signed, data.time, 0))
+        }
+
+        fn describe(&self) -> String {
+            "scripted".into()
+        }
+    }
+
+    fn account(replies: Vec<Script>) -> Rfc2136 {
+        let settings = Rfc2136Settings {
+            server: "192.0.2.53".into(),
+            port: 53,
+            key_name: "ddns-key".into(),
+            key_secret: Secret::new(SECRET),
+            key_algorithm: Algorithm::Sha256,
+            zones: vec!["example.com".into()],
+            ttl: None,
+            transport: Protocol::Tcp,
+        };
+        let scripted = Scripted {
+            key: settings.key(),
+            replies: RefCell::new(replies),
+        };
+        let policy = EditPolicy {
+            create_missing: false,
+            collapse_round_robin: false,
+        };
+        Rfc2136::new("rfc2136".into(), settings, policy, Box::new(scripted))
+    }
+
+    fn change() -> ZoneChange {
+        ZoneChange {
+            zone: "example.com".into(),
+            records: vec![RecordChange {
+                host: "home.example.com".parse().unwrap(),
+                name: "home".into(),
+                operations: vec![Operation::Set("84.17.5.9".parse().unwrap())],
+                known: PerFamily::default(),
+                ttl: None,
+            }],
+        }
+    }
+
+    fn run(replies: Vec<Script>) -> Result<Vec<RecordOutcome>, BackendError> {
+        let account = account(replies);
+        let log = Log::to(Level::Error, Box::new(std::io::sink()));
+        let clock = || SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        account.apply(&change(), &clock, &log)
+    }
+
+    #[test]
+    fn a_stale_read_is_read_again_and_the_update_retried_once() {
+        let prerequisite = std::rc::Rc::new(RefCell::new(Vec::new()));
+        let p = prerequisite.clone();
+        let result = run(vec![
+            Box::new(|_| (NOERROR, vec![[192, 0, 2, 1]])),
+            Box::new(|_| (NXRRSET, vec![])),
+            Box::new(|_| (NOERROR, vec![[198, 51, 100, 1]])),
+            Box::new(move |m: &Message| {
+                p.borrow_mut()
+                    .extend(m.answers.iter().map(|r| r.rdata.clone()));
+                (NOERROR, vec![])
+            }),
+        ]);
+        let outcomes = result.unwrap();
+        match &outcomes[0] {
+            RecordOutcome::Changed {
+                previous,
+                written_ttl,
+            } => {
+                assert_eq!(previous.v4, Some(vec!["198.51.100.1".to_string()]));
+                assert_eq!(written_ttl.v4, Some(300));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The retry's prerequisite holds what the second read found.
+        assert_eq!(*prerequisite.borrow(), vec![vec![198, 51, 100, 1]]);
+    }
+
+    #[test]
+    fn stale_twice_changes_nothing_and_says_so() {
+        let result = run(vec![
+            Box::new(|_| (NOERROR, vec![])),
+            Box::new(|_| (YXRRSET, vec![])),
+            Box::new(|_| (NOERROR, vec![[192, 0, 2, 1]])),
+            Box::new(|_| (NXRRSET, vec![])),
+        ]);
+        // create_missing is off: the first read's empty RRset refuses the host at once.
+        assert_eq!(
+            result.unwrap(),
+            vec![RecordOutcome::Missing { rr_type: "A" }]
+        );
+
+        let result = run(vec![
+            Box::new(|_| (NOERROR, vec![[192, 0, 2, 1]])),
+            Box::new(|_| (NXRRSET, vec![])),
+            Box::new(|_| (NOERROR, vec![[192, 0, 2, 2]])),
+            Box::new(|_| (NXRRSET, vec![])),
+        ]);
+        let error = result.unwrap_err();
+        assert!(matches!(error, BackendError::Rejected { .. }));
+        assert!(
+            error
+                .to_string()
+                .contains("changed again between our read and our UPDATE")
+        );
+    }
+
+    #[test]
+    fn an_unsigned_noerror_is_no_success() {
+        let acc = account(vec![]);
+        let qname = wire::name("home.example.com").unwrap();
+        let request = tsig::sign(wire::query(1, &qname, TYPE_A), &acc.key, 100);
+        let mut reply = wire::query(1, &qname, TYPE_A);
+        reply[2] = 0x84;
+        let m = wire::decode(&reply).unwrap();
+        let verdict = tsig::verify(&reply, &m, &acc.key, &request, 100);
+        assert!(matches!(
+            acc.judge(m, &verdict, "reading"),
+            Err(BackendError::NameServer { .. })
+        ));
     }
 }
