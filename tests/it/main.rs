@@ -21,6 +21,7 @@ mod release;
 mod reliability;
 mod request;
 mod rfc2136;
+mod rfc2136_knot;
 mod schlund;
 mod statedir;
 mod util;
