@@ -106,6 +106,11 @@ impl NameServer {
 
     /// Starts a server; a port taken meanwhile is retried with another, three times.
     pub fn start(flavour: Flavour, policy: &str, algorithm: &str) -> NameServer {
+        NameServer::with_zone(flavour, policy, algorithm, "")
+    }
+
+    /// [`NameServer::start`] with `extra` lines at the end of the zone file.
+    pub fn with_zone(flavour: Flavour, policy: &str, algorithm: &str, extra: &str) -> NameServer {
         match flavour {
             Flavour::Bind => ["named", "tsig-keygen", "dig"]
                 .into_iter()
@@ -126,7 +131,7 @@ impl NameServer {
                     "key \"{KEY_NAME}\" {{\n\talgorithm {algorithm};\n\tsecret \"{secret}\";\n}};\n"
                 ),
             );
-            dir.write("example.com.zone", ZONE);
+            dir.write("example.com.zone", &format!("{ZONE}{extra}"));
             let child = match flavour {
                 Flavour::Bind => spawn_bind(&dir, port, policy),
                 Flavour::Knot => spawn_knot(&dir, port, &secret, algorithm),
