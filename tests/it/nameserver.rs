@@ -40,7 +40,6 @@ pub enum Flavour {
 /// A running server; killed and reaped on drop.
 pub struct NameServer {
     child: Child,
-    pub flavour: Flavour,
     pub port: u16,
     /// The base64 secret of the key.
     pub secret: String,
@@ -138,7 +137,6 @@ impl NameServer {
             };
             let mut server = NameServer {
                 child,
-                flavour,
                 port,
                 secret,
                 keyfile,

@@ -96,6 +96,9 @@ impl Action {
     }
 }
 
+/// One record's steps, or the outcome refusing it.
+type Plan = Result<Vec<Step>, RecordOutcome>;
+
 /// How an exchange ended, when not with an error for the whole zone.
 enum Answer {
     /// A correctly signed NOERROR (or, for a query, NXDOMAIN).
@@ -402,7 +405,7 @@ impl Rfc2136 {
         change: &ZoneChange,
         now: u64,
         log: &Log,
-    ) -> Result<Option<Vec<Result<Vec<Step>, RecordOutcome>>>, BackendError> {
+    ) -> Result<Option<Vec<Plan>>, BackendError> {
         let mut plans = Vec::new();
         let mut prerequisites = Vec::new();
         let mut updates = Vec::new();
@@ -508,7 +511,7 @@ fn random_id() -> u16 {
 }
 
 /// The outcome of one record once its UPDATE (if any) went through.
-fn outcome(plan: Result<Vec<Step>, RecordOutcome>) -> RecordOutcome {
+fn outcome(plan: Plan) -> RecordOutcome {
     let steps = match plan {
         Ok(steps) => steps,
         Err(refused) => return refused,

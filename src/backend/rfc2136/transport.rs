@@ -85,9 +85,9 @@ impl Transport for Network {
         self.budget.spend(|| {
             let addr = self.address()?;
             if self.protocol == Protocol::Udp && message.len() <= UDP_LIMIT {
-                match udp(addr, message, deadline)? {
-                    Some(reply) => return Ok(reply),
-                    None => {} // truncated: again over TCP
+                // None: truncated, so again over TCP.
+                if let Some(reply) = udp(addr, message, deadline)? {
+                    return Ok(reply);
                 }
             }
             tcp(addr, message, deadline)
@@ -193,13 +193,10 @@ fn udp(addr: SocketAddr, message: &[u8], deadline: Instant) -> Result<Option<Vec
             .map_err(|e| io_failure(e, "sending over UDP"))?;
         let wait = Duration::from_secs(if send == 0 { 1 } else { 2 });
         let until = (Instant::now() + wait).min(deadline);
-        loop {
-            let Some(timeout) = until
-                .checked_duration_since(Instant::now())
-                .filter(|t| *t >= Duration::from_millis(1))
-            else {
-                break;
-            };
+        while let Some(timeout) = until
+            .checked_duration_since(Instant::now())
+            .filter(|t| *t >= Duration::from_millis(1))
+        {
             socket
                 .set_read_timeout(Some(timeout))
                 .map_err(|e| io_failure(e, "reading over UDP"))?;
