@@ -9,6 +9,7 @@
 pub mod gandi;
 pub mod http;
 mod resolver;
+pub mod rfc2136;
 pub mod schlund;
 pub mod scrub;
 
@@ -224,6 +225,22 @@ pub enum BackendError {
         /// The calls already made.
         calls: u32,
     },
+    /// A name server failed us: no answer, an answer that proves nothing, its own failure,
+    /// or our clock against its clock. What to fix is in `detail`.
+    NameServer {
+        /// Account label.
+        registrar: String,
+        /// What happened and what to do.
+        detail: String,
+    },
+    /// The name server does not serve the zone, or the name lies in a zone delegated
+    /// elsewhere.
+    NotServed {
+        /// Account label.
+        registrar: String,
+        /// What happened and what to do.
+        detail: String,
+    },
 }
 
 impl fmt::Display for BackendError {
@@ -268,6 +285,8 @@ impl fmt::Display for BackendError {
                 f,
                 "{registrar}: zone discovery for {host} stopped: this request already asked the registrar {calls} times, the most one request may; set zones so names are routed without asking"
             ),
+            BackendError::NameServer { registrar, detail }
+            | BackendError::NotServed { registrar, detail } => write!(f, "{registrar}: {detail}"),
         }
     }
 }
@@ -382,7 +401,11 @@ pub struct EditPolicy {
 pub const IN_DEFAULT: &Kind = &schlund::settings::KIND;
 
 /// Every kind of registrar, in the order their accounts are asked to discover zones.
-pub const KINDS: &[&Kind] = &[&schlund::settings::KIND, &gandi::settings::KIND];
+pub const KINDS: &[&Kind] = &[
+    &schlund::settings::KIND,
+    &gandi::settings::KIND,
+    &rfc2136::settings::KIND,
+];
 
 /// A kind of registrar: its section name, its keys, and how its settings are read.
 #[derive(Debug)]

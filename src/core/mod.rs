@@ -106,14 +106,15 @@ impl Outcome {
     /// A registrar failure for the hosts it concerns.
     pub fn of_error(error: &BackendError) -> Outcome {
         match error {
-            BackendError::ZoneNotFound { .. } => Outcome::NoZone,
+            BackendError::ZoneNotFound { .. } | BackendError::NotServed { .. } => Outcome::NoZone,
             BackendError::Rejected { .. } => Outcome::Rejected,
             BackendError::CredentialsRejected { .. }
             | BackendError::Unreachable { .. }
             | BackendError::Timeout { .. }
             | BackendError::BadResponse { .. }
             | BackendError::RateLimited { .. }
-            | BackendError::DiscoveryLimit { .. } => Outcome::ServerSide,
+            | BackendError::DiscoveryLimit { .. }
+            | BackendError::NameServer { .. } => Outcome::ServerSide,
         }
     }
 
