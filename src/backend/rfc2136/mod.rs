@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::backend::{
     BackendError, Clock, EditPolicy, PerFamily, RecordChange, RecordOutcome, Registrar, ZoneChange,
 };
-use crate::core::operation::Operation;
+use crate::core::operation::{Operation, RrType};
 use crate::hostname::Hostname;
 use crate::log::Log;
 use settings::Rfc2136Settings;
@@ -318,6 +318,9 @@ impl Rfc2136 {
     ) -> Result<Result<Vec<Step>, RecordOutcome>, BackendError> {
         let mut steps = Vec::new();
         for op in &record.operations {
+            if let Operation::SetPrefix(_) = op {
+                return Ok(Err(RecordOutcome::unresolved(op)));
+            }
             let (rtype, rr_name) = match op.rr_type().name() {
                 "A" => (TYPE_A, "A"),
                 _ => (TYPE_AAAA, "AAAA"),
@@ -325,7 +328,9 @@ impl Rfc2136 {
             let (values, ttl) = match self.read(zone, &record.host, rtype, now)? {
                 Current::Records { values, ttl } => (values, ttl),
                 Current::Alias => match op {
-                    Operation::Set(_) => return Ok(Err(RecordOutcome::Alias { rr_type: rr_name })),
+                    Operation::Set(_) | Operation::SetPrefix(_) => {
+                        return Ok(Err(RecordOutcome::Alias { rr_type: rr_name }));
+                    }
                     Operation::Delete(_) => (Vec::new(), None),
                 },
                 Current::Delegated { at } => {
@@ -341,6 +346,7 @@ impl Rfc2136 {
             let action = match op {
                 Operation::Delete(_) if values.is_empty() => Action::Nothing,
                 Operation::Delete(_) => Action::Remove,
+                Operation::SetPrefix(_) => return Ok(Err(RecordOutcome::unresolved(op))),
                 Operation::Set(addr) => {
                     if values.is_empty() && !self.policy.create_missing {
                         return Ok(Err(RecordOutcome::Missing { rr_type: rr_name }));
@@ -576,6 +582,27 @@ impl Registrar for Rfc2136 {
     ) -> Result<Option<String>, BackendError> {
         // zones is required: every name this server may change is routed by it.
         Ok(None)
+    }
+
+    fn current(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: RrType,
+        clock: Clock<'_>,
+        _log: &Log,
+    ) -> Result<Vec<String>, BackendError> {
+        let rtype = match rr_type {
+            RrType::A => TYPE_A,
+            RrType::Aaaa => TYPE_AAAA,
+        };
+        let now = crate::core::unix(clock());
+        Ok(match self.read(zone, &record.host, rtype, now)? {
+            Current::Records { values, .. } => values.iter().map(ToString::to_string).collect(),
+            // Neither holds an address to take an interface ID from; the write that
+            // follows refuses the name with its own words.
+            Current::Alias | Current::Delegated { .. } => Vec::new(),
+        })
     }
 
     fn apply(
