@@ -146,6 +146,7 @@ pub fn describe(config: &Config) -> String {
         }
     }
     describe_credentials(config, &mut out);
+    g.ipv6.describe(&mut out);
     for account in &config.accounts {
         let _ = writeln!(out, "[{}] ({})", account.label, account.kind.title);
         account.settings.describe(&mut out);

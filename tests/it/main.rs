@@ -16,6 +16,7 @@ mod gandi_dyndns;
 mod hostile;
 mod nameserver;
 mod nginx;
+mod prefix;
 mod props;
 mod release;
 mod reliability;
