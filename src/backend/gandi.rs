@@ -273,19 +273,25 @@ impl Gandi {
         clamped
     }
 
-    fn plan(&self, current: Option<&RrsetBody>, addr: IpAddr, host: &Hostname, log: &Log) -> Step {
+    /// The TTL to write: the request's, else the configured one, else `otherwise`.
+    fn ttl_for(&self, record: &RecordChange, otherwise: u32, log: &Log) -> u32 {
+        let ttl = record.ttl.or(self.settings.ttl).unwrap_or(otherwise);
+        self.clamp_ttl(ttl, &record.host, log)
+    }
+
+    fn plan(
+        &self,
+        current: Option<&RrsetBody>,
+        addr: IpAddr,
+        record: &RecordChange,
+        log: &Log,
+    ) -> Step {
         let Some(current) = current else {
-            let ttl = self.clamp_ttl(self.settings.ttl.unwrap_or(CREATED_TTL), host, log);
-            return Step::Write { ttl };
+            return Step::Write {
+                ttl: self.ttl_for(record, CREATED_TTL, log),
+            };
         };
-        let wanted_ttl = self.clamp_ttl(
-            self.settings
-                .ttl
-                .or(current.rrset_ttl)
-                .unwrap_or(CREATED_TTL),
-            host,
-            log,
-        );
+        let wanted_ttl = self.ttl_for(record, current.rrset_ttl.unwrap_or(CREATED_TTL), log);
         let holds_only = current.rrset_values.len() == 1
             && current.rrset_values[0].trim().parse::<IpAddr>().ok() == Some(addr);
         if holds_only && current.rrset_ttl == Some(wanted_ttl) {
@@ -365,7 +371,7 @@ impl Gandi {
         // the known address is read instead, since the cache window has passed.
         let read_can_refuse = !self.policy.create_missing || !self.policy.collapse_round_robin;
         if let Some(known) = known.filter(|k| k.addr != addr && !read_can_refuse) {
-            let ttl = self.clamp_ttl(self.settings.ttl.unwrap_or(known.ttl), &record.host, log);
+            let ttl = self.ttl_for(record, known.ttl, log);
             return Ok(Ok(RecordStep {
                 rr_type,
                 action: Action::Write { addr, ttl },
@@ -385,7 +391,7 @@ impl Gandi {
             }
             _ => {}
         }
-        let action = match self.plan(current.as_ref(), addr, &record.host, log) {
+        let action = match self.plan(current.as_ref(), addr, record, log) {
             Step::Same { ttl } => Action::Keep { ttl },
             Step::Write { ttl } => Action::Write { addr, ttl },
         };
@@ -566,6 +572,10 @@ impl Registrar for Gandi {
 
     fn configured_zones(&self) -> &[String] {
         &self.settings.zones
+    }
+
+    fn ttl_range(&self) -> std::ops::RangeInclusive<u32> {
+        MIN_TTL..=MAX_TTL
     }
 
     fn probe(&self, _clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {

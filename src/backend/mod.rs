@@ -34,6 +34,9 @@ pub struct RecordChange {
     pub name: String,
     /// What to do, at most one operation per record type; a type not named is left alone.
     pub operations: Vec<Operation>,
+    /// The TTL the request asks for (within [`Registrar::ttl_range`]); it wins over the
+    /// backend's configured `ttl`. `None` keeps each record's TTL.
+    pub ttl: Option<u32>,
     /// What local state knows of the records from our last write. A registrar that writes
     /// record by record may then write without reading first; the others ignore it.
     pub known: PerFamily<KnownRecord>,
@@ -277,6 +280,12 @@ pub trait Registrar {
         clock: Clock<'_>,
         log: &Log,
     ) -> Result<Option<String>, BackendError>;
+
+    /// The TTLs the backend accepts; a request asking for another is refused before any
+    /// call. RFC 2181's limit unless the backend has a narrower one.
+    fn ttl_range(&self) -> std::ops::RangeInclusive<u32> {
+        0..=2_147_483_647
+    }
 
     /// Applies every change of one zone: one outcome per record, in order.
     fn apply(

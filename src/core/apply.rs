@@ -307,6 +307,7 @@ mod tests {
                 name: "home.example.net".parse(),
             }],
             operations: Ok(vec![Operation::Set(Ipv4Addr::new(192, 0, 2, 1).into())]),
+            ttl: None,
         };
         let alice = web_server_user("alice").unwrap();
         let ran = run(&request, &alice, &ctx, false);

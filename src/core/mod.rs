@@ -46,6 +46,9 @@ pub struct UpdateRequest {
     /// What to do to every host (at most one operation per record type), or why the
     /// addresses asked for cannot be used.
     pub operations: Result<Vec<Operation>, AddressError>,
+    /// The TTL every record written gets; `None` keeps each record's TTL (or the
+    /// backend's configured `ttl`). Checked against the zone's backend before any call.
+    pub ttl: Option<u32>,
 }
 
 /// What became of one requested host, in no protocol's words.
@@ -74,6 +77,8 @@ pub enum Outcome {
     NotPlain,
     /// The registrar refused the change itself.
     Rejected,
+    /// The TTL asked for is outside what the zone's backend accepts.
+    BadTtl,
     /// The name changed too often, or its state file is damaged.
     Abuse,
     /// Our side failed: registrar unreachable or refusing our credentials, lock, state.
@@ -191,7 +196,13 @@ pub fn run(
         per_name.extend(wanted.iter().map(|n| (n.clone(), Outcome::Unchanged)));
     } else {
         let now = unix((ctx.clock)());
-        let planned = plan::plan(&wanted, operations, now, &plan::Inputs::of(ctx));
+        let planned = plan::plan(
+            &wanted,
+            operations,
+            request.ttl,
+            now,
+            &plan::Inputs::of(ctx),
+        );
         details.extend(planned.details);
         per_name.extend(planned.decided);
         let mut lock_budget = ctx.general.lock_wait;

@@ -2,6 +2,8 @@
 //! into one change per (account, zone) in request order. It reads state and asks where a
 //! name lives only through the functions passed in; it writes nothing.
 
+use std::ops::RangeInclusive;
+
 use super::operation::{self, Operation};
 use super::rules::{self, AbuseLimit};
 use super::{Context, Decided, Outcome, Words};
@@ -16,6 +18,9 @@ pub type LoadState<'a> = Box<dyn Fn(&Hostname) -> Result<Option<HostState>, Dama
 /// Finds the account (its index) and zone of a name, asking a registrar if need be.
 pub type Locate<'a> = Box<dyn Fn(&Hostname) -> Result<Option<(usize, String)>, BackendError> + 'a>;
 
+/// The TTLs the account at an index accepts.
+pub type TtlRange<'a> = Box<dyn Fn(usize) -> RangeInclusive<u32> + 'a>;
+
 /// What planning reads.
 pub struct Inputs<'a> {
     /// Limits and policies.
@@ -24,6 +29,8 @@ pub struct Inputs<'a> {
     pub load: LoadState<'a>,
     /// Account and zone per host.
     pub locate: Locate<'a>,
+    /// TTL limits per account.
+    pub ttl_range: TtlRange<'a>,
     /// Where log lines go.
     pub log: &'a Log,
     /// The dialect's words.
@@ -37,6 +44,7 @@ impl<'a> Inputs<'a> {
             general: ctx.general,
             load: Box::new(|name| ctx.store.load(name)),
             locate: Box::new(|name| ctx.registrars.locate(name, ctx.clock, ctx.log)),
+            ttl_range: Box::new(|account| ctx.registrars.account(account).ttl_range()),
             log: ctx.log,
             words: ctx.words,
         }
@@ -67,6 +75,7 @@ pub struct Planned {
 pub fn plan(
     wanted: &[Hostname],
     operations: &[Operation],
+    ttl: Option<u32>,
     now: u64,
     inputs: &Inputs<'_>,
 ) -> Planned {
@@ -77,7 +86,7 @@ pub fn plan(
         let Some(state) = read_state(name, inputs, &mut decided) else {
             continue;
         };
-        if rules::is_cached(&state, operations, now, general.cache_seconds) {
+        if rules::is_cached(&state, operations, ttl, now, general.cache_seconds) {
             let before = format!(" {}", operation::describe(operations));
             decided.note(
                 name,
@@ -93,7 +102,16 @@ pub fn plan(
             continue;
         }
         match (inputs.locate)(name) {
-            Ok(Some((account, zone))) => add(&mut zones, account, zone, name, operations),
+            Ok(Some((account, _))) if !fits(ttl, &(inputs.ttl_range)(account)) => {
+                refuse_ttl(
+                    name,
+                    ttl,
+                    &(inputs.ttl_range)(account),
+                    inputs,
+                    &mut decided,
+                );
+            }
+            Ok(Some((account, zone))) => add(&mut zones, account, zone, name, operations, ttl),
             Ok(None) => {
                 inputs.log.warn(format_args!(
                     "{name} is in no zone of the configured registrars; add its zone to a `zones` key; answering {}",
@@ -121,11 +139,13 @@ fn add(
     zone: String,
     name: &Hostname,
     operations: &[Operation],
+    ttl: Option<u32>,
 ) {
     let record = RecordChange {
         host: name.clone(),
         name: name.relative_to(&zone).unwrap_or_default(),
         operations: operations.to_vec(),
+        ttl,
         // Filled in under the zone's lock.
         known: PerFamily::default(),
     };
@@ -142,6 +162,29 @@ fn add(
             },
         }),
     }
+}
+
+/// No TTL asked for, or one the account accepts.
+fn fits(ttl: Option<u32>, range: &RangeInclusive<u32>) -> bool {
+    ttl.is_none_or(|t| range.contains(&t))
+}
+
+/// Refuses a TTL the zone's backend would not take, before anything is sent to it.
+fn refuse_ttl(
+    name: &Hostname,
+    ttl: Option<u32>,
+    range: &RangeInclusive<u32>,
+    inputs: &Inputs<'_>,
+    out: &mut Decided,
+) {
+    inputs.log.warn(format_args!(
+        "{name}: TTL {} is outside {}..{}, what its zone's backend accepts; the client must ask for a TTL within it, or none to keep the record's; answering {}",
+        ttl.unwrap_or_default(),
+        range.start(),
+        range.end(),
+        (inputs.words)(Outcome::BadTtl)
+    ));
+    out.note(name, Outcome::BadTtl, "", " (ttl)", inputs.words);
 }
 
 /// The host's remembered state, or None when it is refused. A state file that is there but
@@ -255,6 +298,7 @@ mod tests {
                     _ => Some((0, "example.net".to_string())),
                 })
             }),
+            ttl_range: Box::new(|_| 60..=86_400),
             log: &log,
             words: word,
         };
@@ -269,7 +313,7 @@ mod tests {
         .iter()
         .map(|n| n.parse().unwrap())
         .collect();
-        let planned = plan(&names, &[Operation::Set(addr)], now, &inputs);
+        let planned = plan(&names, &[Operation::Set(addr)], None, now, &inputs);
         assert_eq!(
             planned.details,
             [
@@ -293,6 +337,41 @@ mod tests {
                 (0, "example.net", vec!["a", "c"]),
                 (1, "example.com", vec!["b"])
             ]
+        );
+    }
+
+    #[test]
+    fn a_ttl_outside_the_accounts_range_is_refused_before_any_change() {
+        let general = general();
+        let log = Log::to(Level::Error, Box::new(std::io::sink()));
+        let inputs = Inputs {
+            general: &general,
+            load: Box::new(|_: &Hostname| Ok(None)),
+            locate: Box::new(|name: &Hostname| {
+                Ok(Some(match name.as_str() {
+                    n if n.ends_with(".example.com") => (1, "example.com".to_string()),
+                    _ => (0, "example.net".to_string()),
+                }))
+            }),
+            ttl_range: Box::new(|account| if account == 0 { 60..=600 } else { 300..=600 }),
+            log: &log,
+            words: word,
+        };
+        let names: Vec<Hostname> = ["a.example.net", "b.example.com"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let set = [Operation::Set("192.0.2.1".parse().unwrap())];
+        let planned = plan(&names, &set, Some(120), 1_000_000, &inputs);
+        assert_eq!(planned.details, ["b.example.com other (ttl)"]);
+        assert_eq!(planned.decided[0].1, Outcome::BadTtl);
+        assert_eq!(planned.zones.len(), 1);
+        assert_eq!(planned.zones[0].change.records[0].ttl, Some(120));
+        let planned = plan(&names, &set, None, 1_000_000, &inputs);
+        assert_eq!(
+            planned.zones.len(),
+            2,
+            "no TTL asked for is always accepted"
         );
     }
 }

@@ -47,12 +47,23 @@ fn holds(family: &Option<Family>, addr: IpAddr, now: u64, window: u64) -> bool {
     })
 }
 
-/// Every operation sets an address that was set to exactly that recently. A delete is
-/// never answered from state: state does not know what was added by hand since.
-pub fn is_cached(state: &HostState, operations: &[Operation], now: u64, window: u64) -> bool {
+/// Every operation sets an address that was set to exactly that recently, with the TTL
+/// asked for if one is. A delete is never answered from state: state does not know what
+/// was added by hand since.
+pub fn is_cached(
+    state: &HostState,
+    operations: &[Operation],
+    ttl: Option<u32>,
+    now: u64,
+    window: u64,
+) -> bool {
     window != 0
         && operations.iter().all(|op| match op {
-            Operation::Set(addr) => holds(family(state, RrType::of(*addr)), *addr, now, window),
+            Operation::Set(addr) => {
+                let family = family(state, RrType::of(*addr));
+                holds(family, *addr, now, window)
+                    && ttl.is_none_or(|t| family.as_ref().is_some_and(|f| f.ttl == Some(t)))
+            }
             Operation::Delete(_) => false,
         })
 }
@@ -194,17 +205,32 @@ mod tests {
             v4: family("192.0.2.1", now - 10),
             ..HostState::default()
         };
-        assert!(is_cached(&state, &set("192.0.2.1"), now, 600));
-        assert!(!is_cached(&state, &set("192.0.2.1"), now, 0));
-        assert!(!is_cached(&state, &set("192.0.2.1"), now + 600, 600));
-        assert!(!is_cached(&state, &set("192.0.2.2"), now, 600));
-        assert!(!is_cached(&state, &set("2001:db8::1"), now, 600));
+        assert!(is_cached(&state, &set("192.0.2.1"), None, now, 600));
+        assert!(!is_cached(&state, &set("192.0.2.1"), None, now, 0));
+        assert!(!is_cached(&state, &set("192.0.2.1"), None, now + 600, 600));
+        assert!(!is_cached(&state, &set("192.0.2.2"), None, now, 600));
+        assert!(!is_cached(&state, &set("2001:db8::1"), None, now, 600));
         assert!(!is_cached(
             &state,
             &[Operation::Delete(RrType::A)],
+            None,
             now,
             600
         ));
+    }
+
+    #[test]
+    fn a_ttl_asked_for_is_answered_from_state_only_when_state_knows_it() {
+        let now = 1_000_000;
+        let mut state = HostState {
+            v4: family("192.0.2.1", now - 10),
+            ..HostState::default()
+        };
+        assert!(!is_cached(&state, &set("192.0.2.1"), Some(600), now, 600));
+        state.v4.as_mut().unwrap().ttl = Some(300);
+        assert!(!is_cached(&state, &set("192.0.2.1"), Some(600), now, 600));
+        assert!(is_cached(&state, &set("192.0.2.1"), Some(300), now, 600));
+        assert!(is_cached(&state, &set("192.0.2.1"), None, now, 600));
     }
 
     #[test]

@@ -145,6 +145,7 @@ impl Dialect for Dyndns {
             update: UpdateRequest {
                 hosts: Vec::new(),
                 operations: Ok(Vec::new()),
+                ttl: None,
             },
             echo: format!("!{status} {line}"),
         }))
@@ -196,6 +197,13 @@ impl Dialect for Dyndns {
                     &parsed.echo[ZONE_GIVEN.len()..]
                 ),
             ),
+            Outcome::BadTtl => answer(
+                456,
+                &format!(
+                    "PARAMETER_ERROR: The TTL {} is outside what the DNS provider of '{fqdn}' accepts.",
+                    parsed.update.ttl.unwrap_or_default()
+                ),
+            ),
             failed => failure(*failed, &fqdn, &host.text),
         }
     }
@@ -238,7 +246,7 @@ pub fn word(outcome: Outcome) -> &'static str {
         Outcome::Changed => "UPDATED",
         Outcome::Unchanged => "UNCHANGED",
         Outcome::NotFqdn | Outcome::NoZone => "DNS_NAME_ERROR",
-        Outcome::NotAllowed | Outcome::Abuse => "PARAMETER_ERROR",
+        Outcome::NotAllowed | Outcome::Abuse | Outcome::BadTtl => "PARAMETER_ERROR",
         Outcome::BadAddress => "IP_ADDRESS_ERROR",
         Outcome::NoRecord => "CONFIGURATION_ERROR",
         Outcome::RoundRobin
@@ -250,12 +258,14 @@ pub fn word(outcome: Outcome) -> &'static str {
 }
 
 /// v2's line for one record type: `UPDATED: <fqdn> <type> <old> -> <new>` when the change
-/// wrote it (`None` for no record; round-robin values joined by commas), else
-/// `UNCHANGED: <fqdn> <type> <new>`.
+/// wrote another value (`None` for no record; round-robin values joined by commas), else
+/// `UNCHANGED: <fqdn> <type> <new>` (also when only the TTL was written, as v2 compares
+/// values only).
 fn line(fqdn: &str, op: &Operation, replaced: &Replaced) -> String {
     let rr = op.rr_type();
     let new = op.address().map_or("None".to_string(), |a| a.to_string());
     match replaced.get(rr.name()) {
+        Some(old) if old.len() == 1 && old[0] == new => format!("UNCHANGED: {fqdn} {rr} {new}"),
         Some(old) if old.is_empty() => format!("UPDATED: {fqdn} {rr} None -> {new}"),
         Some(old) => format!("UPDATED: {fqdn} {rr} {} -> {new}", old.join(",")),
         None => format!("UNCHANGED: {fqdn} {rr} {new}"),
@@ -333,6 +343,7 @@ fn update(fqdn: &str, operations: Vec<Operation>) -> Parsed {
         update: UpdateRequest {
             hosts: vec![host(fqdn)],
             operations: Ok(operations),
+            ttl: None,
         },
         echo: "update".to_string(),
     }
@@ -346,6 +357,7 @@ fn deletion(fqdn: &str) -> Parsed {
                 Operation::Delete(RrType::A),
                 Operation::Delete(RrType::Aaaa),
             ]),
+            ttl: None,
         },
         echo: "delete".to_string(),
     }
@@ -372,13 +384,14 @@ fn by_query(
             "extra_forbidden: Extra inputs are not permitted ({key})."
         )));
     }
-    if let Some((_, ttl)) = raw.iter().find(|(k, _)| k == "ttl")
-        && ttl.trim().parse::<u32>().is_err()
-    {
-        return Err(parameter_error(format!(
-            "int_parsing: Input should be a valid integer, unable to parse string as an integer ({ttl})."
-        )));
-    }
+    let ttl = match raw.iter().find(|(k, _)| k == "ttl") {
+        Some((_, text)) => Some(text.trim().parse::<u32>().map_err(|_| {
+            parameter_error(format!(
+                "int_parsing: Input should be a valid integer, unable to parse string as an integer ({text})."
+            ))
+        })?),
+        None => None,
+    };
     let params = Params::read(&request.query, None, &[]);
     let (fqdn, zone) = name(&params)?;
     let given: Vec<&str> = ["ip_1", "ip_2"]
@@ -391,6 +404,7 @@ fn by_query(
         .collect();
     let operations = addresses(&given, &typed, request, general, switches)?;
     let mut parsed = update(&fqdn, operations);
+    parsed.update.ttl = ttl;
     if let Some(zone) = zone {
         parsed.echo = format!("{ZONE_GIVEN}{zone}");
     }

@@ -181,7 +181,7 @@ fn check_settings(
 fn status(outcome: Outcome) -> u16 {
     match outcome {
         Outcome::Changed | Outcome::Unchanged => 200,
-        Outcome::NotFqdn | Outcome::BadAddress => 400,
+        Outcome::NotFqdn | Outcome::BadAddress | Outcome::BadTtl => 400,
         Outcome::NotAllowed | Outcome::NoZone | Outcome::NoRecord => 404,
         Outcome::Abuse => 403,
         Outcome::RoundRobin | Outcome::Alias | Outcome::NotPlain | Outcome::Rejected => 502,
@@ -196,6 +196,7 @@ pub fn word(outcome: Outcome) -> &'static str {
         Outcome::Unchanged => "200 (unchanged)",
         Outcome::NotFqdn => "400 (not a host name)",
         Outcome::BadAddress => "400 (unusable address)",
+        Outcome::BadTtl => "400 (ttl)",
         Outcome::NotAllowed => "404 (name not allowed)",
         Outcome::NoZone => "404 (no zone)",
         Outcome::NoRecord => "404 (no record)",
@@ -229,6 +230,7 @@ fn parse(request: &CgiRequest, general: &General) -> Result<Parsed, Refusal> {
                 name: text.parse(),
             }],
             operations,
+            ttl: None,
         },
         echo: String::new(),
     })

@@ -102,7 +102,11 @@ pub fn word(outcome: Outcome) -> &'static str {
         Outcome::NotFqdn => "notfqdn",
         Outcome::NotAllowed | Outcome::NoZone | Outcome::NoRecord => "nohost",
         Outcome::BadAddress => "badip",
-        Outcome::RoundRobin | Outcome::Alias | Outcome::NotPlain | Outcome::Rejected => "dnserr",
+        Outcome::RoundRobin
+        | Outcome::Alias
+        | Outcome::NotPlain
+        | Outcome::Rejected
+        | Outcome::BadTtl => "dnserr",
         Outcome::Abuse => "abuse",
         Outcome::ServerSide => "911",
     }
@@ -128,6 +132,7 @@ pub fn parse(
             update: UpdateRequest {
                 hosts,
                 operations: addresses::deletions(&params),
+                ttl: None,
             },
             echo: String::new(),
         });
@@ -142,6 +147,7 @@ pub fn parse(
         update: UpdateRequest {
             hosts,
             operations: targets.map(|t| t.operations()),
+            ttl: None,
         },
     })
 }

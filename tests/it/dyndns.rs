@@ -461,3 +461,95 @@ fn a_hashed_secret_basic_auth_and_the_web_servers_user() {
         Some(Rrset::new("home", "A", 300, &["84.17.5.30"]))
     );
 }
+
+#[test]
+fn a_ttl_is_written_within_the_registrars_limits() {
+    let dir = TempDir::new("dyndns-ttl");
+    let gandi = crate::gandi::fake();
+    let cfg = gandi_config(&dir, &gandi, "ddns.ini", "");
+    let before = gandi.rrsets("example.com");
+    let query = |rest: &str| {
+        at(
+            "/update-by-query",
+            &format!("secret={SECRET}&fqdn=home.example.com&{rest}"),
+        )
+    };
+    // Below Gandi's minimum: refused before any call, the record as it was.
+    let answer = run(&cfg, &query("ipv4=84.17.5.9&ttl=60"));
+    expect(
+        &answer,
+        "456 UNKNOWN",
+        "PARAMETER_ERROR: The TTL 60 is outside what the DNS provider of 'home.example.com.' accepts.\n",
+    );
+    assert_logged(&answer, "home.example.com: TTL 60 is outside 300..2592000");
+    assert!(gandi.writes().is_empty());
+    assert_eq!(gandi.rrsets("example.com"), before);
+    let answer = run(&cfg, &query("ipv4=84.17.5.9&ttl=900"));
+    expect(
+        &answer,
+        "200 OK",
+        "UPDATED: home.example.com. A 198.51.100.7 -> 84.17.5.9\n",
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 900, &["84.17.5.9"]))
+    );
+    // A repeat is answered from state, without a call.
+    gandi.clear_requests();
+    let answer = run(&cfg, &query("ipv4=84.17.5.9&ttl=900"));
+    expect(
+        &answer,
+        "200 OK",
+        "UNCHANGED: home.example.com. A 84.17.5.9\n",
+    );
+    assert!(gandi.requests().is_empty(), "{:?}", gandi.requests());
+    // Only the TTL differs: written, and answered as v2 compares values.
+    let answer = run(&cfg, &query("ipv4=84.17.5.9&ttl=1200"));
+    expect(
+        &answer,
+        "200 OK",
+        "UNCHANGED: home.example.com. A 84.17.5.9\n",
+    );
+    assert_eq!(gandi.writes().len(), 1);
+    // Without `ttl` the record keeps its own.
+    run(&cfg, &query("ipv4=84.17.5.10"));
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 1200, &["84.17.5.10"]))
+    );
+    crate::gandi::untouched(&gandi, &before, &[("home", "A")]);
+
+    // SchlundTech takes a minute and more.
+    let gw = crate::schlund::fake();
+    let text =
+        crate::schlund::config_text(&gw, &format!("zones = example.co.uk\n{}", user_section()));
+    let cfg = dir.write_config("schlund.ini", &text);
+    let query = |rest: &str| {
+        at(
+            "/update-by-query",
+            &format!("secret={SECRET}&fqdn=home.example.co.uk&{rest}"),
+        )
+    };
+    let answer = run(&cfg, &query("ipv4=84.17.5.9&ttl=30"));
+    expect(
+        &answer,
+        "456 UNKNOWN",
+        "PARAMETER_ERROR: The TTL 30 is outside what the DNS provider of 'home.example.co.uk.' accepts.\n",
+    );
+    assert!(gw.requests().is_empty(), "nothing is asked of the gateway");
+    let answer = run(&cfg, &query("ipv4=84.17.5.9&ttl=120"));
+    expect(
+        &answer,
+        "200 OK",
+        "UPDATED: home.example.co.uk. A 198.51.100.7 -> 84.17.5.9\n",
+    );
+    let zone = gw.zone("example.co.uk").unwrap();
+    let a = zone.rr("home", "A");
+    assert_eq!((a.len(), a[0].ttl.as_str()), (1, "120"));
+    assert_eq!(
+        zone.rr("home", "AAAA")[0].ttl,
+        "300",
+        "the AAAA keeps its TTL"
+    );
+    crate::schlund::only_changed(&zone, &[("home", "A")], false);
+}

@@ -413,6 +413,7 @@ fn record_change() -> impl Strategy<Value = RecordChange> {
             },
             name: name.to_string(),
             operations: operations(v4, v6),
+            ttl: None,
             known: Default::default(),
         })
 }
@@ -1236,6 +1237,7 @@ proptest! {
             },
             name: name.to_string(),
             operations: operations(Some(v4), Some(v6)),
+            ttl: None,
             known: Default::default(),
         };
         let policy = EditPolicy { create_missing, collapse_round_robin: true };
@@ -1384,6 +1386,7 @@ fn collapsing_a_records_does_not_shift_the_aaaa_edit() {
     let change = RecordChange {
         host: "x.example.co.uk".parse().unwrap(),
         name: "x".into(),
+        ttl: None,
         operations: operations(
             Some(Ipv4Addr::new(84, 17, 5, 9)),
             Some("2a01:4f8::9".parse().unwrap()),

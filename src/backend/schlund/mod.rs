@@ -290,6 +290,10 @@ impl Registrar for Schlund {
         &self.settings.zones
     }
 
+    fn ttl_range(&self) -> std::ops::RangeInclusive<u32> {
+        settings::TTL_RANGE
+    }
+
     fn probe(&self, clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {
         let mut found = Vec::new();
         let names: Vec<&str> = if self.settings.zones.is_empty() {

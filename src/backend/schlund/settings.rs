@@ -13,6 +13,9 @@ use crate::secret::Secret;
 /// The SchlundTech gateway, as ws.ddns defaults it.
 pub const DEFAULT_URL: &str = "https://gateway.schlundtech.de";
 
+/// The TTLs ddns-cgi writes to a SchlundTech zone: a minute to thirty days.
+pub const TTL_RANGE: std::ops::RangeInclusive<u32> = 60..=2_592_000;
+
 /// `[schlund]`, and (as in ws.ddns files) the account in `[default]`.
 pub const KIND: Kind = Kind {
     name: "schlund",
@@ -137,7 +140,13 @@ fn parse(v: &Values<'_>) -> Result<Box<dyn Settings>, ConfigError> {
         context,
         totp_secret,
         zones: v.zones("zones")?,
-        ttl: v.number("ttl", 60, 2_592_000)?.unwrap_or(300) as u32,
+        ttl: v
+            .number(
+                "ttl",
+                u64::from(*TTL_RANGE.start()),
+                u64::from(*TTL_RANGE.end()),
+            )?
+            .unwrap_or(300) as u32,
     }))
 }
 

@@ -63,28 +63,80 @@ struct Edits {
     set_at: Vec<(usize, String)>,
     remove_at: Vec<usize>,
     create: Vec<(&'static str, String)>,
+    /// The TTL the records set get, when the request asks for one.
+    ttl: Option<u32>,
+    /// That TTL per family set, to be remembered.
+    written_ttl: PerFamily<u32>,
+}
+
+/// What a set asks of one type: the address, and the TTL if the request names one.
+#[derive(Clone, Copy)]
+struct Wanted {
+    addr: IpAddr,
+    ttl: Option<u32>,
 }
 
 /// Applies one host's change to the zone. Nothing is changed for the host unless every
-/// operation it asks for can be done, so a host is never half-updated.
+/// operation it asks for can be done, so a host is never half-updated. A record created
+/// gets the request's TTL, else `created_ttl`; a record set keeps its TTL unless the
+/// request asks for one.
 pub fn apply(
     zone: &mut Element,
     change: &RecordChange,
     policy: EditPolicy,
-    ttl: u32,
+    created_ttl: u32,
 ) -> RecordOutcome {
     let mut plans: Vec<(&'static str, String, Plan)> = Vec::new();
     for op in &change.operations {
         let rr_type = op.rr_type().name();
         let planned = match op {
-            Operation::Set(addr) => plan(zone, &change.name, rr_type, *addr, policy),
+            Operation::Set(addr) => {
+                let wanted = Wanted {
+                    addr: *addr,
+                    ttl: change.ttl,
+                };
+                plan(zone, &change.name, rr_type, wanted, policy)
+            }
             Operation::Delete(_) => plan_delete(zone, &change.name, rr_type),
         };
         let value = op.address().map(|a| a.to_string()).unwrap_or_default();
         plans.push((rr_type, value, planned));
     }
-    let mut edits = Edits::default();
+    let edits = match gather(plans, change.ttl) {
+        Ok(edits) => edits,
+        Err(refused) => return refused,
+    };
+    edit(
+        zone,
+        &change.name,
+        &edits,
+        change.ttl.unwrap_or(created_ttl),
+    );
+    if edits.changed {
+        // Whole-zone writes read the zone anyway; a TTL is remembered only when the
+        // request asked for one, so that its repeat can be answered from state.
+        RecordOutcome::Changed {
+            previous: edits.previous,
+            written_ttl: edits.written_ttl,
+        }
+    } else {
+        RecordOutcome::Unchanged
+    }
+}
+
+/// The edits every type's plan asks for, or the outcome refusing the host.
+fn gather(
+    plans: Vec<(&'static str, String, Plan)>,
+    ttl: Option<u32>,
+) -> Result<Edits, RecordOutcome> {
+    let mut edits = Edits {
+        ttl,
+        ..Edits::default()
+    };
     for (rr_type, value, p) in plans {
+        if let (Some(ttl), Plan::Same | Plan::Set { .. } | Plan::Create) = (ttl, &p) {
+            edits.written_ttl.set(rr_type, ttl);
+        }
         match p {
             Plan::Same => {}
             Plan::Set {
@@ -113,36 +165,30 @@ pub fn apply(
                 edits.previous.set(rr_type, old);
                 edits.remove_at.extend(rrs);
             }
-            Plan::Missing => return RecordOutcome::Missing { rr_type },
-            Plan::Alias => return RecordOutcome::Alias { rr_type },
-            Plan::RoundRobin(count) => return RecordOutcome::RoundRobin { rr_type, count },
+            Plan::Missing => return Err(RecordOutcome::Missing { rr_type }),
+            Plan::Alias => return Err(RecordOutcome::Alias { rr_type }),
+            Plan::RoundRobin(count) => return Err(RecordOutcome::RoundRobin { rr_type, count }),
             Plan::Main => {
-                return RecordOutcome::NotPlain {
+                return Err(RecordOutcome::NotPlain {
                     rr_type,
                     why: "the zone apex's IPv4 address is the zone's <main> address, not a plain record, and a SchlundTech zone cannot be without it; set another address instead".into(),
-                };
+                });
             }
         }
     }
-    edit(zone, &change.name, &edits, ttl);
-    if edits.changed {
-        // Whole-zone writes read the zone anyway; no TTL is worth remembering.
-        RecordOutcome::Changed {
-            previous: edits.previous,
-            written_ttl: PerFamily::default(),
-        }
-    } else {
-        RecordOutcome::Unchanged
-    }
+    Ok(edits)
 }
 
 /// Makes the edits. Every plan indexes the records as inquired, so all sets and removals
 /// happen in one pass over the original order; new records are added after it.
 fn edit(zone: &mut Element, name: &str, edits: &Edits, ttl: u32) {
     if let Some(value) = &edits.main
-        && let Some(value_el) = zone.child_mut("main").and_then(|m| m.child_mut("value"))
+        && let Some(main) = zone.child_mut("main")
     {
-        value_el.set_text(value);
+        set_child(main, "value", value);
+        if let Some(ttl) = edits.ttl {
+            set_child(main, "ttl", &ttl.to_string());
+        }
     }
     if !edits.set_at.is_empty() || !edits.remove_at.is_empty() {
         let mut index = 0;
@@ -156,10 +202,11 @@ fn edit(zone: &mut Element, name: &str, edits: &Edits, ttl: u32) {
                 if edits.remove_at.contains(&this) {
                     continue;
                 }
-                if let Some((_, value)) = edits.set_at.iter().find(|(i, _)| *i == this)
-                    && let Some(v) = e.child_mut("value")
-                {
-                    v.set_text(value);
+                if let Some((_, value)) = edits.set_at.iter().find(|(i, _)| *i == this) {
+                    set_child(e, "value", value);
+                    if let Some(ttl) = edits.ttl {
+                        set_child(e, "ttl", &ttl.to_string());
+                    }
                 }
             }
             kept.push(node);
@@ -179,6 +226,16 @@ fn edit(zone: &mut Element, name: &str, edits: &Edits, ttl: u32) {
             .rposition(|n| matches!(n, Node::Element(e) if e.name == "rr"))
             .map_or(zone.children.len(), |i| i + 1);
         zone.children.insert(at, Node::Element(rr));
+    }
+}
+
+/// Sets a child's text, adding the child when the element has none.
+fn set_child(parent: &mut Element, name: &str, text: &str) {
+    match parent.child_mut(name) {
+        Some(child) => child.set_text(text),
+        None => parent
+            .children
+            .push(Node::Element(Element::with_text(name, text))),
     }
 }
 
@@ -207,6 +264,21 @@ fn plan_delete(zone: &Element, name: &str, rr_type: &str) -> Plan {
     Plan::Remove { rrs, old }
 }
 
+/// Every record of the name and type (and `<main>` for the apex IPv4) has this TTL.
+fn ttls_are(zone: &Element, name: &str, rr_type: &str, apex_v4: bool, ttl: u32) -> bool {
+    let is = |e: &Element| {
+        e.child_text("ttl")
+            .and_then(|t| t.trim().parse::<u32>().ok())
+            == Some(ttl)
+    };
+    let main_ok = !apex_v4 || zone.child("main").is_none_or(is);
+    main_ok
+        && zone
+            .elements()
+            .filter(|e| e.name == "rr" && is_record(e, name, rr_type))
+            .all(is)
+}
+
 /// An `rr` of this name and type; names and types match without regard to case.
 fn is_record(rr: &Element, name: &str, rr_type: &str) -> bool {
     rr.child_text("name")
@@ -218,7 +290,8 @@ fn is_record(rr: &Element, name: &str, rr_type: &str) -> bool {
             .eq_ignore_ascii_case(rr_type)
 }
 
-fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPolicy) -> Plan {
+fn plan(zone: &Element, name: &str, rr_type: &str, wanted: Wanted, policy: EditPolicy) -> Plan {
+    let addr = wanted.addr;
     let apex_v4 = name.is_empty() && rr_type == "A";
     let main_value = if apex_v4 {
         zone.child("main").and_then(|m| m.child_text("value"))
@@ -255,7 +328,10 @@ fn plan(zone: &Element, name: &str, rr_type: &str, addr: IpAddr, policy: EditPol
             .iter()
             .filter(|(i, _)| keep.contains(i))
             .all(|(_, v)| holds(v))
-        && remove.is_empty();
+        && remove.is_empty()
+        && wanted
+            .ttl
+            .is_none_or(|ttl| ttls_are(zone, name, rr_type, apex_v4, ttl));
     if all_same {
         Plan::Same
     } else {
@@ -292,6 +368,7 @@ mod tests {
             .parse()
             .unwrap(),
             name: name.into(),
+            ttl: None,
             operations: v4
                 .into_iter()
                 .chain(v6)
@@ -341,6 +418,61 @@ mod tests {
         assert_eq!(again, expected);
         expected.remove_children(&READ_ONLY);
         assert_eq!(for_update(&original), expected);
+    }
+
+    fn ttl_of(zone: &Element, name: &str, rr_type: &str) -> Vec<String> {
+        zone.elements()
+            .filter(|e| e.name == "rr" && is_record(e, name, rr_type))
+            .map(|e| e.child_text("ttl").unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_ttl_asked_for_is_written_even_for_the_same_address() {
+        let original = xml::parse(ZONE).unwrap();
+        let mut zone = original.clone();
+        let mut same = change("home", Some("198.51.100.7"), None);
+        same.ttl = Some(300);
+        assert_eq!(
+            apply(&mut zone, &same, STRICT, 300),
+            RecordOutcome::Unchanged
+        );
+        same.ttl = Some(900);
+        let outcome = apply(&mut zone, &same, STRICT, 300);
+        assert_eq!(
+            outcome,
+            RecordOutcome::Changed {
+                previous: PerFamily {
+                    v4: Some(vec!["198.51.100.7".into()]),
+                    v6: None
+                },
+                written_ttl: PerFamily {
+                    v4: Some(900),
+                    v6: None
+                },
+            }
+        );
+        assert_eq!(ttl_of(&zone, "home", "A"), ["900"]);
+        assert_eq!(
+            ttl_of(&zone, "home", "AAAA"),
+            ["300"],
+            "the other family keeps its TTL"
+        );
+        let mut apex = change("", Some("203.0.113.10"), None);
+        apex.ttl = Some(120);
+        apply(&mut zone, &apex, STRICT, 300);
+        assert_eq!(
+            zone.child("main").unwrap().child_text("ttl").unwrap(),
+            "120"
+        );
+        let mut created = change("new", Some("84.17.5.9"), None);
+        created.ttl = Some(3600);
+        let create = EditPolicy {
+            create_missing: true,
+            ..STRICT
+        };
+        apply(&mut zone, &created, create, 300);
+        assert_eq!(ttl_of(&zone, "new", "A"), ["3600"]);
     }
 
     #[test]
