@@ -249,18 +249,22 @@ fn read_flags(command: &str, args: &[String]) -> Result<Flags, String> {
             }
             "--wait" => {
                 let text = reader.value(name, inline)?;
-                let secs: u64 = text
-                    .parse()
-                    .ok()
-                    .filter(|s| *s <= 3600)
-                    .ok_or_else(|| format!("--wait `{}` is not a number of seconds from 0 to 3600", crate::log::printable(&text)))?;
+                let secs: u64 = text.parse().ok().filter(|s| *s <= 3600).ok_or_else(|| {
+                    format!(
+                        "--wait `{}` is not a number of seconds from 0 to 3600",
+                        crate::log::printable(&text)
+                    )
+                })?;
                 flags.common.wait = Duration::from_secs(secs);
                 "wait"
             }
             "--ttl" => {
                 let text = reader.value(name, inline)?;
                 let ttl: u32 = text.parse().ok().filter(|t| *t > 0).ok_or_else(|| {
-                    format!("--ttl `{}` is not a positive number of seconds", crate::log::printable(&text))
+                    format!(
+                        "--ttl `{}` is not a positive number of seconds",
+                        crate::log::printable(&text)
+                    )
                 })?;
                 flags.ttl = Some(ttl);
                 "ttl"
@@ -288,7 +292,9 @@ fn read_flags(command: &str, args: &[String]) -> Result<Flags, String> {
             "-4" | "-6" => {
                 let only = if name == "-4" { Only::V4 } else { Only::V6 };
                 if flags.only.is_some_and(|o| o != only) {
-                    return Err(format!("{command}: -4 and -6 together mean both; leave them out"));
+                    return Err(format!(
+                        "{command}: -4 and -6 together mean both; leave them out"
+                    ));
                 }
                 flags.only = Some(only);
                 "family"
@@ -324,7 +330,10 @@ fn read_flags(command: &str, args: &[String]) -> Result<Flags, String> {
             }
             other => {
                 // The flag's name only: a value written with `=` may be a password.
-                return Err(format!("{command}: unknown flag `{}`", crate::log::printable(other)));
+                return Err(format!(
+                    "{command}: unknown flag `{}`",
+                    crate::log::printable(other)
+                ));
             }
         };
         flags.seen.push(mark);
@@ -347,7 +356,10 @@ fn build(command: &str, f: Flags) -> Result<Command, String> {
     let extra = |rest: Vec<String>| -> Result<(), String> {
         match rest.first() {
             None => Ok(()),
-            Some(word) => Err(format!("{command}: unexpected argument `{}`", crate::log::printable(word))),
+            Some(word) => Err(format!(
+                "{command}: unexpected argument `{}`",
+                crate::log::printable(word)
+            )),
         }
     };
     Ok(match command {
@@ -357,21 +369,47 @@ fn build(command: &str, f: Flags) -> Result<Command, String> {
             if addrs.len() > 2 {
                 return Err("update: at most two addresses, one IPv4 and one IPv6".into());
             }
-            Command::Update { common: f.common, force: f.force, dry_run: f.dry_run, ttl: f.ttl, host, addrs, ws: f.ws }
+            Command::Update {
+                common: f.common,
+                force: f.force,
+                dry_run: f.dry_run,
+                ttl: f.ttl,
+                host,
+                addrs,
+                ws: f.ws,
+            }
         }
         "delete" => {
             let host = host(&mut operands)?;
             extra(operands.collect())?;
-            Command::Delete { common: f.common, dry_run: f.dry_run, only: f.only, host }
+            Command::Delete {
+                common: f.common,
+                dry_run: f.dry_run,
+                only: f.only,
+                host,
+            }
         }
-        "client" => Command::Client { common: f.common, force: f.force, dry_run: f.dry_run, hosts: operands.collect() },
+        "client" => Command::Client {
+            common: f.common,
+            force: f.force,
+            dry_run: f.dry_run,
+            hosts: operands.collect(),
+        },
         "detect" => {
             extra(operands.collect())?;
-            Command::Detect { common: f.common, only: f.only }
+            Command::Detect {
+                common: f.common,
+                only: f.only,
+            }
         }
         _ => {
             extra(operands.collect())?;
-            Command::CheckConfig { common: f.common, probe: f.probe, strict: f.strict, example: f.example }
+            Command::CheckConfig {
+                common: f.common,
+                probe: f.probe,
+                strict: f.strict,
+                example: f.example,
+            }
         }
     })
 }
@@ -386,10 +424,29 @@ mod tests {
 
     #[test]
     fn commands_and_flags_are_read_with_their_values() {
-        let Ok(Command::Update { common, force, host, addrs, ws, ttl, .. }) = parse(&args(&[
-            "update", "--config=/etc/x.ini", "-vv", "--force", "--ttl", "600",
-            "--username", "u", "--password=p=q", "home.example.com", "84.17.5.7", "2a02::7",
-        ])) else {
+        let Ok(Command::Update {
+            common,
+            force,
+            host,
+            addrs,
+            ws,
+            ttl,
+            ..
+        }) = parse(&args(&[
+            "update",
+            "--config=/etc/x.ini",
+            "-vv",
+            "--force",
+            "--ttl",
+            "600",
+            "--username",
+            "u",
+            "--password=p=q",
+            "home.example.com",
+            "84.17.5.7",
+            "2a02::7",
+        ]))
+        else {
             panic!("not an update");
         };
         assert_eq!(common.config, Some(PathBuf::from("/etc/x.ini")));
@@ -402,13 +459,18 @@ mod tests {
         assert_eq!(
             parse(&args(&["delete", "-6", "-c", "f", "h.example.com"])),
             Ok(Command::Delete {
-                common: Common { config: Some("f".into()), ..Common::default() },
+                common: Common {
+                    config: Some("f".into()),
+                    ..Common::default()
+                },
                 dry_run: false,
                 only: Some(Only::V6),
                 host: "h.example.com".into()
             })
         );
-        assert!(matches!(parse(&args(&["client", "-q", "a.example.com"])), Ok(Command::Client { hosts, common, .. }) if hosts == ["a.example.com"] && common.verbosity == -1));
+        assert!(
+            matches!(parse(&args(&["client", "-q", "a.example.com"])), Ok(Command::Client { hosts, common, .. }) if hosts == ["a.example.com"] && common.verbosity == -1)
+        );
     }
 
     #[test]

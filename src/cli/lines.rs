@@ -88,15 +88,30 @@ mod tests {
             Operation::Set("84.17.5.7".parse().unwrap()),
             Operation::Set("2a02:810d:4a40::7".parse().unwrap()),
         ];
-        let replaced = PerFamily { v4: Some(vec!["84.17.5.4".to_string()]), v6: None };
+        let replaced = PerFamily {
+            v4: Some(vec!["84.17.5.4".to_string()]),
+            v6: None,
+        };
         let lines = of_host(&host, &ops, Outcome::Changed, &replaced);
-        assert_eq!(lines[0].text, "good home.example.com A 84.17.5.7 (was 84.17.5.4)");
-        assert_eq!(lines[1].text, "nochg home.example.com AAAA 2a02:810d:4a40::7");
+        assert_eq!(
+            lines[0].text,
+            "good home.example.com A 84.17.5.7 (was 84.17.5.4)"
+        );
+        assert_eq!(
+            lines[1].text,
+            "nochg home.example.com AAAA 2a02:810d:4a40::7"
+        );
         assert!(lines[1].verbose_only);
         let lines = of_host(&host, &ops[..1], Outcome::NoRecord, &PerFamily::default());
         assert_eq!(lines[0].text, "nohost home.example.com A");
-        let created = PerFamily { v4: None, v6: Some(Vec::new()) };
+        let created = PerFamily {
+            v4: None,
+            v6: Some(Vec::new()),
+        };
         let lines = of_host(&host, &ops[1..], Outcome::Changed, &created);
-        assert_eq!(lines[0].text, "good home.example.com AAAA 2a02:810d:4a40::7 (was none)");
+        assert_eq!(
+            lines[0].text,
+            "good home.example.com AAAA 2a02:810d:4a40::7 (was none)"
+        );
     }
 }

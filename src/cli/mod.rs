@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::config::credentials::is_plain;
 
 pub mod args;
+pub mod commands;
 pub mod example;
 pub mod lines;
 pub mod run;
@@ -19,9 +20,7 @@ pub mod watch;
 pub use args::{Command, SYNOPSIS};
 
 /// Help text.
-pub const USAGE: &str = concat!(
-    include_str!("usage.txt"),
-);
+pub const USAGE: &str = concat!(include_str!("usage.txt"),);
 
 /// The effective settings, as `check-config` prints them. Secrets show as `***`.
 pub fn describe(config: &Config) -> String {

@@ -27,6 +27,8 @@ pub struct Job {
     pub hosts: Vec<Hostname>,
     /// What to do to each.
     pub operations: Vec<Operation>,
+    /// The TTL written with them; None keeps each record's.
+    pub ttl: Option<u32>,
 }
 
 /// How the changes are made.
@@ -67,7 +69,13 @@ pub struct Edges<'a> {
 }
 
 /// Runs every job, one core request each.
-pub fn run(config: &Config, jobs: &[Job], options: Options, edges: &Edges<'_>, report: &mut Report) {
+pub fn run(
+    config: &Config,
+    jobs: &[Job],
+    options: Options,
+    edges: &Edges<'_>,
+    report: &mut Report,
+) {
     let mut general = config.general.clone();
     general.cache_seconds = options.trust_state;
     let store = Store::new(&general.state_dir);
@@ -87,6 +95,7 @@ pub fn run(config: &Config, jobs: &[Job], options: Options, edges: &Edges<'_>, r
                 })
                 .collect(),
             operations: Ok(job.operations.clone()),
+            ttl: job.ttl,
         };
         let pending = core::Pending::default();
         let ctx = core::Context {
@@ -155,8 +164,13 @@ fn dry_run(
                 RrType::Aaaa => &state.v6,
             };
             let ops = std::slice::from_ref(op);
-            if core::rules::is_cached(&state, ops, now, general.cache_seconds) {
-                report.lines.extend(lines::of_host(host, ops, Outcome::Unchanged, &Default::default()));
+            if core::rules::is_cached(&state, ops, job.ttl, now, general.cache_seconds) {
+                report.lines.extend(lines::of_host(
+                    host,
+                    ops,
+                    Outcome::Unchanged,
+                    &Default::default(),
+                ));
             } else {
                 let was: Option<IpAddr> = family.as_ref().map(|f| f.addr);
                 report.lines.push(lines::would_update(

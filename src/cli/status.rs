@@ -47,7 +47,11 @@ impl Status {
 
     /// The one of the two that wins.
     pub fn worst(self, other: Status) -> Status {
-        if other.rank() > self.rank() { other } else { self }
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
     }
 
     /// What a host's outcome means for the run.
@@ -63,7 +67,8 @@ impl Status {
             | Outcome::RoundRobin
             | Outcome::Alias
             | Outcome::NotPlain
-            | Outcome::Rejected => Status::HostFailed,
+            | Outcome::Rejected
+            | Outcome::BadTtl => Status::HostFailed,
         }
     }
 
@@ -71,9 +76,7 @@ impl Status {
     pub fn of_error(error: &BackendError) -> Status {
         match error {
             BackendError::CredentialsRejected { .. } => Status::NoPerm,
-            BackendError::ZoneNotFound { .. } | BackendError::Rejected { .. } => {
-                Status::HostFailed
-            }
+            BackendError::ZoneNotFound { .. } | BackendError::Rejected { .. } => Status::HostFailed,
             BackendError::Unreachable { .. }
             | BackendError::Timeout { .. }
             | BackendError::BadResponse { .. }

@@ -33,6 +33,9 @@ impl Registrar for Watched {
     fn configured_zones(&self) -> &[String] {
         self.inner.configured_zones()
     }
+    fn ttl_range(&self) -> std::ops::RangeInclusive<u32> {
+        self.inner.ttl_range()
+    }
     fn probe(&self, clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {
         let result = self.inner.probe(clock, log);
         self.note(&result);

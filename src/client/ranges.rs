@@ -21,7 +21,9 @@ impl Cidr {
                 u32::from(base) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(base), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.len)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.len))
+                    .unwrap_or(0);
                 u128::from(base) & mask == u128::from(ip) & mask
             }
             _ => false,

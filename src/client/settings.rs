@@ -151,7 +151,12 @@ impl std::str::FromStr for InterfaceId {
             None => 64,
             Some(len) => match len.trim().parse::<u8>() {
                 Ok(n) if n <= 128 => n,
-                _ => return Err(format!("`/{}` is not a prefix length from 0 to 128", crate::log::printable(len))),
+                _ => {
+                    return Err(format!(
+                        "`/{}` is not a prefix length from 0 to 128",
+                        crate::log::printable(len)
+                    ));
+                }
             },
         };
         Ok(InterfaceId { id, prefix_len })
@@ -294,12 +299,18 @@ pub fn parse(values: &Values<'_>) -> Result<ClientSettings, ConfigError> {
         Some(other) => {
             return Err(values.error(
                 "ipv6_prefer",
-                format!("`{}` is not stable or temporary", crate::log::printable(other)),
+                format!(
+                    "`{}` is not stable or temporary",
+                    crate::log::printable(other)
+                ),
             ));
         }
     };
     if let Some(id) = values.optional("ipv6_interface_id") {
-        s.ipv6_interface_id = Some(id.parse().map_err(|e| values.error("ipv6_interface_id", e))?);
+        s.ipv6_interface_id = Some(
+            id.parse()
+                .map_err(|e| values.error("ipv6_interface_id", e))?,
+        );
     }
     for word in list(values.get("accept_ranges")) {
         s.accept_ranges.push(
@@ -425,7 +436,10 @@ fn provider(values: &Values<'_>, key: &str, entry: &str) -> Result<Provider, Con
         (Format::Search, rest)
     } else if let Some(rest) = entry.strip_prefix("json:") {
         let Some((field, url)) = rest.split_once(':').filter(|(f, _)| !f.contains('/')) else {
-            return Err(values.error(key, "json: needs a field name, as in json:ip:https://api.ipify.org?format=json"));
+            return Err(values.error(
+                key,
+                "json: needs a field name, as in json:ip:https://api.ipify.org?format=json",
+            ));
         };
         (Format::Json(field.to_string()), url)
     } else {
@@ -472,7 +486,9 @@ fn names(values: &Values<'_>, key: &str) -> Result<Vec<Hostname>, ConfigError> {
 /// A duration: a number with `ms`, `s`, `m`, `h` or `d`; a bare number is seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let n: u64 = number.parse().ok()?;
     let ms = match unit.trim() {
@@ -523,11 +539,15 @@ mod tests {
         let id: InterfaceId = "::211:32ff:fe12:3456".parse().unwrap();
         assert_eq!(id.prefix_len, 64);
         let detected: std::net::Ipv6Addr = "2a02:810d:4a40:1:aaaa:bbbb:cccc:dddd".parse().unwrap();
-        assert_eq!(id.apply(detected).to_string(), "2a02:810d:4a40:1:211:32ff:fe12:3456");
+        assert_eq!(
+            id.apply(detected).to_string(),
+            "2a02:810d:4a40:1:211:32ff:fe12:3456"
+        );
         let id: InterfaceId = "::1:2:3/56".parse().unwrap();
         assert_eq!(id.prefix_len, 56);
         assert_eq!(
-            id.apply("2a02:810d:4a40:ff01::9".parse().unwrap()).to_string(),
+            id.apply("2a02:810d:4a40:ff01::9".parse().unwrap())
+                .to_string(),
             "2a02:810d:4a40:ff00:0:1:2:3"
         );
         assert!("::1/129".parse::<InterfaceId>().is_err());

@@ -62,7 +62,12 @@ pub fn run(command: &str, v6: bool, timeout: Duration, log: &Log) -> Result<IpAd
     // The pipes close once every process of the group is gone; a child left running in
     // the background must not hold the run.
     kill_group(pgid);
-    for line in err.join().unwrap_or_default().lines().filter(|l| !l.trim().is_empty()) {
+    for line in err
+        .join()
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
         log.warn(format_args!("command_v{family}: {}", printable(line)));
     }
     if !status.success() {

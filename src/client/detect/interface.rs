@@ -120,7 +120,8 @@ pub fn parse_ip_json(text: &str) -> Result<Vec<Ipv4Addr>, String> {
     for link in value.as_array().into_iter().flatten() {
         for info in link["addr_info"].as_array().into_iter().flatten() {
             let global = info["scope"].as_str() == Some("global");
-            if info["family"].as_str() == Some("inet") && global
+            if info["family"].as_str() == Some("inet")
+                && global
                 && let Some(Ok(IpAddr::V4(ip))) = info["local"].as_str().map(str::parse)
             {
                 out.push(ip);
@@ -159,12 +160,16 @@ fe800000000000000000000000000001 02 40 20 80     eth0
         let entries = parse_if_inet6(text);
         assert_eq!(entries.len(), 7);
         assert_eq!(
-            pick_v6(&entries, "eth0", Prefer::Stable).unwrap().to_string(),
-            "2001:db8:1::ff"
+            pick_v6(&entries, "eth0", Prefer::Stable)
+                .unwrap()
+                .to_string(),
+            "2001:db8:0:1::ff"
         );
         assert_eq!(
-            pick_v6(&entries, "eth0", Prefer::Temporary).unwrap().to_string(),
-            "2001:db8:1::3"
+            pick_v6(&entries, "eth0", Prefer::Temporary)
+                .unwrap()
+                .to_string(),
+            "2001:db8:0:1::3"
         );
         assert!(pick_v6(&entries, "eth2", Prefer::Stable).is_err());
     }
@@ -174,7 +179,10 @@ fe800000000000000000000000000001 02 40 20 80     eth0
         let json = r#"[{"ifindex":2,"ifname":"eth0","addr_info":[
             {"family":"inet","local":"10.0.0.2","prefixlen":24,"scope":"global"},
             {"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host"}]}]"#;
-        assert_eq!(parse_ip_json(json).unwrap(), vec![Ipv4Addr::new(10, 0, 0, 2)]);
+        assert_eq!(
+            parse_ip_json(json).unwrap(),
+            vec![Ipv4Addr::new(10, 0, 0, 2)]
+        );
         assert!(parse_ip_json("oops").is_err());
     }
 }

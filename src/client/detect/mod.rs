@@ -70,7 +70,9 @@ pub fn family(settings: &ClientSettings, v6: bool, inputs: &Inputs<'_>) -> Found
         Method::Interface => by_interface(settings, v6),
         Method::Resolve => resolve::run(fam.resolve.as_deref().unwrap_or(""), v6),
     };
-    found.addr = found.addr.and_then(|addr| finish(addr, settings, inputs.allow_private));
+    found.addr = found
+        .addr
+        .and_then(|addr| finish(addr, settings, inputs.allow_private));
     found
 }
 
@@ -115,17 +117,27 @@ fn by_interface(settings: &ClientSettings, v6: bool) -> Result<IpAddr, String> {
     match (usable.as_slice(), all.as_slice()) {
         ([one], _) => Ok(*one),
         ([], []) => Err(format!("interface {name} has no global IPv4 address")),
-        ([], [one]) if ranges::refusal(IpAddr::V4(*one), false, &[]).is_some_and(|w| w.contains("carrier-grade")) => {
+        ([], [one])
+            if ranges::refusal(IpAddr::V4(*one), false, &[])
+                .is_some_and(|w| w.contains("carrier-grade")) =>
+        {
             Err(ranges::refusal(IpAddr::V4(*one), false, &[]).unwrap_or_default())
         }
         ([], private) => Err(format!(
             "interface {name} has no public IPv4 address ({}): this host is behind NAT; use ipv4 = web",
-            private.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            private
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         (many, _) => Err(format!(
             "interface {name} has {} public IPv4 addresses ({}); name the one to publish with ipv4 = command",
             many.len(),
-            many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -158,12 +170,19 @@ fn by_web(
     }
     let rule = Rule {
         quorum: settings.quorum,
-        max_queries: if inputs.every_provider { providers.len() } else { settings.max_queries },
+        max_queries: if inputs.every_provider {
+            providers.len()
+        } else {
+            settings.max_queries
+        },
         deadline: settings.detect_timeout,
     };
     let rule = if inputs.every_provider {
         // Every provider once: no early decision, the verdict comes from all answers.
-        Rule { quorum: providers.len().max(1), ..rule }
+        Rule {
+            quorum: providers.len().max(1),
+            ..rule
+        }
     } else {
         rule
     };
@@ -188,16 +207,22 @@ fn by_web(
     let mut changed = false;
     for a in &asked {
         if let Err(why) = &a.answer.result {
-            inputs.log.info(format_args!("provider {}: {why}", a.provider.url));
+            inputs
+                .log
+                .info(format_args!("provider {}: {why}", a.provider.url));
         }
         if let Some(wait) = a.answer.backoff {
-            let wait = wait.max(settings.provider_backoff).max(Duration::from_secs(1));
+            let wait = wait
+                .max(settings.provider_backoff)
+                .max(Duration::from_secs(1));
             backoff.add(&a.provider.url, inputs.now + wait.as_secs());
             changed = true;
         }
     }
     if changed && let Err(e) = backoff.save(inputs.store) {
-        inputs.log.warn(format_args!("{e}; the provider backoff list is not kept"));
+        inputs
+            .log
+            .warn(format_args!("{e}; the provider backoff list is not kept"));
     }
     let addr = match &verdict {
         Verdict::Agreed { addr, .. } => Ok(*addr),
@@ -220,9 +245,16 @@ fn recount(asked: &[Asked], quorum: usize) -> Verdict {
     votes.sort_by(|a, b| b.1.cmp(&a.1));
     let valid: usize = votes.iter().map(|(_, n)| n).sum();
     match votes.first() {
-        Some((addr, n)) if *n >= quorum && 3 * n >= 2 * valid => Verdict::Agreed { addr: *addr, votes: *n, valid },
+        Some((addr, n)) if *n >= quorum && 3 * n >= 2 * valid => Verdict::Agreed {
+            addr: *addr,
+            votes: *n,
+            valid,
+        },
         _ if votes.len() > 1 && valid >= quorum => Verdict::Disagree { votes },
-        _ => Verdict::TooFew { valid, asked: asked.len() },
+        _ => Verdict::TooFew {
+            valid,
+            asked: asked.len(),
+        },
     }
 }
 
@@ -239,7 +271,11 @@ fn failure(verdict: &Verdict, asked: &[Asked], n: u8, listed: usize) -> String {
     match verdict {
         Verdict::Disagree { votes } => format!(
             "providers disagree on the IPv{n} address: {} ({answers}); this often means carrier-grade NAT with an address pool, or a transparent proxy",
-            votes.iter().map(|(ip, v)| format!("{ip} ({v})")).collect::<Vec<_>>().join(", ")
+            votes
+                .iter()
+                .map(|(ip, v)| format!("{ip} ({v})"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Verdict::Timeout { valid, asked } => format!(
             "no IPv{n} consensus within detect_timeout: {valid} usable answer(s) from {asked} provider(s) asked ({answers})"

@@ -3,8 +3,8 @@
 //! answers never vote; one odd answer is outvoted, two block the change.
 
 use std::net::IpAddr;
-use std::sync::mpsc;
 use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::web::Answer;
@@ -86,16 +86,29 @@ where
         *in_flight += 1;
         true
     };
-    for _ in 0..rule.quorum {
-        start_next(&mut in_flight);
-    }
     let mut asked: Vec<Asked> = Vec::new();
     let mut votes: Vec<(IpAddr, usize)> = Vec::new();
-    while in_flight > 0 {
+    loop {
+        // More questions only while the ones in flight could not decide it even if they
+        // all agreed with the leading address; at most `quorum` at a time.
+        while in_flight < rule.quorum && !may_decide(&votes, in_flight, rule.quorum) {
+            if !start_next(&mut in_flight) {
+                break;
+            }
+        }
+        if in_flight == 0 {
+            break;
+        }
         let left = rule.deadline.saturating_sub(started.elapsed());
         let Ok(one) = receive.recv_timeout(left) else {
             let valid = votes.iter().map(|(_, n)| n).sum();
-            return (Verdict::Timeout { valid, asked: asked.len() + in_flight }, asked);
+            return (
+                Verdict::Timeout {
+                    valid,
+                    asked: asked.len() + in_flight,
+                },
+                asked,
+            );
         };
         in_flight -= 1;
         if let Ok(addr) = one.answer.result {
@@ -108,16 +121,25 @@ where
         if let Some(verdict) = decide(&votes, rule.quorum) {
             return (verdict, asked);
         }
-        start_next(&mut in_flight);
     }
     votes.sort_by(|a, b| b.1.cmp(&a.1));
     let valid: usize = votes.iter().map(|(_, n)| n).sum();
     let verdict = if votes.len() > 1 && valid >= rule.quorum {
         Verdict::Disagree { votes }
     } else {
-        Verdict::TooFew { valid, asked: asked.len() }
+        Verdict::TooFew {
+            valid,
+            asked: asked.len(),
+        }
     };
     (verdict, asked)
+}
+
+/// Whether the answers in flight, all naming the leading address, would accept it.
+fn may_decide(votes: &[(IpAddr, usize)], in_flight: usize, quorum: usize) -> bool {
+    let valid: usize = votes.iter().map(|(_, n)| n).sum::<usize>() + in_flight;
+    let best = votes.iter().map(|(_, n)| *n).max().unwrap_or(0) + in_flight;
+    in_flight > 0 && best >= quorum && 3 * best >= 2 * valid
 }
 
 /// The address accepted by the votes so far, if any: `quorum` votes and two thirds.
@@ -126,7 +148,11 @@ fn decide(votes: &[(IpAddr, usize)], quorum: usize) -> Option<Verdict> {
     votes
         .iter()
         .find(|(_, n)| *n >= quorum && 3 * n >= 2 * valid)
-        .map(|(addr, n)| Verdict::Agreed { addr: *addr, votes: *n, valid })
+        .map(|(addr, n)| Verdict::Agreed {
+            addr: *addr,
+            votes: *n,
+            valid,
+        })
 }
 
 #[cfg(test)]
@@ -137,16 +163,29 @@ mod tests {
     fn run(answers: &[&str], quorum: usize, max: usize) -> (Verdict, usize) {
         let providers: Vec<Provider> = answers
             .iter()
-            .map(|a| Provider { url: a.to_string(), format: Format::Text })
+            .map(|a| Provider {
+                url: a.to_string(),
+                format: Format::Text,
+            })
             .collect();
         // One at a time, so the order of the answers is the order of the list.
-        let rule = Rule { quorum, max_queries: max, deadline: Duration::from_secs(5) };
+        let rule = Rule {
+            quorum,
+            max_queries: max,
+            deadline: Duration::from_secs(5),
+        };
         let (verdict, asked) = consensus(&providers, rule, |p: &Provider| {
             let index = p.url.len();
             std::thread::sleep(Duration::from_millis(5 * index as u64));
             Answer {
                 status: Some(200),
-                result: p.url.split('#').next().unwrap().parse().map_err(|_| "bad".to_string()),
+                result: p
+                    .url
+                    .split('#')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .map_err(|_| "bad".to_string()),
                 elapsed: Duration::ZERO,
                 backoff: None,
             }
@@ -159,15 +198,53 @@ mod tests {
         let a = "203.0.113.7".parse().unwrap();
         assert_eq!(
             run(&["203.0.113.7", "203.0.113.7#", "203.0.113.7##"], 2, 5),
-            (Verdict::Agreed { addr: a, votes: 2, valid: 2 }, 2)
+            (
+                Verdict::Agreed {
+                    addr: a,
+                    votes: 2,
+                    valid: 2
+                },
+                2
+            )
         );
-        let (verdict, _) = run(&["203.0.113.7", "198.51.100.9", "203.0.113.7##", "x", "y"], 2, 5);
-        assert!(matches!(verdict, Verdict::Agreed { votes: 2, valid: 3, .. }), "{verdict:?}");
-        let (verdict, asked) = run(&["203.0.113.7", "198.51.100.9#", "192.0.2.1##", "203.0.113.7###", "198.51.100.9####"], 2, 5);
+        let (verdict, _) = run(
+            &["203.0.113.7", "198.51.100.9", "203.0.113.7##", "x", "y"],
+            2,
+            5,
+        );
+        assert!(
+            matches!(
+                verdict,
+                Verdict::Agreed {
+                    votes: 2,
+                    valid: 3,
+                    ..
+                }
+            ),
+            "{verdict:?}"
+        );
+        let (verdict, asked) = run(
+            &[
+                "203.0.113.7",
+                "198.51.100.9#",
+                "192.0.2.1##",
+                "203.0.113.7###",
+                "198.51.100.9####",
+            ],
+            2,
+            5,
+        );
         assert!(matches!(verdict, Verdict::Disagree { .. }), "{verdict:?}");
         assert_eq!(asked, 5);
         let (verdict, _) = run(&["203.0.113.7", "bad#", "bad##"], 2, 5);
         assert_eq!(verdict, Verdict::TooFew { valid: 1, asked: 3 });
-        assert_eq!(run(&["203.0.113.7"], 1, 5).0, Verdict::Agreed { addr: a, votes: 1, valid: 1 });
+        assert_eq!(
+            run(&["203.0.113.7"], 1, 5).0,
+            Verdict::Agreed {
+                addr: a,
+                votes: 1,
+                valid: 1
+            }
+        );
     }
 }

@@ -9,7 +9,12 @@ pub fn run(name: &str, v6: bool) -> Result<IpAddr, String> {
     let family = if v6 { 6 } else { 4 };
     let found: Vec<IpAddr> = (name, 0)
         .to_socket_addrs()
-        .map_err(|e| format!("resolve_v{family}: {} does not resolve ({e})", crate::log::printable(name)))?
+        .map_err(|e| {
+            format!(
+                "resolve_v{family}: {} does not resolve ({e})",
+                crate::log::printable(name)
+            )
+        })?
         .map(|a| a.ip())
         .map(|ip| match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
@@ -36,7 +41,10 @@ pub fn run(name: &str, v6: bool) -> Result<IpAddr, String> {
             "resolve_v{family}: {} resolves to {} addresses ({}), not one",
             crate::log::printable(name),
             many.len(),
-            many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }

@@ -98,7 +98,9 @@ fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
 /// The address a body holds, read by the provider's format.
 pub fn read_body(body: &str, format: &Format, v6: bool) -> Result<IpAddr, String> {
     let text = match format {
-        Format::Text => body.trim_matches(|c: char| c.is_ascii_whitespace()).to_string(),
+        Format::Text => body
+            .trim_matches(|c: char| c.is_ascii_whitespace())
+            .to_string(),
         Format::Trace => body
             .lines()
             .find_map(|line| line.trim().strip_prefix("ip="))
@@ -121,7 +123,10 @@ pub fn read_body(body: &str, format: &Format, v6: bool) -> Result<IpAddr, String
         false => format!("`{shown}` is not an address"),
     })?;
     if ip.is_ipv6() != v6 {
-        return Err(format!("{ip} is not an IPv{} address", if v6 { 6 } else { 4 }));
+        return Err(format!(
+            "{ip} is not an IPv{} address",
+            if v6 { 6 } else { 4 }
+        ));
     }
     Ok(ip)
 }
@@ -141,11 +146,17 @@ pub fn search(text: &str, v6: bool) -> Result<IpAddr, String> {
     }
     match found.as_slice() {
         [one] => Ok(*one),
-        [] => Err(format!("no IPv{} address in the text", if v6 { 6 } else { 4 })),
+        [] => Err(format!(
+            "no IPv{} address in the text",
+            if v6 { 6 } else { 4 }
+        )),
         many => Err(format!(
             "{} different addresses in the text ({})",
             many.len(),
-            many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -172,8 +183,14 @@ mod tests {
             Ok("203.0.113.7".parse().unwrap())
         );
         let page = "<html><body>Current IP Address: 203.0.113.7</body></html>";
-        assert_eq!(read_body(page, &Format::Search, false), Ok("203.0.113.7".parse().unwrap()));
+        assert_eq!(
+            read_body(page, &Format::Search, false),
+            Ok("203.0.113.7".parse().unwrap())
+        );
         assert!(search("a 203.0.113.7 b 198.51.100.1", false).is_err());
-        assert_eq!(search("x 2001:db8::7. y", true), Ok("2001:db8::7".parse().unwrap()));
+        assert_eq!(
+            search("x 2001:db8::7. y", true),
+            Ok("2001:db8::7".parse().unwrap())
+        );
     }
 }
