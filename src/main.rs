@@ -80,7 +80,7 @@ fn env_level() -> Option<Level> {
 }
 
 /// `update`, `delete`, `client` and `detect`: load the config, take the client lock where
-/// a run may write, run, print one line per change or failure, and exit by §sysexits.
+/// a run may write, run, print one line per change or failure, and exit by sysexits.h.
 fn run_command(command: Command) -> ExitCode {
     let (common, ws) = match &command {
         Command::Update { common, ws, .. } => (common.clone(), ws.clone()),
@@ -95,16 +95,15 @@ fn run_command(command: Command) -> ExitCode {
             "--password and --totp-secret are visible to every local user in the process list; put them in the config file instead"
         ));
     }
-    let path = config_path(common.config.clone());
-    let config = match load_with(&path, &ws) {
+    let config = match load_with(&config_path(common.config.clone()), &ws) {
         Ok(config) => config,
         Err(message) => {
             log.error(format_args!("{message}"));
             return ExitCode::from(Status::Config.code());
         }
     };
-    let writes = !matches!(command, Command::Detect { .. });
     let store = ddns_cgi::state::Store::new(&config.general.state_dir);
+    let writes = !matches!(command, Command::Detect { .. });
     let _lock = match writes.then(|| ddns_cgi::client::lock::take(&store, common.wait)) {
         Some(Err(message)) => {
             log.error(format_args!("{message}"));
@@ -112,8 +111,7 @@ fn run_command(command: Command) -> ExitCode {
         }
         held => held,
     };
-    let budget = Budget::new(config.general.timeout);
-    let http = match Http::new(&config.general, budget) {
+    let http = match Http::new(&config.general, Budget::new(config.general.timeout)) {
         Ok(http) => http,
         Err(e) => {
             log.error(format_args!("config {}: {e}", config.path.display()));
@@ -128,7 +126,20 @@ fn run_command(command: Command) -> ExitCode {
         log: &log,
     };
     let verbose = common.verbosity > 0 || log.enabled(Level::Info);
-    let result = match command {
+    report(dispatch(command, &config, &edges), verbose, &log)
+}
+
+/// Runs the command; `detect` prints its table itself.
+fn dispatch(
+    command: Command,
+    config: &Config,
+    edges: &cli::run::Edges<'_>,
+) -> Result<cli::run::Report, cli::commands::Refused> {
+    let options = |dry_run, trust_state| cli::run::Options {
+        dry_run,
+        trust_state,
+    };
+    match command {
         Command::Update {
             force,
             dry_run,
@@ -142,31 +153,15 @@ fn run_command(command: Command) -> ExitCode {
             } else {
                 config.general.cache_seconds
             };
-            let options = cli::run::Options {
-                dry_run,
-                trust_state: trust,
-            };
-            cli::commands::update(
-                &config,
-                &host,
-                &addrs,
-                ttl.or(config.client.ttl),
-                options,
-                &edges,
-            )
+            let ttl = ttl.or(config.client.ttl);
+            cli::commands::update(config, &host, &addrs, ttl, options(dry_run, trust), edges)
         }
         Command::Delete {
             dry_run,
             only,
             host,
             ..
-        } => {
-            let options = cli::run::Options {
-                dry_run,
-                trust_state: 0,
-            };
-            cli::commands::delete(&config, &host, only, options, &edges)
-        }
+        } => cli::commands::delete(config, &host, only, options(dry_run, 0), edges),
         Command::Client {
             force,
             dry_run,
@@ -178,19 +173,26 @@ fn run_command(command: Command) -> ExitCode {
             } else {
                 config.client.recheck.as_secs()
             };
-            let options = cli::run::Options {
-                dry_run,
-                trust_state: trust,
-            };
-            cli::commands::client(&config, &hosts, options, &edges)
+            cli::commands::client(config, &hosts, options(dry_run, trust), edges)
         }
         Command::Detect { only, .. } => {
-            let (table, status) = cli::commands::detect(&config, only, &edges);
+            let (table, status) = cli::commands::detect(config, only, edges);
             print!("{table}");
-            return ExitCode::from(status.code());
+            Ok(cli::run::Report {
+                lines: Vec::new(),
+                status: Some(status),
+            })
         }
         _ => unreachable!("handled in main"),
-    };
+    }
+}
+
+/// Prints a run's lines (`nochg` ones only when verbose) and gives its exit status.
+fn report(
+    result: Result<cli::run::Report, cli::commands::Refused>,
+    verbose: bool,
+    log: &Log,
+) -> ExitCode {
     match result {
         Ok(report) => {
             let mut out = std::io::stdout().lock();

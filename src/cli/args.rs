@@ -238,37 +238,15 @@ fn read_flags(command: &str, args: &[String]) -> Result<Flags, String> {
             Some((name, value)) if name.starts_with("--") => (name, Some(value)),
             _ => (arg.as_str(), None),
         };
+        if name == "--" {
+            operands_only = true;
+            continue;
+        }
+        if let Some(mark) = value_flag(name, inline, &mut reader, &mut flags)? {
+            flags.seen.push(mark);
+            continue;
+        }
         let mark = match name {
-            "--" => {
-                operands_only = true;
-                continue;
-            }
-            "-c" | "--config" => {
-                flags.common.config = Some(PathBuf::from(reader.value(name, inline)?));
-                "config"
-            }
-            "--wait" => {
-                let text = reader.value(name, inline)?;
-                let secs: u64 = text.parse().ok().filter(|s| *s <= 3600).ok_or_else(|| {
-                    format!(
-                        "--wait `{}` is not a number of seconds from 0 to 3600",
-                        crate::log::printable(&text)
-                    )
-                })?;
-                flags.common.wait = Duration::from_secs(secs);
-                "wait"
-            }
-            "--ttl" => {
-                let text = reader.value(name, inline)?;
-                let ttl: u32 = text.parse().ok().filter(|t| *t > 0).ok_or_else(|| {
-                    format!(
-                        "--ttl `{}` is not a positive number of seconds",
-                        crate::log::printable(&text)
-                    )
-                })?;
-                flags.ttl = Some(ttl);
-                "ttl"
-            }
             "--force" => {
                 flags.force = true;
                 "force"
@@ -301,19 +279,6 @@ fn read_flags(command: &str, args: &[String]) -> Result<Flags, String> {
             }
             "-h" | "--help" => "help",
             "--version" | "-V" => "version",
-            "--url" | "--username" | "--password" | "--context" | "--totp-secret" => {
-                let value = reader.value(name, inline)?;
-                let ws = &mut flags.ws;
-                let slot = match name {
-                    "--url" => &mut ws.url,
-                    "--username" => &mut ws.username,
-                    "--password" => &mut ws.password,
-                    "--context" => &mut ws.context,
-                    _ => &mut ws.totp_secret,
-                };
-                *slot = Some(value);
-                "ws"
-            }
             short if is_counted(short) => {
                 for c in short[1..].chars() {
                     flags.common.verbosity += if c == 'v' { 1 } else { -1 };
@@ -339,6 +304,57 @@ fn read_flags(command: &str, args: &[String]) -> Result<Flags, String> {
         flags.seen.push(mark);
     }
     Ok(flags)
+}
+
+/// A flag that takes a value: its mark, or None for any other flag.
+fn value_flag<'a>(
+    name: &str,
+    inline: Option<&'a str>,
+    reader: &mut Reader<'a>,
+    flags: &mut Flags,
+) -> Result<Option<&'static str>, String> {
+    Ok(Some(match name {
+        "-c" | "--config" => {
+            flags.common.config = Some(PathBuf::from(reader.value(name, inline)?));
+            "config"
+        }
+        "--wait" => {
+            let text = reader.value(name, inline)?;
+            let secs: u64 = text.parse().ok().filter(|s| *s <= 3600).ok_or_else(|| {
+                format!(
+                    "--wait `{}` is not a number of seconds from 0 to 3600",
+                    crate::log::printable(&text)
+                )
+            })?;
+            flags.common.wait = Duration::from_secs(secs);
+            "wait"
+        }
+        "--ttl" => {
+            let text = reader.value(name, inline)?;
+            let ttl: u32 = text.parse().ok().filter(|t| *t > 0).ok_or_else(|| {
+                format!(
+                    "--ttl `{}` is not a positive number of seconds",
+                    crate::log::printable(&text)
+                )
+            })?;
+            flags.ttl = Some(ttl);
+            "ttl"
+        }
+        "--url" | "--username" | "--password" | "--context" | "--totp-secret" => {
+            let value = reader.value(name, inline)?;
+            let ws = &mut flags.ws;
+            let slot = match name {
+                "--url" => &mut ws.url,
+                "--username" => &mut ws.username,
+                "--password" => &mut ws.password,
+                "--context" => &mut ws.context,
+                _ => &mut ws.totp_secret,
+            };
+            *slot = Some(value);
+            "ws"
+        }
+        _ => return Ok(None),
+    }))
 }
 
 /// `-v`, `-vv`, `-q`, `-qq`, `-vq`.

@@ -324,7 +324,7 @@ fn a_provider_answering_429_is_skipped_on_the_next_run_but_detect_asks_it() {
     let out = cli(&s.config, &["detect"]);
     assert_eq!(limited.count(), 2, "detect asks every provider");
     assert!(
-        out.stdout.contains(&format!("{}", limited.url())) && out.stdout.contains("429"),
+        out.stdout.contains(&limited.url()) && out.stdout.contains("429"),
         "{}",
         out.stdout
     );

@@ -204,8 +204,24 @@ fn by_web(
     if inputs.every_provider {
         verdict = recount(&asked, settings.quorum);
     }
+    remember(&asked, &mut backoff, settings, inputs);
+    let addr = match &verdict {
+        Verdict::Agreed { addr, .. } => Ok(*addr),
+        other => Err(failure(other, &asked, n, providers.len())),
+    };
+    (addr, asked, verdict)
+}
+
+/// Logs why each answer did not count, and puts the providers that refused us on the
+/// backoff list.
+fn remember(
+    asked: &[Asked],
+    backoff: &mut Backoff,
+    settings: &ClientSettings,
+    inputs: &Inputs<'_>,
+) {
     let mut changed = false;
-    for a in &asked {
+    for a in asked {
         if let Err(why) = &a.answer.result {
             inputs
                 .log
@@ -224,11 +240,6 @@ fn by_web(
             .log
             .warn(format_args!("{e}; the provider backoff list is not kept"));
     }
-    let addr = match &verdict {
-        Verdict::Agreed { addr, .. } => Ok(*addr),
-        other => Err(failure(other, &asked, n, providers.len())),
-    };
-    (addr, asked, verdict)
 }
 
 /// The verdict over every answer (for `detect`, which asks all).
@@ -242,7 +253,7 @@ fn recount(asked: &[Asked], quorum: usize) -> Verdict {
             }
         }
     }
-    votes.sort_by(|a, b| b.1.cmp(&a.1));
+    votes.sort_by_key(|v| std::cmp::Reverse(v.1));
     let valid: usize = votes.iter().map(|(_, n)| n).sum();
     match votes.first() {
         Some((addr, n)) if *n >= quorum && 3 * n >= 2 * valid => Verdict::Agreed {

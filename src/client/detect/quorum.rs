@@ -122,7 +122,7 @@ where
             return (verdict, asked);
         }
     }
-    votes.sort_by(|a, b| b.1.cmp(&a.1));
+    votes.sort_by_key(|v| std::cmp::Reverse(v.1));
     let valid: usize = votes.iter().map(|(_, n)| n).sum();
     let verdict = if votes.len() > 1 && valid >= rule.quorum {
         Verdict::Disagree { votes }
