@@ -82,11 +82,72 @@ pub fn describe(config: &Config) -> String {
         }
     }
     describe_credentials(config, &mut out);
+    describe_client(&config.client, &mut out);
     for account in &config.accounts {
         let _ = writeln!(out, "[{}] ({})", account.label, account.kind.title);
         account.settings.describe(&mut out);
     }
     out
+}
+
+/// `[client]`, as the client and `update` without an address use it.
+fn describe_client(c: &crate::client::settings::ClientSettings, out: &mut String) {
+    let names = |hosts: &[crate::hostname::Hostname]| match hosts {
+        [] => "(none)".to_string(),
+        hosts => join(hosts),
+    };
+    let ms = |d: std::time::Duration| format!("{}ms", d.as_millis());
+    let _ = writeln!(out, "[client]");
+    for (n, fam) in [("4", &c.v4), ("6", &c.v6)] {
+        let _ = writeln!(out, "  ipv{n} = {}", fam.method.name());
+        let _ = writeln!(out, "  hostnames_v{n} = {}", names(&fam.hostnames));
+        let urls: Vec<&str> = fam.providers.iter().map(|p| p.url.as_str()).collect();
+        let _ = writeln!(out, "  providers_v{n} = {}", urls.join(" "));
+        let _ = writeln!(
+            out,
+            "  command_v{n} = {}",
+            fam.command.as_deref().unwrap_or("(none)")
+        );
+        let _ = writeln!(out, "  interface_v{n} = {}", fam.interface);
+        let _ = writeln!(
+            out,
+            "  resolve_v{n} = {}",
+            fam.resolve.as_deref().unwrap_or("(none)")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  provider_order = {}",
+        if c.shuffle { "random" } else { "listed" }
+    );
+    let _ = writeln!(out, "  quorum = {}", c.quorum);
+    let _ = writeln!(out, "  max_queries = {}", c.max_queries);
+    let _ = writeln!(out, "  provider_timeout = {}", ms(c.provider_timeout));
+    let _ = writeln!(out, "  detect_timeout = {}", ms(c.detect_timeout));
+    let _ = writeln!(out, "  provider_backoff = {}", ms(c.provider_backoff));
+    let _ = writeln!(out, "  command_timeout = {}", ms(c.command_timeout));
+    let prefer = match c.ipv6_prefer {
+        crate::client::settings::Prefer::Stable => "stable",
+        crate::client::settings::Prefer::Temporary => "temporary",
+    };
+    let _ = writeln!(out, "  ipv6_prefer = {prefer}");
+    let id = c
+        .ipv6_interface_id
+        .map(|i| format!("{}/{}", i.id, i.prefix_len));
+    let _ = writeln!(
+        out,
+        "  ipv6_interface_id = {}",
+        id.as_deref().unwrap_or("(none)")
+    );
+    let _ = writeln!(out, "  accept_ranges = {}", join(&c.accept_ranges));
+    let _ = writeln!(out, "  proxy = {}", c.proxy.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(
+        out,
+        "  ttl = {}",
+        c.ttl
+            .map_or("(keep the record's)".to_string(), |t| t.to_string())
+    );
+    let _ = writeln!(out, "  recheck = {}", ms(c.recheck));
 }
 
 /// The users' own credentials (never their values) and the dialect switches.
