@@ -19,6 +19,19 @@ pub enum AddressError {
     /// A 6to4 address (`2002::/16`) whose embedded IPv4 address is of this kind: a 6to4
     /// address is only as public as the IPv4 address it is made from.
     SixToFour(&'static str),
+    /// Not an IPv6 prefix written as `ADDRESS/LENGTH` (text glued to the length, say).
+    NotAPrefix,
+    /// A prefix length outside 1 to 64.
+    PrefixLength(u8),
+    /// A prefix whose host bits are not zero: an address, not a prefix.
+    HostBitsSet,
+    /// An interface ID with bits inside the prefix.
+    InterfaceIdTooWide {
+        /// The interface ID.
+        id: Ipv6Addr,
+        /// The prefix length it was to follow.
+        prefix_len: u8,
+    },
 }
 
 impl fmt::Display for AddressError {
@@ -34,6 +47,20 @@ impl fmt::Display for AddressError {
             AddressError::SixToFour(kind) => write!(
                 f,
                 "a 6to4 address made from a {kind} IPv4 address, not a public one"
+            ),
+            AddressError::NotAPrefix => f.write_str(
+                "not an IPv6 prefix written as ADDRESS/LENGTH, such as 2a02:908:1200:1234::/64",
+            ),
+            AddressError::PrefixLength(len) => {
+                write!(f, "a /{len} prefix; prefix lengths of 1 to 64 are accepted")
+            }
+            AddressError::HostBitsSet => {
+                f.write_str("an address with a length, not a prefix: its host bits are not zero")
+            }
+            AddressError::InterfaceIdTooWide { id, prefix_len } => write!(
+                f,
+                "interface ID {id} does not fit in the {} host bits of a /{prefix_len} prefix",
+                128 - u32::from(*prefix_len)
             ),
         }
     }
@@ -57,7 +84,8 @@ pub fn parse_ip(text: &str) -> Result<IpAddr, AddressError> {
     })
 }
 
-fn is_placeholder(text: &str) -> bool {
+/// A router placeholder left unfilled.
+pub fn is_placeholder(text: &str) -> bool {
     (text.contains('<') && text.contains('>'))
         || (text.starts_with('[') && text.ends_with(']') && !text.contains(':'))
         || text.contains("__")

@@ -23,6 +23,7 @@ pub mod files;
 pub mod hostname;
 pub mod lock;
 pub mod log;
+pub mod prefix;
 pub mod protocol;
 pub mod secret;
 pub mod state;

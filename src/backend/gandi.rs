@@ -314,6 +314,7 @@ impl Gandi {
             let step = match op {
                 Operation::Set(addr) => self.decide_set(zone, record, *addr, log)?,
                 Operation::Delete(rr_type) => self.decide_delete(zone, record, rr_type.name())?,
+                Operation::SetPrefix(_) => return Ok(RecordOutcome::unresolved(op)),
             };
             match step {
                 Ok(step) => steps.push(step),
@@ -576,6 +577,18 @@ impl Registrar for Gandi {
 
     fn ttl_range(&self) -> std::ops::RangeInclusive<u32> {
         MIN_TTL..=MAX_TTL
+    }
+
+    fn current(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: RrType,
+        _clock: Clock<'_>,
+        _log: &Log,
+    ) -> Result<Vec<String>, BackendError> {
+        let rrset = self.read(zone, &record.name, rr_type.name(), &record.host)?;
+        Ok(rrset.map(|r| r.rrset_values).unwrap_or_default())
     }
 
     fn probe(&self, _clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {

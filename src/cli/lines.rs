@@ -58,6 +58,7 @@ pub fn would_update(host: &Hostname, op: &Operation, was: Option<String>) -> Lin
     let what = match op {
         Operation::Set(addr) => addr.to_string(),
         Operation::Delete(_) => "deleted".to_string(),
+        Operation::SetPrefix(prefix) => prefix.to_string(),
     };
     line(
         format!("would-update {host} {} {what} (was {was})", op.rr_type()),

@@ -96,6 +96,7 @@ pub fn run(
                 .collect(),
             operations: Ok(job.operations.clone()),
             ttl: job.ttl,
+            ..UpdateRequest::default()
         };
         let pending = core::Pending::default();
         let ctx = core::Context {

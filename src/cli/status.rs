@@ -76,12 +76,15 @@ impl Status {
     pub fn of_error(error: &BackendError) -> Status {
         match error {
             BackendError::CredentialsRejected { .. } => Status::NoPerm,
-            BackendError::ZoneNotFound { .. } | BackendError::Rejected { .. } => Status::HostFailed,
+            BackendError::ZoneNotFound { .. }
+            | BackendError::Rejected { .. }
+            | BackendError::NotServed { .. } => Status::HostFailed,
             BackendError::Unreachable { .. }
             | BackendError::Timeout { .. }
             | BackendError::BadResponse { .. }
             | BackendError::RateLimited { .. }
-            | BackendError::DiscoveryLimit { .. } => Status::TempFail,
+            | BackendError::DiscoveryLimit { .. }
+            | BackendError::NameServer { .. } => Status::TempFail,
         }
     }
 }

@@ -51,6 +51,18 @@ impl Registrar for Watched {
         self.note(&result);
         result
     }
+    fn current(
+        &self,
+        zone: &str,
+        record: &crate::backend::RecordChange,
+        rr_type: crate::core::operation::RrType,
+        clock: Clock<'_>,
+        log: &Log,
+    ) -> Result<Vec<String>, BackendError> {
+        let result = self.inner.current(zone, record, rr_type, clock, log);
+        self.note(&result);
+        result
+    }
     fn apply(
         &self,
         change: &ZoneChange,

@@ -7,6 +7,7 @@
 mod accounts;
 pub mod credentials;
 pub mod ini;
+pub mod ipv6;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use crate::auth::Credentials;
 use crate::backend::{IN_DEFAULT, KINDS, Kind, Settings};
 use crate::log::Level;
 use crate::protocol::{DIALECTS, Dialect, Switches};
+use ipv6::Ipv6Settings;
 use values::Values;
 
 /// Where the config is read from when `DDNS_CONFIG` is not set.
@@ -61,6 +63,8 @@ pub struct General {
     /// NoIP `offline=YES` deletes the host's address records instead of answering
     /// `!donator`. Default no.
     pub delete_on_offline: bool,
+    /// Interface IDs and LAN hosts, for requests that carry an IPv6 prefix.
+    pub ipv6: Ipv6Settings,
 }
 
 /// The validated configuration.
@@ -163,8 +167,17 @@ const GENERAL_KEYS: &[&str] = &[
     "htpasswd",
     "auth_fail_limit",
     "auth_fail_window",
+    "lan_hosts",
+    "lan_hosts_ipv4",
 ];
-const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global", "secret", "password_hash"];
+const USER_KEYS: &[&str] = &[
+    "allowed_hostnames",
+    "use_global",
+    "secret",
+    "password_hash",
+    "lan_hosts",
+    "lan_hosts_ipv4",
+];
 
 /// Every key any section may hold: the general ones, the user sections', and each
 /// registrar kind's.
@@ -177,6 +190,7 @@ pub fn known_keys() -> Vec<&'static str> {
     for key in GENERAL_KEYS
         .iter()
         .chain(USER_KEYS)
+        .chain(ipv6::HOST_KEYS)
         .chain(all)
         .chain(switches)
     {
@@ -193,6 +207,7 @@ pub fn section_names() -> Vec<String> {
     names.extend(KINDS.iter().map(|k| k.name.to_string()));
     names.extend(KINDS.iter().map(|k| format!("{}:NAME", k.name)));
     names.push("user:NAME".to_string());
+    names.push("host:NAME".to_string());
     names.push("client".to_string());
     names.extend(DIALECTS.iter().map(|d| format!("dialect:{}", d.name())));
     names
@@ -257,6 +272,7 @@ impl Config {
         let mut client = None;
         let mut found = Vec::new();
         let mut users = Vec::new();
+        let mut hosts = Vec::new();
         let mut dialects = BTreeMap::new();
         let mut dialect_sections = Vec::new();
         for section in sections.iter().filter(|s| s.name != "DEFAULT") {
@@ -267,6 +283,7 @@ impl Config {
                 Place::Default => default = Some(values),
                 Place::Client => client = Some(crate::client::settings::parse(&values)?),
                 Place::User => users.push(values),
+                Place::Host => hosts.push(values),
                 Place::Dialect(dialect) => dialect_sections.push((dialect, values)),
                 Place::Account { kind, name } => found.push(accounts::Found { kind, name, values }),
             }
@@ -288,7 +305,8 @@ impl Config {
             }
         };
 
-        let general = general_settings(&default)?;
+        let mut general = general_settings(&default)?;
+        general.ipv6 = ipv6::read(&default, &users, &hosts)?;
 
         let written_in_default: Vec<&str> = sections
             .iter()
@@ -351,6 +369,8 @@ enum Place {
     Default,
     /// `[user:NAME]`.
     User,
+    /// `[host:NAME]`: settings of one host name.
+    Host,
     /// `[dialect:NAME]`: switches of one dialect.
     Dialect(&'static dyn Dialect),
     /// `[client]`: the command line's client.
@@ -378,6 +398,8 @@ impl Place {
             // inheriting `allowed_hostnames` would get the global list back under
             // `use_global = no`. `use_global` itself is a shared setting.
             Place::User => (USER_KEYS.to_vec(), vec!["use_global"]),
+            // A host's interface ID is its own; `[DEFAULT]` holds none.
+            Place::Host => (ipv6::HOST_KEYS.to_vec(), Vec::new()),
             // A dialect's switches are its own: `[DEFAULT]` never turns one on.
             Place::Dialect(dialect) => {
                 let keys = dialect.switches().iter().chain(dialect.settings());
@@ -410,6 +432,9 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
         check_user_section(name).map_err(|problem| section_error(name, problem))?;
         return Ok(Place::User);
     }
+    if name.starts_with("host:") {
+        return Ok(Place::Host);
+    }
     if let Some(dialect) = name.strip_prefix("dialect:") {
         return credentials::dialect_of(dialect)
             .map(Place::Dialect)
@@ -424,7 +449,7 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
         return Err(section_error(
             name,
             format!(
-                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind), [user:NAME], [client] and {}",
+                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind), [user:NAME], [host:NAME], [client] and {}",
                 kinds.join(", "),
                 DIALECTS
                     .iter()
@@ -525,6 +550,7 @@ fn general_settings(default: &Values<'_>) -> Result<General, ConfigError> {
             .number("abuse_window", 60, 86_400 * 7)?
             .unwrap_or(3600),
         delete_on_offline: default.bool("delete_on_offline", false)?,
+        ipv6: Ipv6Settings::default(),
     };
     if general.realm.contains('"') || general.realm.contains('\\') {
         return Err(default.error("realm", "must not contain `\"` or `\\`"));

@@ -5,11 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use super::operation::{self, Operation};
+use super::operation::{self, RrType};
 use super::plan::{self, ZoneWork};
+use super::prefixes::{self, Unresolved};
 use super::rules::{self, AbuseLimit};
 use super::{Context, Decided, Outcome, Words, unix};
-use crate::backend::{PerFamily, RecordChange, RecordOutcome};
+use crate::backend::{PerFamily, RecordChange, RecordOutcome, Registrar, ZoneChange};
 use crate::hostname::Hostname;
 use crate::lock::lock_zone;
 use crate::log::Log;
@@ -17,13 +18,7 @@ use crate::state::HostState;
 
 /// Applies one zone's share of the request. `lock_budget` bounds the waiting for locks of
 /// the whole request, however many zones it touches, so `timeout` + `lock_wait` bounds it.
-pub fn apply(
-    work: ZoneWork,
-    operations: &[Operation],
-    user: &str,
-    ctx: &Context<'_>,
-    lock_budget: &mut Duration,
-) -> Decided {
+pub fn apply(work: ZoneWork, user: &str, ctx: &Context<'_>, lock_budget: &mut Duration) -> Decided {
     let registrar = ctx.registrars.account(work.account);
     let mut change = work.change;
     let mut out = Decided::default();
@@ -56,7 +51,8 @@ pub fn apply(
         let Some(state) = plan::read_state(&record.host, &inputs, &mut out) else {
             return false;
         };
-        if rules::is_abuse(&state, operations, at, AbuseLimit::of(ctx.general)) {
+        let seen = prefixes::with_remembered_id(&record.operations, &state);
+        if rules::is_abuse(&state, &seen, at, AbuseLimit::of(ctx.general)) {
             plan::refuse_as_abuse(&record.host, &state, at, &inputs, &mut out);
             return false;
         }
@@ -64,15 +60,15 @@ pub fn apply(
         states.push(state);
         true
     });
+    resolve_prefixes(&mut change, &mut states, registrar, ctx, &mut out);
     if change.records.is_empty() {
         return out;
     }
     match registrar.apply(&change, ctx.clock, ctx.log) {
         Ok(outcomes) => {
             for ((record, outcome), state) in change.records.iter().zip(outcomes).zip(states) {
-                settle(record, &outcome, state, operations, user, at, ctx);
-                out.details
-                    .push(describe(record, &outcome, operations, ctx.words));
+                settle(record, &outcome, state, user, at, ctx);
+                out.details.push(describe(record, &outcome, ctx.words));
                 if let RecordOutcome::Changed { previous, .. } = &outcome {
                     out.replaced.push((record.host.clone(), previous.clone()));
                 }
@@ -91,12 +87,75 @@ pub fn apply(
     out
 }
 
+/// Joins each prefix to the host part of the host's AAAA as the registrar has it now (the
+/// lock is held, so it cannot change before the write). A host without exactly one AAAA
+/// to take it from, or whose address would be unusable, is answered on its own.
+fn resolve_prefixes(
+    change: &mut ZoneChange,
+    states: &mut Vec<HostState>,
+    registrar: &dyn Registrar,
+    ctx: &Context<'_>,
+    out: &mut Decided,
+) {
+    let mut kept = Vec::with_capacity(states.len());
+    let mut records = std::mem::take(&mut change.records);
+    let allow_private = ctx.general.allow_private_addresses;
+    for (mut record, state) in records.drain(..).zip(states.drain(..)) {
+        if prefixes::has_prefix(&record.operations) {
+            let current =
+                registrar.current(&change.zone, &record, RrType::Aaaa, ctx.clock, ctx.log);
+            let resolved = current.map(|values| {
+                prefixes::with_current_id(&record.operations, &values, allow_private)
+            });
+            match resolved {
+                Ok(Ok(operations)) => record.operations = operations,
+                Ok(Err(why)) => {
+                    unresolved(&record.host, &why, ctx, out);
+                    continue;
+                }
+                Err(error) => {
+                    ctx.log.error(format_args!("{error}"));
+                    out.note(&record.host, Outcome::of_error(&error), "", "", ctx.words);
+                    continue;
+                }
+            }
+        }
+        kept.push(state);
+        change.records.push(record);
+    }
+    *states = kept;
+}
+
+/// The admin's line and the outcome for a prefix that gave no address.
+fn unresolved(host: &Hostname, why: &Unresolved, ctx: &Context<'_>, out: &mut Decided) {
+    let (outcome, detail) = match why {
+        Unresolved::NoInterfaceId { current } => {
+            let outcome = Outcome::NoRecord;
+            ctx.log.warn(format_args!(
+                "{host}: no interface ID to join to the IPv6 prefix: it is not configured and the host has {} AAAA record{}; set ipv6_interface_id in a [host:{host}] section (the host part, such as ::211:32ff:fe12:3456); answering {}",
+                current,
+                if *current == 1 { "" } else { "s" },
+                (ctx.words)(outcome)
+            ));
+            (outcome, " (no interface ID)")
+        }
+        Unresolved::Address(e) => {
+            let outcome = Outcome::BadAddress;
+            ctx.log.warn(format_args!(
+                "{host}: the IPv6 prefix with the host part of its current AAAA gives {e}; answering {}",
+                (ctx.words)(outcome)
+            ));
+            (outcome, " (prefix)")
+        }
+    };
+    out.note(host, outcome, "", detail, ctx.words);
+}
+
 /// Logs a record's problem, and saves the new state of a record that is as asked.
 fn settle(
     record: &RecordChange,
     outcome: &RecordOutcome,
     state: HostState,
-    operations: &[Operation],
     user: &str,
     at: u64,
     ctx: &Context<'_>,
@@ -107,7 +166,7 @@ fn settle(
         RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
     ) {
         let limit = AbuseLimit::of(ctx.general);
-        let next = rules::remember(state, operations, user, at, outcome, limit);
+        let next = rules::remember(state, &record.operations, user, at, outcome, limit);
         if let Err(e) = ctx.store.save(&record.host, &next) {
             ctx.log.warn(format_args!("{e}"));
         }
@@ -141,13 +200,9 @@ fn join(values: &[&String]) -> String {
 }
 
 /// The summary detail of one record.
-fn describe(
-    record: &RecordChange,
-    outcome: &RecordOutcome,
-    operations: &[Operation],
-    words: Words,
-) -> String {
+fn describe(record: &RecordChange, outcome: &RecordOutcome, words: Words) -> String {
     let host = &record.host;
+    let operations = &record.operations;
     let word = words(Outcome::of_record(outcome));
     match outcome {
         RecordOutcome::Changed { previous, .. } => format!(
@@ -203,6 +258,7 @@ mod tests {
     use crate::auth::web_server_user;
     use crate::backend::{BackendError, Clock, PerFamily, Registrar, Registrars, ZoneChange};
     use crate::config::Config;
+    use crate::core::operation::Operation;
     use crate::core::{HostRequest, UpdateRequest, run};
     use crate::log::{Level, Log};
     use crate::state::Store;
@@ -246,6 +302,16 @@ mod tests {
             _log: &Log,
         ) -> Result<Option<String>, BackendError> {
             Ok(None)
+        }
+        fn current(
+            &self,
+            _zone: &str,
+            _record: &RecordChange,
+            _rr_type: RrType,
+            _clock: Clock<'_>,
+            _log: &Log,
+        ) -> Result<Vec<String>, BackendError> {
+            Ok(Vec::new())
         }
         fn apply(
             &self,
@@ -307,7 +373,7 @@ mod tests {
                 name: "home.example.net".parse(),
             }],
             operations: Ok(vec![Operation::Set(Ipv4Addr::new(192, 0, 2, 1).into())]),
-            ttl: None,
+            ..UpdateRequest::default()
         };
         let alice = web_server_user("alice").unwrap();
         let ran = run(&request, &alice, &ctx, false);

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::prefix::Ipv6Prefix;
+
 /// The record types operations address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RrType {
@@ -47,6 +49,10 @@ pub enum Operation {
     Set(IpAddr),
     /// No record of this type is left.
     Delete(RrType),
+    /// The AAAA is this prefix plus the host's interface ID: the configured one
+    /// (`[host:NAME] ipv6_interface_id`), else the host part of its current AAAA. The core
+    /// turns it into a `Set` before a backend sees it.
+    SetPrefix(Ipv6Prefix),
 }
 
 impl Operation {
@@ -55,6 +61,7 @@ impl Operation {
         match self {
             Operation::Set(addr) => RrType::of(*addr),
             Operation::Delete(rr_type) => *rr_type,
+            Operation::SetPrefix(_) => RrType::Aaaa,
         }
     }
 
@@ -62,7 +69,7 @@ impl Operation {
     pub fn address(&self) -> Option<IpAddr> {
         match self {
             Operation::Set(addr) => Some(*addr),
-            Operation::Delete(_) => None,
+            Operation::Delete(_) | Operation::SetPrefix(_) => None,
         }
     }
 }
@@ -72,6 +79,7 @@ impl fmt::Display for Operation {
         match self {
             Operation::Set(addr) => write!(f, "{} {addr}", RrType::of(*addr)),
             Operation::Delete(rr_type) => write!(f, "delete {rr_type}"),
+            Operation::SetPrefix(prefix) => write!(f, "AAAA {prefix}+id"),
         }
     }
 }

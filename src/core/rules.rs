@@ -64,7 +64,8 @@ pub fn is_cached(
                 holds(family, *addr, now, window)
                     && ttl.is_none_or(|t| family.as_ref().is_some_and(|f| f.ttl == Some(t)))
             }
-            Operation::Delete(_) => false,
+            // Known only once the record is read.
+            Operation::Delete(_) | Operation::SetPrefix(_) => false,
         })
 }
 
@@ -93,7 +94,7 @@ pub fn is_abuse(state: &HostState, operations: &[Operation], now: u64, abuse: Ab
         Operation::Set(addr) => family(state, RrType::of(*addr))
             .as_ref()
             .is_none_or(|f| f.addr != *addr),
-        Operation::Delete(_) => true,
+        Operation::Delete(_) | Operation::SetPrefix(_) => true,
     });
     would_change && recent(state, now, abuse.window) >= abuse.limit as usize
 }

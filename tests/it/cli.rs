@@ -399,3 +399,35 @@ fn two_hosts_of_a_whole_zone_registrar_change_in_one_round_trip() {
         .collect();
     assert_eq!(codes, ["0205", "0202"]);
 }
+
+/// `update` and `delete` against a real BIND9 through the DNS UPDATE backend: the zone as
+/// `dig` reads it afterwards, and no key in any output.
+#[test]
+fn update_and_delete_through_dns_update_at_a_real_bind9() {
+    use crate::nameserver::{NameServer, config};
+    let dir = TempDir::new("cli-bind");
+    let ns = NameServer::bind(crate::rfc2136::POLICY);
+    let cfg = config(&dir, &ns, "", "");
+    let out = cli(
+        &cfg,
+        &["update", "home.example.com", "84.17.5.9", "2a01:4f8::9"],
+    );
+    out.expect(
+        0,
+        "good home.example.com A 84.17.5.9 (was 192.0.2.1)\ngood home.example.com AAAA 2a01:4f8::9 (was 2001:db8::1)\n",
+    );
+    assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.9"]);
+    assert_eq!(ns.values("home.example.com", "AAAA"), ["2a01:4f8::9"]);
+    assert_eq!(
+        crate::rfc2136::updates_applied(&ns),
+        2,
+        "one rrset replaced per family"
+    );
+    let out = cli(&cfg, &["delete", "-6", "home.example.com"]);
+    out.expect(0, "good home.example.com AAAA deleted (was 2a01:4f8::9)\n");
+    assert!(ns.values("home.example.com", "AAAA").is_empty());
+    assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.9"]);
+    let out = cli(&cfg, &["update", "nothere.example.com", "84.17.5.9"]);
+    out.expect(1, "nohost nothere.example.com A\n");
+    assert_no_secret(&format!("{}{}", out.stdout, out.stderr), &[&ns.secret]);
+}
