@@ -5,6 +5,8 @@
 
 mod apache;
 mod cgi;
+mod cli;
+mod client;
 mod credentials;
 mod ddclient;
 mod delete;
