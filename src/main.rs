@@ -135,9 +135,11 @@ fn dispatch(
     config: &Config,
     edges: &cli::run::Edges<'_>,
 ) -> Result<cli::run::Report, cli::commands::Refused> {
-    let options = |dry_run, trust_state| cli::run::Options {
+    // --force trusts no state and writes even what the registrar already holds.
+    let options = |dry_run, force: bool, trust_state| cli::run::Options {
         dry_run,
-        trust_state,
+        trust_state: if force { 0 } else { trust_state },
+        force,
     };
     match command {
         Command::Update {
@@ -148,32 +150,24 @@ fn dispatch(
             addrs,
             ..
         } => {
-            let trust = if force {
-                0
-            } else {
-                config.general.cache_seconds
-            };
             let ttl = ttl.or(config.client.ttl);
-            cli::commands::update(config, &host, &addrs, ttl, options(dry_run, trust), edges)
+            let options = options(dry_run, force, config.general.cache_seconds);
+            cli::commands::update(config, &host, &addrs, ttl, options, edges)
         }
         Command::Delete {
             dry_run,
             only,
             host,
             ..
-        } => cli::commands::delete(config, &host, only, options(dry_run, 0), edges),
+        } => cli::commands::delete(config, &host, only, options(dry_run, false, 0), edges),
         Command::Client {
             force,
             dry_run,
             hosts,
             ..
         } => {
-            let trust = if force {
-                0
-            } else {
-                config.client.recheck.as_secs()
-            };
-            cli::commands::client(config, &hosts, options(dry_run, trust), edges)
+            let options = options(dry_run, force, config.client.recheck.as_secs());
+            cli::commands::client(config, &hosts, options, edges)
         }
         Command::Detect { only, .. } => {
             let (table, status) = cli::commands::detect(config, only, edges);

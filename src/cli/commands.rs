@@ -14,6 +14,7 @@ use crate::client::settings::Method;
 use crate::config::Config;
 use crate::core::operation::{Operation, RrType};
 use crate::hostname::Hostname;
+use crate::prefix::Ipv6Prefix;
 use crate::state::Store;
 
 /// A run that cannot start, with its status and the admin's message.
@@ -55,18 +56,30 @@ pub fn update(
     let mut report = Report::default();
     let mut operations: Vec<Operation> = Vec::new();
     for text in addrs {
-        let ip = address::parse_ip(text).map_err(|e| {
+        let shown = |e: address::AddressError| {
             refused(
                 Status::Usage,
                 format!("`{}` is {e}", crate::log::printable(text)),
             )
-        })?;
-        if operations.iter().any(|op| op.rr_type() == RrType::of(ip)) {
+        };
+        let allow_private = config.general.allow_private_addresses;
+        let op = if text.contains('/') {
+            // An IPv6 prefix: the host's AAAA becomes it plus the host's interface ID.
+            let prefix = Ipv6Prefix::parse(text).and_then(|p| p.usable(allow_private));
+            Operation::SetPrefix(prefix.map_err(shown)?)
+        } else {
+            Operation::Set(address::parse_ip(text).map_err(shown)?)
+        };
+        if operations.iter().any(|o| o.rr_type() == op.rr_type()) {
             return Err(refused(
                 Status::Usage,
                 "update: at most one address per family (one IPv4, one IPv6)",
             ));
         }
+        let Operation::Set(ip) = op else {
+            operations.push(op);
+            continue;
+        };
         if let Some(why) = ranges::refusal(
             ip,
             config.general.allow_private_addresses,

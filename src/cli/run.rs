@@ -38,6 +38,8 @@ pub struct Options {
     pub dry_run: bool,
     /// How long the state's "the record holds X" is trusted (0: always ask the registrar).
     pub trust_state: u64,
+    /// Write even records that already hold the value (`--force`).
+    pub force: bool,
 }
 
 /// What the run printed and came to.
@@ -96,6 +98,7 @@ pub fn run(
                 .collect(),
             operations: Ok(job.operations.clone()),
             ttl: job.ttl,
+            force: options.force,
             ..UpdateRequest::default()
         };
         let pending = core::Pending::default();

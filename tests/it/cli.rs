@@ -116,14 +116,75 @@ fn update_sets_both_families_and_a_repeat_writes_nothing() {
     cli(&cfg, &["update", "-v", "home.example.com", "84.17.5.7"])
         .expect(0, "nochg home.example.com A 84.17.5.7\n");
     assert!(gandi.requests().is_empty(), "{:?}", gandi.requests());
-    // --force does not trust the state: the registrar is read, and holds it already.
+    // --force trusts no state and writes what the registrar already holds.
     cli(
         &cfg,
         &["update", "--force", "home.example.com", "84.17.5.7"],
     )
-    .expect(0, "");
-    assert_eq!(gandi.requests().len(), 1);
-    assert!(gandi.writes().is_empty());
+    .expect(0, "good home.example.com A 84.17.5.7 (was 84.17.5.7)\n");
+    assert_eq!(gandi.writes().len(), 1);
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["84.17.5.7"]))
+    );
+}
+
+#[test]
+fn update_takes_an_ipv6_prefix_and_force_rewrites_at_each_backend() {
+    let dir = TempDir::new("cli-prefix");
+    let gandi = gandi();
+    let cfg = gandi_config(&dir, &gandi, "");
+    // The host part of the current AAAA (2001:db8:85a3::8a2e:370:7334) follows the prefix.
+    let out = cli(
+        &cfg,
+        &["update", "home.example.com", "2a02:908:1200:1234::/64"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        gandi.rrset("example.com", "home", "AAAA"),
+        Some(Rrset::new(
+            "home",
+            "AAAA",
+            300,
+            &["2a02:908:1200:1234:0:8a2e:370:7334"]
+        ))
+    );
+    cli(
+        &cfg,
+        &["update", "home.example.com", "2a02:908:1200:1234::/80"],
+    )
+    .expect(64, "");
+    cli(&cfg, &["update", "home.example.com", "2001:db8::/64"]).expect(64, "");
+
+    // SchlundTech: one 0202 with the zone as it was.
+    let gw = crate::schlund::fake();
+    let text = crate::schlund::config_text(&gw, "zones = example.co.uk");
+    let cfg = dir.write_config("schlund.ini", &text);
+    cli(
+        &cfg,
+        &["update", "--force", "home.example.co.uk", "198.51.100.7"],
+    )
+    .expect(64, "");
+    cli(
+        &cfg,
+        &["update", "--force", "home.example.co.uk", "84.17.5.7"],
+    )
+    .expect(
+        0,
+        "good home.example.co.uk A 84.17.5.7 (was 198.51.100.7)\n",
+    );
+    cli(
+        &cfg,
+        &["update", "--force", "home.example.co.uk", "84.17.5.7"],
+    )
+    .expect(0, "good home.example.co.uk A 84.17.5.7 (was 84.17.5.7)\n");
+    let updates = gw
+        .requests()
+        .iter()
+        .filter(|r| r.task_code == "0202")
+        .count();
+    assert_eq!(updates, 2);
+    crate::schlund::only_changed(&gw.zone("example.co.uk").unwrap(), &[("home", "A")], false);
 }
 
 #[test]

@@ -102,10 +102,10 @@ fn three_agreeing_providers_give_one_write_after_two_questions() {
     cli(&s.config, &["client"]).expect(0, "");
     assert!(s.gandi.requests().is_empty());
     cli(&s.config, &["client", "-v"]).expect(0, "nochg home.example.com A 203.0.113.7\n");
-    // --force reads the registrar again; it holds the address, so nothing is written.
-    cli(&s.config, &["client", "--force"]).expect(0, "");
-    assert_eq!(s.gandi.requests().len(), 1);
-    assert!(s.gandi.writes().is_empty());
+    // --force reads the registrar again and writes the address it already holds.
+    cli(&s.config, &["client", "--force"])
+        .expect(0, "good home.example.com A 203.0.113.7 (was 203.0.113.7)\n");
+    assert_eq!(s.gandi.writes().len(), 1);
 }
 
 #[test]
@@ -319,7 +319,8 @@ fn a_provider_answering_429_is_skipped_on_the_next_run_but_detect_asks_it() {
     let backoff =
         std::fs::read_to_string(s.dir.path().join("state/client/provider-backoff")).unwrap();
     assert!(backoff.contains(&limited.url()), "{backoff}");
-    cli(&s.config, &["client", "--force"]).expect(0, "");
+    cli(&s.config, &["client", "--force"])
+        .expect(0, "good home.example.com A 203.0.113.7 (was 203.0.113.7)\n");
     assert_eq!(limited.count(), 1, "skipped while backed off");
     let out = cli(&s.config, &["detect"]);
     assert_eq!(limited.count(), 2, "detect asks every provider");
@@ -348,7 +349,8 @@ fn a_provider_answering_429_is_skipped_on_the_next_run_but_detect_asks_it() {
         0,
         "good home.example.com A 203.0.113.7 (was 198.51.100.7)\n",
     );
-    cli(&s.config, &["client", "--force"]).expect(0, "");
+    cli(&s.config, &["client", "--force"])
+        .expect(0, "good home.example.com A 203.0.113.7 (was 203.0.113.7)\n");
     assert_eq!(blocked.count(), 1);
 }
 
