@@ -63,6 +63,13 @@ impl Ipv6Prefix {
     /// The address of the host with this interface ID, which must fit in the host bits and
     /// give an address as usable as any other.
     pub fn with(self, id: InterfaceId, allow_private: bool) -> Result<Ipv6Addr, AddressError> {
+        let addr = self.join(id)?;
+        check_usable(IpAddr::V6(addr), allow_private)?;
+        Ok(addr)
+    }
+
+    /// The prefix's bits and the ID's, which must fit in the host bits.
+    fn join(self, id: InterfaceId) -> Result<Ipv6Addr, AddressError> {
         let host = id.bits.to_bits();
         if host & self.mask() != 0 {
             return Err(AddressError::InterfaceIdTooWide {
@@ -70,9 +77,7 @@ impl Ipv6Prefix {
                 prefix_len: self.len,
             });
         }
-        let addr = Ipv6Addr::from_bits(self.network.to_bits() | host);
-        check_usable(IpAddr::V6(addr), allow_private)?;
-        Ok(addr)
+        Ok(Ipv6Addr::from_bits(self.network.to_bits() | host))
     }
 
     /// The interface ID of `addr` for this prefix's length: its host bits.
@@ -141,6 +146,21 @@ impl InterfaceId {
     /// The host bits, written as an address.
     pub fn bits(self) -> Ipv6Addr {
         self.bits
+    }
+
+    /// The address of this ID under the prefix of `detected` (an address of this host,
+    /// which carries no length): its first [`InterfaceId::prefix_len`] bits, then the ID.
+    pub fn apply(self, detected: Ipv6Addr) -> Result<Ipv6Addr, AddressError> {
+        let prefix = Ipv6Prefix {
+            network: detected,
+            len: self.prefix_len(),
+        };
+        let prefix = Ipv6Prefix {
+            network: Ipv6Addr::from_bits(detected.to_bits() & prefix.mask()),
+            ..prefix
+        };
+        // Only whether it fits is asked here; the caller checks the address as any other.
+        prefix.join(self)
     }
 }
 

@@ -134,7 +134,7 @@ fn describe_client(c: &crate::client::settings::ClientSettings, out: &mut String
     let _ = writeln!(out, "  ipv6_prefer = {prefer}");
     let id = c
         .ipv6_interface_id
-        .map(|i| format!("{}/{}", i.id, i.prefix_len));
+        .map(|i| format!("{i}/{}", i.prefix_len()));
     let _ = writeln!(
         out,
         "  ipv6_interface_id = {}",

@@ -117,51 +117,7 @@ pub enum Prefer {
     Temporary,
 }
 
-/// `ipv6_interface_id`: the host bits to put behind the detected prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InterfaceId {
-    /// The host bits, written as an address (`::211:32ff:fe12:3456`).
-    pub id: std::net::Ipv6Addr,
-    /// The prefix length kept of the detected address (default 64).
-    pub prefix_len: u8,
-}
-
-impl InterfaceId {
-    /// The detected address's first `prefix_len` bits with the id's bits after them.
-    pub fn apply(self, detected: std::net::Ipv6Addr) -> std::net::Ipv6Addr {
-        let mask = match self.prefix_len {
-            0 => 0,
-            n => u128::MAX << (128 - u32::from(n)),
-        };
-        std::net::Ipv6Addr::from((u128::from(detected) & mask) | (u128::from(self.id) & !mask))
-    }
-}
-
-impl std::str::FromStr for InterfaceId {
-    type Err = String;
-    fn from_str(text: &str) -> Result<InterfaceId, String> {
-        let (id, len) = match text.split_once('/') {
-            Some((id, len)) => (id, Some(len)),
-            None => (text, None),
-        };
-        let id: std::net::Ipv6Addr = id.trim().parse().map_err(|_| {
-            format!("`{}` is not the host bits written as an IPv6 address, such as ::211:32ff:fe12:3456/64", crate::log::printable(text))
-        })?;
-        let prefix_len = match len {
-            None => 64,
-            Some(len) => match len.trim().parse::<u8>() {
-                Ok(n) if n <= 128 => n,
-                _ => {
-                    return Err(format!(
-                        "`/{}` is not a prefix length from 0 to 128",
-                        crate::log::printable(len)
-                    ));
-                }
-            },
-        };
-        Ok(InterfaceId { id, prefix_len })
-    }
-}
+pub use crate::prefix::InterfaceId;
 
 /// One family's part of `[client]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,10 +263,8 @@ pub fn parse(values: &Values<'_>) -> Result<ClientSettings, ConfigError> {
         }
     };
     if let Some(id) = values.optional("ipv6_interface_id") {
-        s.ipv6_interface_id = Some(
-            id.parse()
-                .map_err(|e| values.error("ipv6_interface_id", e))?,
-        );
+        s.ipv6_interface_id =
+            Some(InterfaceId::parse(id).map_err(|e| values.error("ipv6_interface_id", e))?);
     }
     for word in list(values.get("accept_ranges")) {
         s.accept_ranges.push(
@@ -446,6 +400,17 @@ fn provider(values: &Values<'_>, key: &str, entry: &str) -> Result<Provider, Con
         (Format::Text, entry)
     };
     match url::Url::parse(url) {
+        // An answer in clear text could be changed on the way: a forged address would be
+        // written to DNS. Plain http is for providers on this machine (tests, a local proxy).
+        Ok(u) if u.scheme() == "http" && !crate::config::values::is_loopback(url) => {
+            Err(values.error(
+                key,
+                format!(
+                    "`{}`: a provider is asked over https://; http:// only to this machine (localhost, 127.0.0.0/8, ::1)",
+                    crate::log::printable(entry)
+                ),
+            ))
+        }
         Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(Provider {
             url: url.to_string(),
             format,
@@ -535,22 +500,40 @@ mod tests {
     }
 
     #[test]
+    fn a_provider_in_clear_text_must_be_on_this_machine() {
+        let load = |providers: &str| {
+            crate::config::Config::parse_str(
+                &format!("[default]\n[gandi]\ntoken = t\n[client]\nproviders_v4 = {providers}\n"),
+                std::path::Path::new("unit.ini"),
+            )
+        };
+        let err = load("http://ip.example.net/").unwrap_err().to_string();
+        assert!(err.contains("http:// only to this machine"), "{err}");
+        assert!(load("text:http://loc%61lhost:8080/").is_err());
+        assert!(load("http://127.0.0.1:8080/ http://[::1]:8080/ https://ip.example.net/").is_ok());
+    }
+
+    #[test]
     fn the_interface_id_replaces_the_host_bits() {
-        let id: InterfaceId = "::211:32ff:fe12:3456".parse().unwrap();
-        assert_eq!(id.prefix_len, 64);
+        let id = InterfaceId::parse("::211:32ff:fe12:3456").unwrap();
+        assert_eq!(id.prefix_len(), 64);
         let detected: std::net::Ipv6Addr = "2a02:810d:4a40:1:aaaa:bbbb:cccc:dddd".parse().unwrap();
         assert_eq!(
-            id.apply(detected).to_string(),
+            id.apply(detected).unwrap().to_string(),
             "2a02:810d:4a40:1:211:32ff:fe12:3456"
         );
-        let id: InterfaceId = "::1:2:3/56".parse().unwrap();
-        assert_eq!(id.prefix_len, 56);
+        let id = InterfaceId::parse("::1:2:3/56").unwrap();
+        assert_eq!(id.prefix_len(), 56);
         assert_eq!(
             id.apply("2a02:810d:4a40:ff01::9".parse().unwrap())
+                .unwrap()
                 .to_string(),
             "2a02:810d:4a40:ff00:0:1:2:3"
         );
-        assert!("::1/129".parse::<InterfaceId>().is_err());
-        assert!("1a2b:3c4d".parse::<InterfaceId>().is_err());
+        assert!(InterfaceId::parse("::1/129").is_err());
+        assert!(InterfaceId::parse("1a2b:3c4d").is_err());
+        // Bits that do not fit the detected prefix are refused, never dropped.
+        let wide = InterfaceId::parse("1::1").unwrap();
+        assert!(wide.apply("2a02:810d:4a40:1::9".parse().unwrap()).is_err());
     }
 }

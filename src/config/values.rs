@@ -155,7 +155,7 @@ impl Values<'_> {
 /// host as the HTTP client will read it (it is what is connected to), not as the URL
 /// standard would rewrite it: `loc%61lhost` or `127.0.0.1.` are names the client looks
 /// up, so they are not loopback however the URL standard decodes them.
-fn is_loopback(value: &str) -> bool {
+pub fn is_loopback(value: &str) -> bool {
     let Ok(uri) = value.parse::<ureq::http::Uri>() else {
         return false;
     };

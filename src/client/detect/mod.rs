@@ -79,7 +79,9 @@ pub fn family(settings: &ClientSettings, v6: bool, inputs: &Inputs<'_>) -> Found
 /// `ipv6_interface_id`, then the check that the address may be published.
 fn finish(addr: IpAddr, settings: &ClientSettings, allow_private: bool) -> Result<IpAddr, String> {
     let addr = match (addr, settings.ipv6_interface_id) {
-        (IpAddr::V6(v6), Some(id)) => IpAddr::V6(id.apply(v6)),
+        (IpAddr::V6(v6), Some(id)) => IpAddr::V6(id.apply(v6).map_err(|e| {
+            format!("[client] ipv6_interface_id {id} with the detected address {v6}: {e}")
+        })?),
         (other, _) => other,
     };
     match ranges::refusal(addr, allow_private, &settings.accept_ranges) {
