@@ -192,6 +192,11 @@ pub fn warnings(config: &Config) -> Vec<String> {
     }
     out.extend(wildcard_warnings(config));
     out.extend(credential_warnings(config));
+    if config.client.quorum == 1 {
+        out.push(
+            "[client] quorum = 1: the first provider that answers decides, so one provider that is wrong or lies moves the names; 2 (the default) needs two to agree".to_string(),
+        );
+    }
     out
 }
 

@@ -349,6 +349,19 @@ fn check_config_example_prints_a_template_that_loads() {
     );
 }
 
+/// `quorum = 1` is allowed, with a warning; `--strict` makes the warning fail the check.
+#[test]
+fn check_config_warns_about_a_quorum_of_one() {
+    let dir = TempDir::new("cli-quorum");
+    let gandi = gandi();
+    let cfg = gandi_config(&dir, &gandi, "[client]\nquorum = 1");
+    let out = cli(&cfg, &["check-config"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.logged("[client] quorum = 1: the first provider that answers decides");
+    let out = cli(&cfg, &["check-config", "--strict"]);
+    assert_ne!(out.code, 0);
+}
+
 /// The line from ws.ddns's README, `schlund-ddns --username USER --password PASS
 /// home.example.com 1.2.3.4`, with `update` (or run as `schlund-ddns`), a public address
 /// instead of 1.2.3.4, and `--url` for the fake; a `%` in the password reaches the gateway
