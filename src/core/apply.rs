@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use super::operation::{self, Operation};
 use super::plan::{self, ZoneWork};
 use super::rules::{self, AbuseLimit};
+use super::txt::{self, TxtPlan};
 use super::{Context, Decided, Outcome, Words, unix};
 use crate::backend::{PerFamily, RecordChange, RecordOutcome};
 use crate::hostname::Hostname;
 use crate::lock::lock_zone;
-use crate::log::Log;
+use crate::log::{Log, printable};
 use crate::state::HostState;
 
 /// Applies one zone's share of the request. `lock_budget` bounds the waiting for locks of
@@ -49,7 +50,7 @@ pub fn apply(
     // and a SchlundTech one-time code must be current however long the lock took.
     let at = unix((ctx.clock)());
     let inputs = plan::Inputs::of(ctx);
-    let mut states: Vec<HostState> = Vec::new();
+    let mut states: Vec<(HostState, Option<TxtPlan>)> = Vec::new();
     // Requests that arrived together all passed the abuse limit before the lock; the state
     // as it is now decides.
     change.records.retain_mut(|record| {
@@ -61,7 +62,8 @@ pub fn apply(
             return false;
         }
         record.known = rules::known_records(&state);
-        states.push(state);
+        let txt_plan = challenge_plan(record, &state, operations, user, at, ctx);
+        states.push((state, txt_plan));
         true
     });
     if change.records.is_empty() {
@@ -71,8 +73,7 @@ pub fn apply(
         Ok(outcomes) => {
             for ((record, outcome), state) in change.records.iter().zip(outcomes).zip(states) {
                 settle(record, &outcome, state, operations, user, at, ctx);
-                out.details
-                    .push(describe(record, &outcome, operations, ctx.words));
+                out.details.push(describe(record, &outcome, ctx.words));
                 if let RecordOutcome::Changed { previous, .. } = &outcome {
                     out.replaced.push((record.host.clone(), previous.clone()));
                 }
@@ -91,11 +92,37 @@ pub fn apply(
     out
 }
 
+/// For a request of challenge values, what they come to given the values recorded for the
+/// host, which replaces the record's operations; the values left alone are logged.
+fn challenge_plan(
+    record: &mut RecordChange,
+    state: &HostState,
+    operations: &[Operation],
+    user: &str,
+    at: u64,
+    ctx: &Context<'_>,
+) -> Option<TxtPlan> {
+    if !operations.iter().any(Operation::is_txt) {
+        return None;
+    }
+    let max_age = ctx.general.acme_txt_max_age;
+    let plan = txt::resolve(&state.txt, operations, user, at, max_age);
+    for value in &plan.not_ours {
+        ctx.log.warn(format_args!(
+            "user {}: TXT value {value} at {} was not set through ddns-cgi for this user; left alone",
+            printable(user),
+            record.host
+        ));
+    }
+    record.operations = plan.operations.clone();
+    Some(plan)
+}
+
 /// Logs a record's problem, and saves the new state of a record that is as asked.
 fn settle(
     record: &RecordChange,
     outcome: &RecordOutcome,
-    state: HostState,
+    (state, txt_plan): (HostState, Option<TxtPlan>),
     operations: &[Operation],
     user: &str,
     at: u64,
@@ -107,7 +134,10 @@ fn settle(
         RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
     ) {
         let limit = AbuseLimit::of(ctx.general);
-        let next = rules::remember(state, operations, user, at, outcome, limit);
+        let mut next = rules::remember(state, operations, user, at, outcome, limit);
+        if let Some(plan) = txt_plan {
+            next.txt = plan.entries;
+        }
         if let Err(e) = ctx.store.save(&record.host, &next) {
             ctx.log.warn(format_args!("{e}"));
         }
@@ -140,16 +170,19 @@ fn join(values: &[&String]) -> String {
         .join(",")
 }
 
-/// The summary detail of one record.
-fn describe(
-    record: &RecordChange,
-    outcome: &RecordOutcome,
-    operations: &[Operation],
-    words: Words,
-) -> String {
+/// The summary detail of one record: for challenge values, what was added and removed.
+fn describe(record: &RecordChange, outcome: &RecordOutcome, words: Words) -> String {
     let host = &record.host;
     let word = words(Outcome::of_record(outcome));
+    let operations = &record.operations;
+    let txt = operations.iter().all(Operation::is_txt);
     match outcome {
+        RecordOutcome::Changed { .. } | RecordOutcome::Unchanged if txt => {
+            match operations.is_empty() {
+                true => format!("{host} TXT (nothing of this user's to remove) {word}"),
+                false => format!("{host} {} {word}", operation::describe(operations)),
+            }
+        }
         RecordOutcome::Changed { previous, .. } => format!(
             "{host} {} -> {} {word}",
             replaced(previous),

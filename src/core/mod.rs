@@ -13,6 +13,7 @@ pub mod operation;
 pub mod pending;
 pub mod plan;
 pub mod rules;
+pub mod txt;
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -169,12 +170,17 @@ pub fn run(
     dry_run: bool,
 ) -> Ran {
     let user = principal.name();
-    let verdicts = authorize::authorize(user, &request.hosts, ctx.acl);
+    let challenge = match &request.operations {
+        Ok(operations) => operations.iter().any(Operation::is_txt),
+        Err(e) => e.is_txt(),
+    };
+    let verdicts = authorize::authorize(user, &request.hosts, ctx.acl, challenge);
     let operations = match &request.operations {
         Ok(operations) => operations,
         Err(e) => {
+            let what = if challenge { "value" } else { "address" };
             ctx.log.warn(format_args!(
-                "user {}: unusable address ({e}); answering {}",
+                "user {}: unusable {what} ({e}); answering {}",
                 printable(user),
                 (ctx.words)(Outcome::BadAddress)
             ));
@@ -187,7 +193,14 @@ pub fn run(
             };
         }
     };
-    authorize::report(user, &request.hosts, &verdicts, ctx.log, ctx.words);
+    authorize::report(
+        user,
+        &request.hosts,
+        &verdicts,
+        challenge,
+        ctx.log,
+        ctx.words,
+    );
     let wanted = authorize::wanted(&verdicts);
     let mut details = Vec::new();
     let mut per_name: HashMap<Hostname, Outcome> = HashMap::new();
