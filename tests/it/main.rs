@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod acme;
 mod apache;
 mod cgi;
 mod credentials;
