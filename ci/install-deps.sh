@@ -1,17 +1,18 @@
 #!/bin/sh
-# Installs the web servers and DynDNS clients the deployment tests run against:
-# apache2 (+ htpasswd from apache2-utils), nginx with fcgiwrap, ddclient, inadyn, curl and
-# file (the tests check that the release binary is statically linked).
+# Installs the web servers, DynDNS clients and name servers the tests run against:
+# apache2 (+ htpasswd from apache2-utils), nginx with fcgiwrap, ddclient, inadyn, curl,
+# file (the tests check that the release binary is statically linked), and BIND9 (named,
+# tsig-keygen, dig, nsupdate) and Knot DNS (knotd, knotc, keymgr, kdig) for DNS UPDATE.
 #
 # Idempotent: does nothing when everything is already installed, and reads the package
 # lists only when a package is missing. The tests start their own server instances on
 # 127.0.0.1 ports they choose, so the system services Debian's postinst scripts start are
-# stopped again and kept from starting at boot; they would only hold port 80.
+# stopped again and kept from starting at boot; they would only hold ports 80 and 53.
 #
 # Usage (as root, or with sudo available):  ci/install-deps.sh
 set -eu
 
-packages="apache2 apache2-utils nginx fcgiwrap ddclient inadyn curl file"
+packages="apache2 apache2-utils nginx fcgiwrap ddclient inadyn curl file bind9 bind9-utils bind9-dnsutils knot knot-dnsutils"
 
 missing=""
 for p in $packages; do
@@ -38,7 +39,7 @@ if ! apt-get install -y --no-install-recommends -q $missing; then
 fi
 
 # Debian starts the freshly installed daemons; the tests never use them.
-for service in apache2 nginx fcgiwrap ddclient inadyn; do
+for service in apache2 nginx fcgiwrap ddclient inadyn named knot; do
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
         systemctl disable --now "$service" >/dev/null 2>&1 || true
     elif command -v service >/dev/null 2>&1; then
@@ -52,4 +53,10 @@ fi
 if [ -f /run/nginx.pid ]; then
     nginx -s quit >/dev/null 2>&1 || true
 fi
+# The same for the name servers, by the PID files their packages use.
+for pidfile in /run/named/named.pid /run/knot/knot.pid; do
+    if [ -f "$pidfile" ]; then
+        kill "$(cat "$pidfile")" >/dev/null 2>&1 || true
+    fi
+done
 echo "install-deps: done"

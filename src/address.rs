@@ -21,6 +21,19 @@ pub enum AddressError {
     SixToFour(&'static str),
     /// Not an ACME challenge value: the 43-character base64url SHA-256 digest.
     TxtValue,
+    /// Not an IPv6 prefix written as `ADDRESS/LENGTH` (text glued to the length, say).
+    NotAPrefix,
+    /// A prefix length outside 1 to 64.
+    PrefixLength(u8),
+    /// A prefix whose host bits are not zero: an address, not a prefix.
+    HostBitsSet,
+    /// An interface ID with bits inside the prefix.
+    InterfaceIdTooWide {
+        /// The interface ID.
+        id: Ipv6Addr,
+        /// The prefix length it was to follow.
+        prefix_len: u8,
+    },
 }
 
 impl AddressError {
@@ -47,6 +60,20 @@ impl fmt::Display for AddressError {
             AddressError::TxtValue => f.write_str(
                 "a TXT value that is not an ACME challenge value (43 characters of base64url, the SHA-256 digest of a key authorization); only such values can be set",
             ),
+            AddressError::NotAPrefix => f.write_str(
+                "not an IPv6 prefix written as ADDRESS/LENGTH, such as 2a02:908:1200:1234::/64",
+            ),
+            AddressError::PrefixLength(len) => {
+                write!(f, "a /{len} prefix; prefix lengths of 1 to 64 are accepted")
+            }
+            AddressError::HostBitsSet => {
+                f.write_str("an address with a length, not a prefix: its host bits are not zero")
+            }
+            AddressError::InterfaceIdTooWide { id, prefix_len } => write!(
+                f,
+                "interface ID {id} does not fit in the {} host bits of a /{prefix_len} prefix",
+                128 - u32::from(*prefix_len)
+            ),
         }
     }
 }
@@ -69,7 +96,8 @@ pub fn parse_ip(text: &str) -> Result<IpAddr, AddressError> {
     })
 }
 
-fn is_placeholder(text: &str) -> bool {
+/// A router placeholder left unfilled.
+pub fn is_placeholder(text: &str) -> bool {
     (text.contains('<') && text.contains('>'))
         || (text.starts_with('[') && text.ends_with(']') && !text.contains(':'))
         || text.contains("__")

@@ -22,6 +22,7 @@ pub mod files;
 pub mod hostname;
 pub mod lock;
 pub mod log;
+pub mod prefix;
 pub mod protocol;
 pub mod secret;
 pub mod state;

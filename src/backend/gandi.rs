@@ -320,6 +320,7 @@ impl Gandi {
                 Operation::Delete(rr_type) => self.decide_delete(zone, record, rr_type.name())?,
                 // A dialect sends challenge values alone, handled above.
                 Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => continue,
+                Operation::SetPrefix(_) => return Ok(RecordOutcome::unresolved(op)),
             };
             match step {
                 Ok(step) => steps.push(step),
@@ -599,6 +600,18 @@ impl Registrar for Gandi {
 
     fn ttl_range(&self) -> std::ops::RangeInclusive<u32> {
         MIN_TTL..=MAX_TTL
+    }
+
+    fn current(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: RrType,
+        _clock: Clock<'_>,
+        _log: &Log,
+    ) -> Result<Vec<String>, BackendError> {
+        let rrset = self.read(zone, &record.name, rr_type.name(), &record.host)?;
+        Ok(rrset.map(|r| r.rrset_values).unwrap_or_default())
     }
 
     fn probe(&self, _clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {

@@ -9,6 +9,7 @@
 pub mod gandi;
 pub mod http;
 mod resolver;
+pub mod rfc2136;
 pub mod schlund;
 pub mod scrub;
 
@@ -20,7 +21,7 @@ use std::time::SystemTime;
 use crate::budget::Budget;
 use crate::config::values::Values;
 use crate::config::{Config, ConfigError};
-use crate::core::operation::{self, Operation};
+use crate::core::operation::{self, Operation, RrType};
 use crate::hostname::Hostname;
 use crate::log::Log;
 use crate::secret::Secret;
@@ -150,6 +151,19 @@ pub enum RecordOutcome {
     Failed(BackendError),
 }
 
+impl RecordOutcome {
+    /// For an operation the core resolves before any backend sees it (an IPv6 prefix):
+    /// refused, never guessed at.
+    pub fn unresolved(op: &Operation) -> RecordOutcome {
+        RecordOutcome::NotPlain {
+            rr_type: op.rr_type().name(),
+            why: format!(
+                "`{op}` reached the backend unresolved; this is a bug in ddns-cgi, please report it"
+            ),
+        }
+    }
+}
+
 /// A registrar failure for a whole zone. `Display` is the admin's log message: what
 /// happened and what to do, never a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +225,22 @@ pub enum BackendError {
         /// The calls already made.
         calls: u32,
     },
+    /// A name server failed us: no answer, an answer that proves nothing, its own failure,
+    /// or our clock against its clock. What to fix is in `detail`.
+    NameServer {
+        /// Account label.
+        registrar: String,
+        /// What happened and what to do.
+        detail: String,
+    },
+    /// The name server does not serve the zone, or the name lies in a zone delegated
+    /// elsewhere.
+    NotServed {
+        /// Account label.
+        registrar: String,
+        /// What happened and what to do.
+        detail: String,
+    },
 }
 
 impl fmt::Display for BackendError {
@@ -255,6 +285,8 @@ impl fmt::Display for BackendError {
                 f,
                 "{registrar}: zone discovery for {host} stopped: this request already asked the registrar {calls} times, the most one request may; set zones so names are routed without asking"
             ),
+            BackendError::NameServer { registrar, detail }
+            | BackendError::NotServed { registrar, detail } => write!(f, "{registrar}: {detail}"),
         }
     }
 }
@@ -286,6 +318,18 @@ pub trait Registrar {
     fn ttl_range(&self) -> std::ops::RangeInclusive<u32> {
         0..=2_147_483_647
     }
+
+    /// The values of one record type of a host as the registrar has them now, for an
+    /// operation whose result depends on them (an IPv6 prefix keeps the host's interface
+    /// ID). Called under the zone's lock, before `apply`.
+    fn current(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: RrType,
+        clock: Clock<'_>,
+        log: &Log,
+    ) -> Result<Vec<String>, BackendError>;
 
     /// Applies every change of one zone: one outcome per record, in order.
     fn apply(
@@ -357,7 +401,11 @@ pub struct EditPolicy {
 pub const IN_DEFAULT: &Kind = &schlund::settings::KIND;
 
 /// Every kind of registrar, in the order their accounts are asked to discover zones.
-pub const KINDS: &[&Kind] = &[&schlund::settings::KIND, &gandi::settings::KIND];
+pub const KINDS: &[&Kind] = &[
+    &schlund::settings::KIND,
+    &gandi::settings::KIND,
+    &rfc2136::settings::KIND,
+];
 
 /// A kind of registrar: its section name, its keys, and how its settings are read.
 #[derive(Debug)]

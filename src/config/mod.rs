@@ -7,6 +7,7 @@
 mod accounts;
 pub mod credentials;
 pub mod ini;
+pub mod ipv6;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use crate::auth::Credentials;
 use crate::backend::{IN_DEFAULT, KINDS, Kind, Settings};
 use crate::log::Level;
 use crate::protocol::{DIALECTS, Dialect, Switches};
+use ipv6::Ipv6Settings;
 use values::Values;
 
 /// Where the config is read from when `DDNS_CONFIG` is not set.
@@ -65,6 +67,8 @@ pub struct General {
     /// next request touching their name, so an interrupted renewal leaves nothing behind
     /// for long. Default 3600 s.
     pub acme_txt_max_age: u64,
+    /// Interface IDs and LAN hosts, for requests that carry an IPv6 prefix.
+    pub ipv6: Ipv6Settings,
 }
 
 /// The validated configuration.
@@ -166,8 +170,17 @@ const GENERAL_KEYS: &[&str] = &[
     "htpasswd",
     "auth_fail_limit",
     "auth_fail_window",
+    "lan_hosts",
+    "lan_hosts_ipv4",
 ];
-const USER_KEYS: &[&str] = &["allowed_hostnames", "use_global", "secret", "password_hash"];
+const USER_KEYS: &[&str] = &[
+    "allowed_hostnames",
+    "use_global",
+    "secret",
+    "password_hash",
+    "lan_hosts",
+    "lan_hosts_ipv4",
+];
 
 /// Every key any section may hold: the general ones, the user sections', and each
 /// registrar kind's.
@@ -180,6 +193,7 @@ pub fn known_keys() -> Vec<&'static str> {
     for key in GENERAL_KEYS
         .iter()
         .chain(USER_KEYS)
+        .chain(ipv6::HOST_KEYS)
         .chain(all)
         .chain(switches)
     {
@@ -196,6 +210,7 @@ pub fn section_names() -> Vec<String> {
     names.extend(KINDS.iter().map(|k| k.name.to_string()));
     names.extend(KINDS.iter().map(|k| format!("{}:NAME", k.name)));
     names.push("user:NAME".to_string());
+    names.push("host:NAME".to_string());
     names.extend(DIALECTS.iter().map(|d| format!("dialect:{}", d.name())));
     names
 }
@@ -246,6 +261,7 @@ impl Config {
         let mut default = None;
         let mut found = Vec::new();
         let mut users = Vec::new();
+        let mut hosts = Vec::new();
         let mut dialects = BTreeMap::new();
         let mut dialect_sections = Vec::new();
         for section in sections.iter().filter(|s| s.name != "DEFAULT") {
@@ -255,6 +271,7 @@ impl Config {
             match place {
                 Place::Default => default = Some(values),
                 Place::User => users.push(values),
+                Place::Host => hosts.push(values),
                 Place::Dialect(dialect) => dialect_sections.push((dialect, values)),
                 Place::Account { kind, name } => found.push(accounts::Found { kind, name, values }),
             }
@@ -276,7 +293,8 @@ impl Config {
             }
         };
 
-        let general = general_settings(&default)?;
+        let mut general = general_settings(&default)?;
+        general.ipv6 = ipv6::read(&default, &users, &hosts)?;
 
         let written_in_default: Vec<&str> = sections
             .iter()
@@ -313,6 +331,8 @@ enum Place {
     Default,
     /// `[user:NAME]`.
     User,
+    /// `[host:NAME]`: settings of one host name.
+    Host,
     /// `[dialect:NAME]`: switches of one dialect.
     Dialect(&'static dyn Dialect),
     /// `[KIND]` or `[KIND:NAME]`.
@@ -338,6 +358,8 @@ impl Place {
             // inheriting `allowed_hostnames` would get the global list back under
             // `use_global = no`. `use_global` itself is a shared setting.
             Place::User => (USER_KEYS.to_vec(), vec!["use_global"]),
+            // A host's interface ID is its own; `[DEFAULT]` holds none.
+            Place::Host => (ipv6::HOST_KEYS.to_vec(), Vec::new()),
             // A dialect's switches are its own: `[DEFAULT]` never turns one on.
             Place::Dialect(dialect) => {
                 let keys = dialect.switches().iter().chain(dialect.settings());
@@ -365,6 +387,9 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
         check_user_section(name).map_err(|problem| section_error(name, problem))?;
         return Ok(Place::User);
     }
+    if name.starts_with("host:") {
+        return Ok(Place::Host);
+    }
     if let Some(dialect) = name.strip_prefix("dialect:") {
         return credentials::dialect_of(dialect)
             .map(Place::Dialect)
@@ -379,7 +404,7 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
         return Err(section_error(
             name,
             format!(
-                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind), [user:NAME] and {}",
+                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind), [user:NAME], [host:NAME] and {}",
                 kinds.join(", "),
                 DIALECTS
                     .iter()
@@ -483,6 +508,7 @@ fn general_settings(default: &Values<'_>) -> Result<General, ConfigError> {
         acme_txt_max_age: default
             .number("acme_txt_max_age", 60, 86_400 * 7)?
             .unwrap_or(3600),
+        ipv6: Ipv6Settings::default(),
     };
     if general.realm.contains('"') || general.realm.contains('\\') {
         return Err(default.error("realm", "must not contain `\"` or `\\`"));

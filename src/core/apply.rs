@@ -5,12 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use super::operation::{self, Operation};
+use super::operation::{self, RrType};
 use super::plan::{self, ZoneWork};
+use super::prefixes::{self, Unresolved};
 use super::rules::{self, AbuseLimit};
-use super::txt::{self, TxtPlan};
+use super::txt;
 use super::{Context, Decided, Outcome, Words, unix};
-use crate::backend::{PerFamily, RecordChange, RecordOutcome};
+use crate::backend::{PerFamily, RecordChange, RecordOutcome, Registrar, ZoneChange};
 use crate::hostname::Hostname;
 use crate::lock::lock_zone;
 use crate::log::{Log, printable};
@@ -18,13 +19,7 @@ use crate::state::HostState;
 
 /// Applies one zone's share of the request. `lock_budget` bounds the waiting for locks of
 /// the whole request, however many zones it touches, so `timeout` + `lock_wait` bounds it.
-pub fn apply(
-    work: ZoneWork,
-    operations: &[Operation],
-    user: &str,
-    ctx: &Context<'_>,
-    lock_budget: &mut Duration,
-) -> Decided {
+pub fn apply(work: ZoneWork, user: &str, ctx: &Context<'_>, lock_budget: &mut Duration) -> Decided {
     let registrar = ctx.registrars.account(work.account);
     let mut change = work.change;
     let mut out = Decided::default();
@@ -50,29 +45,34 @@ pub fn apply(
     // and a SchlundTech one-time code must be current however long the lock took.
     let at = unix((ctx.clock)());
     let inputs = plan::Inputs::of(ctx);
-    let mut states: Vec<(HostState, Option<TxtPlan>)> = Vec::new();
+    let mut states: Vec<HostState> = Vec::new();
     // Requests that arrived together all passed the abuse limit before the lock; the state
     // as it is now decides.
     change.records.retain_mut(|record| {
-        let Some(state) = plan::read_state(&record.host, &inputs, &mut out) else {
+        let Some(mut state) = plan::read_state(&record.host, &inputs, &mut out) else {
             return false;
         };
-        if rules::is_abuse(&state, operations, at, AbuseLimit::of(ctx.general)) {
+        let seen = prefixes::with_remembered_id(&record.operations, &state);
+        if rules::is_abuse(&state, &seen, at, AbuseLimit::of(ctx.general)) {
             plan::refuse_as_abuse(&record.host, &state, at, &inputs, &mut out);
             return false;
         }
         record.known = rules::known_records(&state);
-        let txt_plan = challenge_plan(record, &state, operations, user, at, ctx);
-        states.push((state, txt_plan));
+        // Saved only once the registrar has done what the record now asks.
+        if let Some(entries) = challenge_plan(record, &state, user, at, ctx) {
+            state.txt = entries;
+        }
+        states.push(state);
         true
     });
+    resolve_prefixes(&mut change, &mut states, registrar, ctx, &mut out);
     if change.records.is_empty() {
         return out;
     }
     match registrar.apply(&change, ctx.clock, ctx.log) {
         Ok(outcomes) => {
             for ((record, outcome), state) in change.records.iter().zip(outcomes).zip(states) {
-                settle(record, &outcome, state, operations, user, at, ctx);
+                settle(record, &outcome, state, user, at, ctx);
                 out.details.push(describe(record, &outcome, ctx.words));
                 if let RecordOutcome::Changed { previous, .. } = &outcome {
                     out.replaced.push((record.host.clone(), previous.clone()));
@@ -92,21 +92,21 @@ pub fn apply(
     out
 }
 
-/// For a request of challenge values, what they come to given the values recorded for the
-/// host, which replaces the record's operations; the values left alone are logged.
+/// For challenge values, what they come to given the values recorded for the host: the
+/// record's operations are replaced by what is to be done, and the values recorded after
+/// it are returned; the values asked for but left alone are logged.
 fn challenge_plan(
     record: &mut RecordChange,
     state: &HostState,
-    operations: &[Operation],
     user: &str,
     at: u64,
     ctx: &Context<'_>,
-) -> Option<TxtPlan> {
-    if !operations.iter().any(Operation::is_txt) {
+) -> Option<Vec<crate::state::TxtEntry>> {
+    if !record.operations.iter().any(operation::Operation::is_txt) {
         return None;
     }
     let max_age = ctx.general.acme_txt_max_age;
-    let plan = txt::resolve(&state.txt, operations, user, at, max_age);
+    let plan = txt::resolve(&state.txt, &record.operations, user, at, max_age);
     for value in &plan.not_ours {
         ctx.log.warn(format_args!(
             "user {}: TXT value {value} at {} was not set through ddns-cgi for this user; left alone",
@@ -114,16 +114,79 @@ fn challenge_plan(
             record.host
         ));
     }
-    record.operations = plan.operations.clone();
-    Some(plan)
+    record.operations = plan.operations;
+    Some(plan.entries)
+}
+
+/// Joins each prefix to the host part of the host's AAAA as the registrar has it now (the
+/// lock is held, so it cannot change before the write). A host without exactly one AAAA
+/// to take it from, or whose address would be unusable, is answered on its own.
+fn resolve_prefixes(
+    change: &mut ZoneChange,
+    states: &mut Vec<HostState>,
+    registrar: &dyn Registrar,
+    ctx: &Context<'_>,
+    out: &mut Decided,
+) {
+    let mut kept = Vec::with_capacity(states.len());
+    let mut records = std::mem::take(&mut change.records);
+    let allow_private = ctx.general.allow_private_addresses;
+    for (mut record, state) in records.drain(..).zip(states.drain(..)) {
+        if prefixes::has_prefix(&record.operations) {
+            let current =
+                registrar.current(&change.zone, &record, RrType::Aaaa, ctx.clock, ctx.log);
+            let resolved = current.map(|values| {
+                prefixes::with_current_id(&record.operations, &values, allow_private)
+            });
+            match resolved {
+                Ok(Ok(operations)) => record.operations = operations,
+                Ok(Err(why)) => {
+                    unresolved(&record.host, &why, ctx, out);
+                    continue;
+                }
+                Err(error) => {
+                    ctx.log.error(format_args!("{error}"));
+                    out.note(&record.host, Outcome::of_error(&error), "", "", ctx.words);
+                    continue;
+                }
+            }
+        }
+        kept.push(state);
+        change.records.push(record);
+    }
+    *states = kept;
+}
+
+/// The admin's line and the outcome for a prefix that gave no address.
+fn unresolved(host: &Hostname, why: &Unresolved, ctx: &Context<'_>, out: &mut Decided) {
+    let (outcome, detail) = match why {
+        Unresolved::NoInterfaceId { current } => {
+            let outcome = Outcome::NoRecord;
+            ctx.log.warn(format_args!(
+                "{host}: no interface ID to join to the IPv6 prefix: it is not configured and the host has {} AAAA record{}; set ipv6_interface_id in a [host:{host}] section (the host part, such as ::211:32ff:fe12:3456); answering {}",
+                current,
+                if *current == 1 { "" } else { "s" },
+                (ctx.words)(outcome)
+            ));
+            (outcome, " (no interface ID)")
+        }
+        Unresolved::Address(e) => {
+            let outcome = Outcome::BadAddress;
+            ctx.log.warn(format_args!(
+                "{host}: the IPv6 prefix with the host part of its current AAAA gives {e}; answering {}",
+                (ctx.words)(outcome)
+            ));
+            (outcome, " (prefix)")
+        }
+    };
+    out.note(host, outcome, "", detail, ctx.words);
 }
 
 /// Logs a record's problem, and saves the new state of a record that is as asked.
 fn settle(
     record: &RecordChange,
     outcome: &RecordOutcome,
-    (state, txt_plan): (HostState, Option<TxtPlan>),
-    operations: &[Operation],
+    state: HostState,
     user: &str,
     at: u64,
     ctx: &Context<'_>,
@@ -134,10 +197,7 @@ fn settle(
         RecordOutcome::Changed { .. } | RecordOutcome::Unchanged
     ) {
         let limit = AbuseLimit::of(ctx.general);
-        let mut next = rules::remember(state, operations, user, at, outcome, limit);
-        if let Some(plan) = txt_plan {
-            next.txt = plan.entries;
-        }
+        let next = rules::remember(state, &record.operations, user, at, outcome, limit);
         if let Err(e) = ctx.store.save(&record.host, &next) {
             ctx.log.warn(format_args!("{e}"));
         }
@@ -173,9 +233,9 @@ fn join(values: &[&String]) -> String {
 /// The summary detail of one record: for challenge values, what was added and removed.
 fn describe(record: &RecordChange, outcome: &RecordOutcome, words: Words) -> String {
     let host = &record.host;
-    let word = words(Outcome::of_record(outcome));
     let operations = &record.operations;
-    let txt = operations.iter().all(Operation::is_txt);
+    let word = words(Outcome::of_record(outcome));
+    let txt = operations.iter().all(operation::Operation::is_txt);
     match outcome {
         RecordOutcome::Changed { .. } | RecordOutcome::Unchanged if txt => {
             match operations.is_empty() {
@@ -236,6 +296,7 @@ mod tests {
     use crate::auth::web_server_user;
     use crate::backend::{BackendError, Clock, PerFamily, Registrar, Registrars, ZoneChange};
     use crate::config::Config;
+    use crate::core::operation::Operation;
     use crate::core::{HostRequest, UpdateRequest, run};
     use crate::log::{Level, Log};
     use crate::state::Store;
@@ -279,6 +340,16 @@ mod tests {
             _log: &Log,
         ) -> Result<Option<String>, BackendError> {
             Ok(None)
+        }
+        fn current(
+            &self,
+            _zone: &str,
+            _record: &RecordChange,
+            _rr_type: RrType,
+            _clock: Clock<'_>,
+            _log: &Log,
+        ) -> Result<Vec<String>, BackendError> {
+            Ok(Vec::new())
         }
         fn apply(
             &self,
@@ -340,7 +411,7 @@ mod tests {
                 name: "home.example.net".parse(),
             }],
             operations: Ok(vec![Operation::Set(Ipv4Addr::new(192, 0, 2, 1).into())]),
-            ttl: None,
+            ..UpdateRequest::default()
         };
         let alice = web_server_user("alice").unwrap();
         let ran = run(&request, &alice, &ctx, false);

@@ -9,9 +9,11 @@
 
 pub mod apply;
 pub mod authorize;
+pub mod lan;
 pub mod operation;
 pub mod pending;
 pub mod plan;
+pub mod prefixes;
 pub mod rules;
 pub mod txt;
 
@@ -25,6 +27,7 @@ use crate::backend::{BackendError, Clock, PerFamily, RecordOutcome, Registrars};
 use crate::config::General;
 use crate::hostname::{Hostname, HostnameError};
 use crate::log::{Log, printable};
+use crate::prefix::Ipv6Prefix;
 use crate::state::Store;
 use authorize::Verdict;
 use operation::Operation;
@@ -50,6 +53,20 @@ pub struct UpdateRequest {
     /// The TTL every record written gets; `None` keeps each record's TTL (or the
     /// backend's configured `ttl`). Checked against the zone's backend before any call.
     pub ttl: Option<u32>,
+    /// The IPv6 prefix of the router's LAN, which the principal's `lan_hosts` follow.
+    pub lan_prefix: Option<Ipv6Prefix>,
+}
+
+impl Default for UpdateRequest {
+    /// Nothing asked for; dialects fill in what their request carries.
+    fn default() -> Self {
+        UpdateRequest {
+            hosts: Vec::new(),
+            operations: Ok(Vec::new()),
+            ttl: None,
+            lan_prefix: None,
+        }
+    }
 }
 
 /// What became of one requested host, in no protocol's words.
@@ -90,14 +107,15 @@ impl Outcome {
     /// A registrar failure for the hosts it concerns.
     pub fn of_error(error: &BackendError) -> Outcome {
         match error {
-            BackendError::ZoneNotFound { .. } => Outcome::NoZone,
+            BackendError::ZoneNotFound { .. } | BackendError::NotServed { .. } => Outcome::NoZone,
             BackendError::Rejected { .. } => Outcome::Rejected,
             BackendError::CredentialsRejected { .. }
             | BackendError::Unreachable { .. }
             | BackendError::Timeout { .. }
             | BackendError::BadResponse { .. }
             | BackendError::RateLimited { .. }
-            | BackendError::DiscoveryLimit { .. } => Outcome::ServerSide,
+            | BackendError::DiscoveryLimit { .. }
+            | BackendError::NameServer { .. } => Outcome::ServerSide,
         }
     }
 
@@ -201,40 +219,40 @@ pub fn run(
         ctx.log,
         ctx.words,
     );
-    let wanted = authorize::wanted(&verdicts);
-    let mut details = Vec::new();
-    let mut per_name: HashMap<Hostname, Outcome> = HashMap::new();
-    let mut replaced: HashMap<Hostname, Replaced> = HashMap::new();
-    if dry_run {
-        per_name.extend(wanted.iter().map(|n| (n.clone(), Outcome::Unchanged)));
-    } else {
-        let now = unix((ctx.clock)());
-        let planned = plan::plan(
-            &wanted,
-            operations,
-            request.ttl,
-            now,
-            &plan::Inputs::of(ctx),
-        );
-        details.extend(planned.details);
-        per_name.extend(planned.decided);
-        let mut lock_budget = ctx.general.lock_wait;
-        for (i, work) in planned.zones.into_iter().enumerate() {
-            // A zone's lock is kept until the answer is out, but never while another is
-            // taken: the zone before is saved and let go first, so a request holds one lock
-            // at a time and two requests can never wait for each other.
-            if i > 0 {
-                ctx.pending.finish(ctx.log);
-            }
-            let applied = apply::apply(work, operations, user, ctx, &mut lock_budget);
-            details.extend(applied.details);
-            per_name.extend(applied.decided);
-            replaced.extend(applied.replaced);
+    let named = authorize::wanted(&verdicts);
+    let followers = lan::followers(user, request.lan_prefix, operations, &named, ctx);
+    let mut wanted: Vec<plan::Wanted> = named
+        .iter()
+        .map(|name| plan::Wanted {
+            name: name.clone(),
+            operations: operations.clone(),
+        })
+        .collect();
+    wanted.extend(followers.iter().cloned());
+    let done = if dry_run {
+        Done {
+            per_name: named
+                .iter()
+                .map(|n| (n.clone(), Outcome::Unchanged))
+                .collect(),
+            ..Done::default()
         }
-    }
+    } else {
+        execute(&wanted, request.ttl, user, ctx)
+    };
+    let Done {
+        details,
+        per_name,
+        replaced,
+    } = done;
+    // A LAN host the registrar or a lock failed for makes the router try again.
+    let retry = followers
+        .iter()
+        .any(|f| per_name.get(&f.name) == Some(&Outcome::ServerSide));
     let outcomes = verdicts
         .iter()
         .map(|verdict| match verdict {
+            Verdict::Allowed(_) if retry => Outcome::ServerSide,
             Verdict::Allowed(name) => per_name.get(name).copied().unwrap_or(Outcome::ServerSide),
             Verdict::NotFqdn(_) => Outcome::NotFqdn,
             Verdict::NotAllowed(_) => Outcome::NotAllowed,
@@ -252,6 +270,37 @@ pub fn run(
         replaced,
         details,
     }
+}
+
+/// What planning and applying came to, per distinct name.
+#[derive(Default)]
+struct Done {
+    details: Details,
+    per_name: HashMap<Hostname, Outcome>,
+    replaced: HashMap<Hostname, Replaced>,
+}
+
+/// Plans the names and applies each zone's share under its lock.
+fn execute(wanted: &[plan::Wanted], ttl: Option<u32>, user: &str, ctx: &Context<'_>) -> Done {
+    let mut done = Done::default();
+    let now = unix((ctx.clock)());
+    let planned = plan::plan(wanted, ttl, now, &plan::Inputs::of(ctx));
+    done.details.extend(planned.details);
+    done.per_name.extend(planned.decided);
+    let mut lock_budget = ctx.general.lock_wait;
+    for (i, work) in planned.zones.into_iter().enumerate() {
+        // A zone's lock is kept until the answer is out, but never while another is
+        // taken: the zone before is saved and let go first, so a request holds one lock
+        // at a time and two requests can never wait for each other.
+        if i > 0 {
+            ctx.pending.finish(ctx.log);
+        }
+        let applied = apply::apply(work, user, ctx, &mut lock_budget);
+        done.details.extend(applied.details);
+        done.per_name.extend(applied.decided);
+        done.replaced.extend(applied.replaced);
+    }
+    done
 }
 
 /// Seconds since the epoch; a clock before it reads as 0.

@@ -8,6 +8,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::txt::TxtValue;
+use crate::prefix::Ipv6Prefix;
 
 /// The record types operations address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,6 +53,10 @@ pub enum Operation {
     Set(IpAddr),
     /// No record of this type is left.
     Delete(RrType),
+    /// The AAAA is this prefix plus the host's interface ID: the configured one
+    /// (`[host:NAME] ipv6_interface_id`), else the host part of its current AAAA. The core
+    /// turns it into a `Set` before a backend sees it.
+    SetPrefix(Ipv6Prefix),
     /// The name's TXT record holds this challenge value besides the others it holds.
     TxtAdd(TxtValue),
     /// This challenge value goes from the name's TXT record, the others stay. Under the
@@ -68,6 +73,7 @@ impl Operation {
         match self {
             Operation::Set(addr) => RrType::of(*addr),
             Operation::Delete(rr_type) => *rr_type,
+            Operation::SetPrefix(_) => RrType::Aaaa,
             Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => RrType::Txt,
         }
     }
@@ -91,6 +97,7 @@ impl fmt::Display for Operation {
         match self {
             Operation::Set(addr) => write!(f, "{} {addr}", RrType::of(*addr)),
             Operation::Delete(rr_type) => write!(f, "delete {rr_type}"),
+            Operation::SetPrefix(prefix) => write!(f, "AAAA {prefix}+id"),
             Operation::TxtAdd(value) => write!(f, "add TXT {value}"),
             Operation::TxtRemove(value) => write!(f, "remove TXT {value}"),
             Operation::TxtClear => f.write_str("remove own TXT"),

@@ -5,6 +5,7 @@
 use std::ops::RangeInclusive;
 
 use super::operation::{self, Operation};
+use super::prefixes;
 use super::rules::{self, AbuseLimit};
 use super::{Context, Decided, Outcome, Words};
 use crate::backend::{BackendError, PerFamily, RecordChange, ZoneChange};
@@ -71,23 +72,30 @@ pub struct Planned {
     pub zones: Vec<ZoneWork>,
 }
 
+/// One distinct allowed name and what to do to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    /// The name.
+    pub name: Hostname,
+    /// Its operations, at most one per record type.
+    pub operations: Vec<Operation>,
+}
+
 /// Plans the request for the distinct allowed names `wanted`, at time `now`.
-pub fn plan(
-    wanted: &[Hostname],
-    operations: &[Operation],
-    ttl: Option<u32>,
-    now: u64,
-    inputs: &Inputs<'_>,
-) -> Planned {
+pub fn plan(wanted: &[Wanted], ttl: Option<u32>, now: u64, inputs: &Inputs<'_>) -> Planned {
     let general = inputs.general;
     let mut decided = Decided::default();
     let mut zones: Vec<ZoneWork> = Vec::new();
-    for name in wanted {
+    for Wanted { name, operations } in wanted {
+        let Some(operations) = configured(name, operations, inputs, &mut decided) else {
+            continue;
+        };
         let Some(state) = read_state(name, inputs, &mut decided) else {
             continue;
         };
-        if rules::is_cached(&state, operations, ttl, now, general.cache_seconds) {
-            let before = format!(" {}", operation::describe(operations));
+        let seen = prefixes::with_remembered_id(&operations, &state);
+        if rules::is_cached(&state, &seen, ttl, now, general.cache_seconds) {
+            let before = format!(" {}", operation::describe(&seen));
             decided.note(
                 name,
                 Outcome::Unchanged,
@@ -97,7 +105,7 @@ pub fn plan(
             );
             continue;
         }
-        if rules::is_abuse(&state, operations, now, AbuseLimit::of(general)) {
+        if rules::is_abuse(&state, &seen, now, AbuseLimit::of(general)) {
             refuse_as_abuse(name, &state, now, inputs, &mut decided);
             continue;
         }
@@ -111,7 +119,7 @@ pub fn plan(
                     &mut decided,
                 );
             }
-            Ok(Some((account, zone))) => add(&mut zones, account, zone, name, operations, ttl),
+            Ok(Some((account, zone))) => add(&mut zones, account, zone, name, &operations, ttl),
             Ok(None) => {
                 inputs.log.warn(format_args!(
                     "{name} is in no zone of the configured registrars; add its zone to a `zones` key; answering {}",
@@ -129,6 +137,27 @@ pub fn plan(
         decided: decided.decided,
         details: decided.details,
         zones,
+    }
+}
+
+/// The operations with the host's configured interface ID joined to a prefix, or None
+/// when the address made cannot be used.
+fn configured(
+    name: &Hostname,
+    operations: &[Operation],
+    inputs: &Inputs<'_>,
+    out: &mut Decided,
+) -> Option<Vec<Operation>> {
+    match prefixes::with_configured_id(name, operations, inputs.general) {
+        Ok(operations) => Some(operations),
+        Err(e) => {
+            inputs.log.warn(format_args!(
+                "{name}: its interface ID ([host:{name}] ipv6_interface_id) with the prefix asked for: {e}; answering {}",
+                (inputs.words)(Outcome::BadAddress)
+            ));
+            out.note(name, Outcome::BadAddress, "", " (prefix)", inputs.words);
+            None
+        }
     }
 }
 
@@ -254,6 +283,16 @@ mod tests {
         }
     }
 
+    fn wanted(names: &[Hostname], operations: &[Operation]) -> Vec<Wanted> {
+        names
+            .iter()
+            .map(|name| Wanted {
+                name: name.clone(),
+                operations: operations.to_vec(),
+            })
+            .collect()
+    }
+
     fn general() -> General {
         Config::parse_str(
             "[default]\nabuse_limit = 1\n[gandi]\ntoken = t\n",
@@ -313,7 +352,7 @@ mod tests {
         .iter()
         .map(|n| n.parse().unwrap())
         .collect();
-        let planned = plan(&names, &[Operation::Set(addr)], None, now, &inputs);
+        let planned = plan(&wanted(&names, &[Operation::Set(addr)]), None, now, &inputs);
         assert_eq!(
             planned.details,
             [
@@ -362,12 +401,12 @@ mod tests {
             .map(|n| n.parse().unwrap())
             .collect();
         let set = [Operation::Set("192.0.2.1".parse().unwrap())];
-        let planned = plan(&names, &set, Some(120), 1_000_000, &inputs);
+        let planned = plan(&wanted(&names, &set), Some(120), 1_000_000, &inputs);
         assert_eq!(planned.details, ["b.example.com other (ttl)"]);
         assert_eq!(planned.decided[0].1, Outcome::BadTtl);
         assert_eq!(planned.zones.len(), 1);
         assert_eq!(planned.zones[0].change.records[0].ttl, Some(120));
-        let planned = plan(&names, &set, None, 1_000_000, &inputs);
+        let planned = plan(&wanted(&names, &set), None, 1_000_000, &inputs);
         assert_eq!(
             planned.zones.len(),
             2,

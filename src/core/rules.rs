@@ -68,9 +68,11 @@ pub fn is_cached(
                 holds(family, *addr, now, window)
                     && ttl.is_none_or(|t| family.as_ref().is_some_and(|f| f.ttl == Some(t)))
             }
+            // Known only once the record is read.
             // A challenge value is added or removed every time: a repeat is rare, and the
             // stale values of the name go on every request.
             Operation::Delete(_)
+            | Operation::SetPrefix(_)
             | Operation::TxtAdd(_)
             | Operation::TxtRemove(_)
             | Operation::TxtClear => false,
@@ -93,9 +95,7 @@ fn in_window(time: u64, now: u64, window: u64) -> bool {
 }
 
 /// The host changed `limit` times within the window and this request would change it
-/// again (a repeat of the current address is never abuse). A delete may always change, and
-/// so may a challenge value: ACME clients add and remove several per renewal, and stale
-/// ones are removed by the next request that comes.
+/// again (a repeat of the current address is never abuse; a delete may always change).
 pub fn is_abuse(state: &HostState, operations: &[Operation], now: u64, abuse: AbuseLimit) -> bool {
     if abuse.limit == 0 {
         return false;
@@ -104,7 +104,9 @@ pub fn is_abuse(state: &HostState, operations: &[Operation], now: u64, abuse: Ab
         Operation::Set(addr) => family(state, RrType::of(*addr))
             .as_ref()
             .is_none_or(|f| f.addr != *addr),
-        Operation::Delete(_) => true,
+        Operation::Delete(_) | Operation::SetPrefix(_) => true,
+        // ACME clients add and remove several values per renewal, and stale ones are
+        // removed by the next request that comes: none counts towards the limit.
         Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => false,
     });
     would_change && recent(state, now, abuse.window) >= abuse.limit as usize

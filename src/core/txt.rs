@@ -154,7 +154,7 @@ pub fn resolve(
                 removed.extend(recorded.iter().filter(|e| mine(e)).map(|e| e.value.clone()));
                 entries.retain(|e| !mine(e));
             }
-            Operation::Set(_) | Operation::Delete(_) => {}
+            Operation::Set(_) | Operation::Delete(_) | Operation::SetPrefix(_) => {}
         }
     }
     added.sort();

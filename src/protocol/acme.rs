@@ -185,6 +185,7 @@ fn parse(body: &[u8], present: bool) -> Result<Parsed, Refusal> {
             }],
             operations,
             ttl: None,
+            lan_prefix: None,
         },
         echo: String::new(),
     })

@@ -145,7 +145,7 @@ impl Dialect for Dyndns {
             update: UpdateRequest {
                 hosts: Vec::new(),
                 operations: Ok(Vec::new()),
-                ttl: None,
+                ..UpdateRequest::default()
             },
             echo: format!("!{status} {line}"),
         }))
@@ -343,7 +343,7 @@ fn update(fqdn: &str, operations: Vec<Operation>) -> Parsed {
         update: UpdateRequest {
             hosts: vec![host(fqdn)],
             operations: Ok(operations),
-            ttl: None,
+            ..UpdateRequest::default()
         },
         echo: "update".to_string(),
     }
@@ -357,7 +357,7 @@ fn deletion(fqdn: &str) -> Parsed {
                 Operation::Delete(RrType::A),
                 Operation::Delete(RrType::Aaaa),
             ]),
-            ttl: None,
+            ..UpdateRequest::default()
         },
         echo: "delete".to_string(),
     }

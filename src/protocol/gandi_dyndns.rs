@@ -230,7 +230,7 @@ fn parse(request: &CgiRequest, general: &General) -> Result<Parsed, Refusal> {
                 name: text.parse(),
             }],
             operations,
-            ttl: None,
+            ..UpdateRequest::default()
         },
         echo: String::new(),
     })

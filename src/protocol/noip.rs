@@ -135,6 +135,7 @@ pub fn parse(
                 hosts,
                 operations,
                 ttl: None,
+                lan_prefix: None,
             },
             echo: String::new(),
         });
@@ -144,22 +145,27 @@ pub fn parse(
             update: UpdateRequest {
                 hosts,
                 operations: addresses::deletions(&params),
-                ttl: None,
+                ..UpdateRequest::default()
             },
             echo: String::new(),
         });
     }
-    let targets = addresses::targets(
-        &params,
-        req.remote_addr.as_deref(),
-        general.allow_private_addresses,
-    );
+    let allow_private = general.allow_private_addresses;
+    let targets = addresses::targets(&params, req.remote_addr.as_deref(), allow_private);
+    let lan_prefix = addresses::lan_prefix(&params, allow_private);
+    let echo = targets.as_ref().map(|t| t.echo()).unwrap_or_default();
+    // A LAN prefix that cannot be used refuses the whole request, as any address does.
+    let (operations, lan_prefix) = match (targets, lan_prefix) {
+        (Ok(targets), Ok(lan)) => (Ok(targets.operations()), lan),
+        (Err(e), _) | (_, Err(e)) => (Err(e), None),
+    };
     Ok(Parsed {
-        echo: targets.as_ref().map(|t| t.echo()).unwrap_or_default(),
+        echo,
         update: UpdateRequest {
             hosts,
-            operations: targets.map(|t| t.operations()),
-            ttl: None,
+            operations,
+            lan_prefix,
+            ..UpdateRequest::default()
         },
     })
 }

@@ -279,3 +279,45 @@ fn ddclient_suite_inadyn_updates_each_family_then_sees_no_change() {
     assert_eq!(stack.value("home", "A"), "84.17.5.40");
     assert_eq!(requests().len(), 3, "{text}");
 }
+
+#[test]
+fn ddclient_updates_a_bind_zone_by_dns_update_through_apache() {
+    use crate::nameserver::NameServer;
+    use crate::webserver::Site;
+    let ns = NameServer::bind(crate::rfc2136::POLICY);
+    let site = Site::new(
+        "ddclient-bind",
+        &format!(
+            "[default]\nallowed_hostnames = home.example.com v4only.example.com\n[rfc2136]\nserver = 127.0.0.1\nport = {}\nkey_name = ddns-key\nkey_secret = {}\nzones = example.com\n",
+            ns.port, ns.secret
+        ),
+    );
+    let apache = Apache::start(&site);
+    let before = ns.zone();
+    let client = Ddclient::new(
+        site.dir.path(),
+        apache.port(),
+        &[("84.17.5.31", "home.example.com,v4only.example.com")],
+    );
+    let text = client.run(&[], &apache);
+    for host in ["home.example.com", "v4only.example.com"] {
+        assert_line(&text, &["SUCCESS", host, "good", "84.17.5.31"], &apache);
+    }
+    assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.31"]);
+    assert_eq!(ns.values("v4only.example.com", "A"), ["84.17.5.31"]);
+    assert_eq!(ns.values("home.example.com", "AAAA"), ["2001:db8::1"]);
+    assert_eq!(ns.serial(), 2, "both hosts in one UPDATE");
+    let names = ["home.example.com.", "v4only.example.com."];
+    assert_eq!(
+        crate::rfc2136::except(&ns.zone(), &names),
+        crate::rfc2136::except(&before, &names)
+    );
+    assert_eq!(apache.requests().len(), 1);
+
+    let text = client.run(&["-force"], &apache);
+    for host in ["home.example.com", "v4only.example.com"] {
+        assert_line(&text, &[host, "nochg"], &apache);
+    }
+    assert_eq!(ns.serial(), 2);
+    assert!(!apache.logs().contains(&ns.secret));
+}

@@ -632,6 +632,44 @@ fn a_config_path_that_is_a_directory_names_the_fix() {
     assert_logged(&answer, "DDNS_CONFIG");
 }
 
+#[test]
+fn concurrent_updates_of_one_bind_zone_are_all_kept() {
+    use crate::nameserver::{Flavour, NameServer};
+    let dir = TempDir::new("crowd-bind");
+    let hosts: String = (0..HOSTS)
+        .map(|i| format!("h{i} 600 IN A 198.51.100.1\n"))
+        .collect();
+    let ns = NameServer::with_zone(Flavour::Bind, crate::rfc2136::POLICY, "hmac-sha256", &hosts);
+    let before: Vec<String> = ns
+        .zone()
+        .into_iter()
+        .filter(|l| !l.starts_with('h') || l.starts_with("home."))
+        .collect();
+    let cfg = crate::nameserver::config(&dir, &ns, "lock_wait = 120\ntimeout = 60", "");
+    let queries = (0..HOSTS)
+        .map(|i| format!("hostname=h{i}.example.com&myip=84.17.7.{i}"))
+        .collect();
+    let bodies = run_concurrently(&cfg, queries);
+    for (i, body) in bodies.iter().enumerate() {
+        assert_eq!(body, &format!("good 84.17.7.{i}\n"), "process {i}");
+    }
+    let zone = ns.zone();
+    for i in 0..HOSTS {
+        assert!(
+            zone.contains(&format!("h{i}.example.com. 600 IN A 84.17.7.{i}")),
+            "h{i} lost: {zone:?}"
+        );
+    }
+    let after: Vec<String> = zone
+        .into_iter()
+        .filter(|l| !l.starts_with('h') || l.starts_with("home."))
+        .collect();
+    assert_eq!(after, before);
+    // One UPDATE per request, each raising the serial once.
+    assert_eq!(ns.serial(), 1 + HOSTS as u32);
+    assert_eq!(crate::rfc2136::updates_applied(&ns), HOSTS);
+}
+
 /// Runs many scenarios at the most verbose level and looks for every secret in everything
 /// ddns-cgi wrote: answers, log lines and state files.
 #[test]
@@ -850,6 +888,57 @@ fn no_secret_in_any_answer_log_or_state_file() {
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     assert_no_secret(&seen, &secrets);
     let _ = FIXTURE_ZONE;
+}
+
+/// The TSIG key's secret (and a wrong one) in no answer, log line, command output or state
+/// file, whatever the name server answered, at `log_level = debug`.
+#[test]
+fn no_tsig_secret_in_any_answer_log_or_state_file() {
+    use crate::nameserver::NameServer;
+    const WRONG: &str = "d3Jvbmcgc2VjcmV0IG9mIHRoZSByaWdodCBsZW5ndGgh";
+    let dir = TempDir::new("secrets-rfc2136");
+    let ns = NameServer::bind("grant ddns-key. name home.example.com. A AAAA;");
+    let good = crate::nameserver::config(&dir, &ns, "log_level = debug\ncache_seconds = 0", "");
+    let text = std::fs::read_to_string(&good).unwrap();
+    let wrong = dir.write("wrong.ini", &text.replace(&ns.secret, WRONG));
+    let udp = dir.write("udp.ini", &format!("{text}transport = udp\n"));
+    let mut seen = String::new();
+    for cfg in [&good, &wrong, &udp] {
+        for query in [
+            "hostname=home.example.com&myip=84.17.5.70,2a01:4f8::70",
+            "hostname=home.example.com&myip=84.17.5.70,2a01:4f8::70",
+            "hostname=v4only.example.com,www.example.com,a.sub.example.com&myip=84.17.5.71",
+        ] {
+            let answer = run(cfg, &get(query));
+            seen.push_str(&answer.raw);
+            seen.push_str(&answer.stderr);
+        }
+        for args in [&["check-config"][..], &["check-config", "--probe"][..]] {
+            let out = Command::new(binary())
+                .args(args)
+                .arg("--config")
+                .arg(cfg)
+                .env_clear()
+                .output()
+                .unwrap();
+            seen.push_str(&String::from_utf8_lossy(&out.stdout));
+            seen.push_str(&String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    for entry in walk(&dir.path().join("state")) {
+        seen.push_str(&std::fs::read_to_string(entry).unwrap_or_default());
+    }
+    for marker in [
+        "good 84.17.5.70",
+        "nochg 84.17.5.70",
+        "BADSIG",
+        "REFUSED",
+        "key_secret = ***",
+        "over udp",
+    ] {
+        assert!(seen.contains(marker), "{marker} not seen:\n{seen}");
+    }
+    assert_no_secret(&seen, &[&ns.secret, WRONG]);
 }
 
 /// A secret in each form a registrar may echo it: as sent, XML-escaped (once, or twice as

@@ -16,7 +16,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::backend::http::Http;
 use crate::backend::scrub::Scrub;
-use crate::backend::{BackendError, Clock, EditPolicy, RecordOutcome, Registrar, ZoneChange};
+use crate::backend::{
+    BackendError, Clock, EditPolicy, RecordChange, RecordOutcome, Registrar, ZoneChange,
+};
+use crate::core::operation::RrType;
 use crate::hostname::Hostname;
 use crate::log::Log;
 use gateway::{Auth, Reply};
@@ -48,6 +51,9 @@ pub struct Schlund {
     zone_answers: RefCell<HashMap<String, bool>>,
     /// Gateway calls zone discovery has made in this request, up to [`DISCOVERY_CALLS`].
     discovery_calls: Cell<u32>,
+    /// A zone read for [`Registrar::current`] under its lock, which the update that follows
+    /// edits instead of asking again.
+    inquired: RefCell<Option<(String, Element)>>,
 }
 
 impl Schlund {
@@ -67,6 +73,7 @@ impl Schlund {
             scrub,
             zone_answers: RefCell::new(HashMap::new()),
             discovery_calls: Cell::new(0),
+            inquired: RefCell::new(None),
         }
     }
 
@@ -295,6 +302,23 @@ impl Registrar for Schlund {
         settings::TTL_RANGE
     }
 
+    fn current(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: RrType,
+        clock: Clock<'_>,
+        log: &Log,
+    ) -> Result<Vec<String>, BackendError> {
+        let inquired = match self.inquired.take() {
+            Some((name, zone_el)) if name == zone => zone_el,
+            _ => self.inquire(zone, clock, log)?,
+        };
+        let values = zone::values(&inquired, &record.name, rr_type.name());
+        *self.inquired.borrow_mut() = Some((zone.to_string(), inquired));
+        Ok(values)
+    }
+
     fn probe(&self, clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {
         let mut found = Vec::new();
         let names: Vec<&str> = if self.settings.zones.is_empty() {
@@ -374,7 +398,10 @@ impl Registrar for Schlund {
         clock: Clock<'_>,
         log: &Log,
     ) -> Result<Vec<RecordOutcome>, BackendError> {
-        let inquired = self.inquire(&change.zone, clock, log)?;
+        let inquired = match self.inquired.take() {
+            Some((name, zone_el)) if name == change.zone => zone_el,
+            _ => self.inquire(&change.zone, clock, log)?,
+        };
         let mut edited = zone::for_update(&inquired);
         let outcomes: Vec<RecordOutcome> = change
             .records

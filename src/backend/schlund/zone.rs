@@ -103,6 +103,7 @@ pub fn apply(
             Operation::Delete(_) => plan_delete(zone, &change.name, rr_type),
             // A dialect sends challenge values alone, handled above.
             Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => continue,
+            Operation::SetPrefix(_) => return RecordOutcome::unresolved(op),
         };
         let value = op.address().map(|a| a.to_string()).unwrap_or_default();
         plans.push((rr_type, value, planned));
@@ -242,6 +243,21 @@ fn set_child(parent: &mut Element, name: &str, text: &str) {
             .children
             .push(Node::Element(Element::with_text(name, text))),
     }
+}
+
+/// The values of this name and type (for the apex IPv4 also `<main>`'s), as the zone
+/// holds them.
+pub fn values(zone: &Element, name: &str, rr_type: &str) -> Vec<String> {
+    let main = (name.is_empty() && rr_type.eq_ignore_ascii_case("A"))
+        .then(|| zone.child("main").and_then(|m| m.child_text("value")))
+        .flatten();
+    let mut values: Vec<String> = main.into_iter().collect();
+    for (_, value) in records(zone, name, rr_type) {
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    values
 }
 
 /// The `rr` indexes and values of this name and type.

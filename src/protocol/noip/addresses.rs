@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::address::{AddressError, check_usable, parse_ip};
 use crate::core::operation::{Operation, RrType};
+use crate::prefix::Ipv6Prefix;
 use crate::protocol::params::Params;
 
 /// An address to set, with the text to echo back (clients such as ddclient compare the echo
@@ -24,15 +25,22 @@ pub struct Targets {
     pub v4: Option<Target<Ipv4Addr>>,
     /// The AAAA record's new value.
     pub v6: Option<Target<Ipv6Addr>>,
+    /// Or the prefix the AAAA takes, each host keeping its interface ID (`myipv6=P/LEN`).
+    pub v6_prefix: Option<Target<Ipv6Prefix>>,
 }
 
 impl Targets {
     /// `good`/`nochg` echo: IPv4 first, then IPv6, comma separated (as No-IP does).
     pub fn echo(&self) -> String {
-        match (&self.v4, &self.v6) {
-            (Some(a), Some(b)) => format!("{},{}", a.echo, b.echo),
+        let v6 = self
+            .v6
+            .as_ref()
+            .map(|t| &t.echo)
+            .or(self.v6_prefix.as_ref().map(|t| &t.echo));
+        match (&self.v4, v6) {
+            (Some(a), Some(b)) => format!("{},{b}", a.echo),
             (Some(a), None) => a.echo.clone(),
-            (None, Some(b)) => b.echo.clone(),
+            (None, Some(b)) => b.clone(),
             (None, None) => String::new(),
         }
     }
@@ -41,7 +49,11 @@ impl Targets {
     pub fn operations(&self) -> Vec<Operation> {
         let v4 = self.v4.as_ref().map(|t| Operation::Set(IpAddr::V4(t.addr)));
         let v6 = self.v6.as_ref().map(|t| Operation::Set(IpAddr::V6(t.addr)));
-        v4.into_iter().chain(v6).collect()
+        let prefix = self
+            .v6_prefix
+            .as_ref()
+            .map(|t| Operation::SetPrefix(t.addr));
+        v4.into_iter().chain(v6).chain(prefix).collect()
     }
 }
 
@@ -75,7 +87,22 @@ pub fn targets(
     if let Some(t) = &targets.v6 {
         check_usable(IpAddr::V6(t.addr), allow_private)?;
     }
+    if let Some(t) = &targets.v6_prefix {
+        t.addr.usable(allow_private)?;
+    }
     Ok(targets)
+}
+
+/// `ip6lanprefix`, the prefix of the router's LAN (the FRITZ!Box's placeholder name); an
+/// empty value is absent, anything else must be a usable prefix.
+pub fn lan_prefix(
+    params: &Params,
+    allow_private: bool,
+) -> Result<Option<Ipv6Prefix>, AddressError> {
+    match params.get("ip6lanprefix").map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => Ipv6Prefix::parse(text)?.usable(allow_private).map(Some),
+    }
 }
 
 fn read_targets(params: &Params, remote_addr: Option<&str>) -> Result<Targets, AddressError> {
@@ -89,7 +116,14 @@ fn read_targets(params: &Params, remote_addr: Option<&str>) -> Result<Targets, A
             _ => return Err(AddressError::Conflict),
         }
     }
-    if let Some(text) = v6_param {
+    if let Some(text) = v6_param.filter(|t| t.contains('/')) {
+        if targets.v6.is_some() {
+            return Err(AddressError::Conflict);
+        }
+        let addr = Ipv6Prefix::parse(text)?;
+        let echo = text.to_string();
+        targets.v6_prefix = Some(Target { addr, echo });
+    } else if let Some(text) = v6_param {
         match parse_ip(text)? {
             IpAddr::V6(addr) => match &targets.v6 {
                 Some(existing) if existing.addr != addr => return Err(AddressError::Conflict),
@@ -102,7 +136,7 @@ fn read_targets(params: &Params, remote_addr: Option<&str>) -> Result<Targets, A
             IpAddr::V4(_) => return Err(AddressError::Unparsable),
         }
     }
-    if targets.v4.is_none() && targets.v6.is_none() {
+    if targets.v4.is_none() && targets.v6.is_none() && targets.v6_prefix.is_none() {
         let source = remote_addr.ok_or(AddressError::Unparsable)?;
         match parse_ip(source)? {
             IpAddr::V4(addr) => {

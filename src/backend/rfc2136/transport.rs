@@ -1,0 +1,278 @@
+//! Carrying one DNS message to the server and its reply back, within the request's one time
+//! budget: TCP (RFC 1035 §4.2.2, a 2-byte length before each message), or UDP for messages
+//! of at most 512 bytes, falling back to TCP when the reply is truncated.
+
+use std::fmt;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::time::{Duration, Instant};
+
+use crate::budget::Budget;
+
+/// Largest message sent over UDP (RFC 1035 §4.2.1, RFC 2136 §2.1).
+pub const UDP_LIMIT: usize = 512;
+/// Sends of one UDP message at most, always the same bytes.
+const UDP_SENDS: u32 = 3;
+/// Largest reply read over UDP.
+const UDP_READ: usize = 4096;
+
+/// Why an exchange gave no reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The budget ran out first.
+    Timeout,
+    /// No connection or no way to send: refused, unreachable, unknown host.
+    Unreachable(String),
+    /// The connection broke or the reply was cut short.
+    Broken(String),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Timeout => f.write_str("no answer within the time left"),
+            Failure::Unreachable(why) | Failure::Broken(why) => f.write_str(why),
+        }
+    }
+}
+
+/// One request, one reply.
+pub trait Transport {
+    /// Sends `message` and returns the reply's bytes (not yet checked).
+    fn exchange(&self, message: &[u8]) -> Result<Vec<u8>, Failure>;
+    /// `server:port over tcp`, for log lines.
+    fn describe(&self) -> String;
+}
+
+/// Which protocol to prefer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// TCP for every message (the default: an accurate rcode, RFC 2136 §7.8).
+    Tcp,
+    /// UDP for messages that fit, TCP otherwise.
+    Udp,
+}
+
+impl Protocol {
+    /// The name the config uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+/// The sockets to a server, spending `budget`.
+pub struct Network {
+    /// Host name or address.
+    pub server: String,
+    /// Port.
+    pub port: u16,
+    /// Preferred protocol.
+    pub protocol: Protocol,
+    /// The request's budget.
+    pub budget: Budget,
+}
+
+impl Transport for Network {
+    fn exchange(&self, message: &[u8]) -> Result<Vec<u8>, Failure> {
+        let left = self.budget.remaining();
+        if left.is_zero() {
+            return Err(Failure::Timeout);
+        }
+        let deadline = Instant::now() + left;
+        self.budget.spend(|| {
+            let addr = self.address()?;
+            if self.protocol == Protocol::Udp && message.len() <= UDP_LIMIT {
+                // None: truncated, so again over TCP.
+                if let Some(reply) = udp(addr, message, deadline)? {
+                    return Ok(reply);
+                }
+            }
+            tcp(addr, message, deadline)
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{}:{} over {}",
+            self.server,
+            self.port,
+            self.protocol.name()
+        )
+    }
+}
+
+impl Network {
+    fn address(&self) -> Result<SocketAddr, Failure> {
+        let mut addrs = (self.server.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| Failure::Unreachable(format!("cannot resolve {}: {e}", self.server)))?;
+        addrs
+            .next()
+            .ok_or_else(|| Failure::Unreachable(format!("{} has no address", self.server)))
+    }
+}
+
+/// Time left until `deadline`, or a timeout.
+fn left(deadline: Instant) -> Result<Duration, Failure> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left < Duration::from_millis(1) {
+        Err(Failure::Timeout)
+    } else {
+        Ok(left)
+    }
+}
+
+fn io_failure(e: std::io::Error, what: &str) -> Failure {
+    match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => Failure::Timeout,
+        ErrorKind::ConnectionRefused => Failure::Unreachable(format!("{what}: connection refused")),
+        _ => Failure::Broken(format!("{what}: {e}")),
+    }
+}
+
+/// One exchange over TCP; every read and write bounded by what is left of the deadline.
+fn tcp(addr: SocketAddr, message: &[u8], deadline: Instant) -> Result<Vec<u8>, Failure> {
+    let mut stream = TcpStream::connect_timeout(&addr, left(deadline)?)
+        .map_err(|e| io_failure(e, "connecting over TCP"))?;
+    let mut framed = (message.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(message);
+    stream
+        .set_write_timeout(Some(left(deadline)?))
+        .and_then(|()| stream.write_all(&framed))
+        .map_err(|e| io_failure(e, "sending over TCP"))?;
+    let mut len = [0u8; 2];
+    read_full(&mut stream, &mut len, deadline)?;
+    let mut reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    read_full(&mut stream, &mut reply, deadline)?;
+    Ok(reply)
+}
+
+/// Fills `buf`, resetting the read timeout to what is left before each read, so a server
+/// sending a byte at a time cannot stretch the deadline.
+fn read_full(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), Failure> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        stream
+            .set_read_timeout(Some(left(deadline)?))
+            .map_err(|e| io_failure(e, "reading over TCP"))?;
+        match stream.read(&mut buf[filled..]) {
+            Ok(0) => {
+                return Err(Failure::Broken(
+                    "the server closed the connection before its answer was complete".into(),
+                ));
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_failure(e, "reading over TCP")),
+        }
+    }
+    Ok(())
+}
+
+/// One exchange over UDP: the same bytes sent up to three times, waiting 1 s after the
+/// first send and 2 s after each later one (RFC 2136 §7.8 for why the bytes stay the same).
+/// Replies with another ID are ignored. `None` when the reply is truncated.
+fn udp(addr: SocketAddr, message: &[u8], deadline: Instant) -> Result<Option<Vec<u8>>, Failure> {
+    let local: SocketAddr = if addr.is_ipv4() {
+        "0.0.0.0:0".parse().expect("literal")
+    } else {
+        "[::]:0".parse().expect("literal")
+    };
+    let socket = UdpSocket::bind(local).map_err(|e| io_failure(e, "opening a UDP socket"))?;
+    // Connected: the kernel drops datagrams from any other source.
+    socket
+        .connect(addr)
+        .map_err(|e| io_failure(e, "connecting the UDP socket"))?;
+    let mut buf = vec![0u8; UDP_READ];
+    for send in 0..UDP_SENDS {
+        socket
+            .send(message)
+            .map_err(|e| io_failure(e, "sending over UDP"))?;
+        let wait = Duration::from_secs(if send == 0 { 1 } else { 2 });
+        let until = (Instant::now() + wait).min(deadline);
+        while let Some(timeout) = until
+            .checked_duration_since(Instant::now())
+            .filter(|t| *t >= Duration::from_millis(1))
+        {
+            socket
+                .set_read_timeout(Some(timeout))
+                .map_err(|e| io_failure(e, "reading over UDP"))?;
+            match socket.recv(&mut buf) {
+                Ok(n) if n >= 3 && buf[..2] == message[..2] => {
+                    if buf[2] & 0x02 != 0 {
+                        return Ok(None);
+                    }
+                    return Ok(Some(buf[..n].to_vec()));
+                }
+                Ok(_) => {} // another ID: not ours
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_failure(e, "reading over UDP")),
+            }
+        }
+        left(deadline)?;
+    }
+    Err(Failure::Timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn network(port: u16, protocol: Protocol, budget: Duration) -> Network {
+        Network {
+            server: "127.0.0.1".into(),
+            port,
+            protocol,
+            budget: Budget::new(budget),
+        }
+    }
+
+    #[test]
+    fn a_closed_port_fails_at_once_and_a_silent_one_within_the_budget() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let started = Instant::now();
+        let n = network(port, Protocol::Tcp, Duration::from_secs(5));
+        assert!(matches!(n.exchange(b"x"), Err(Failure::Unreachable(_))));
+        assert!(started.elapsed() < Duration::from_secs(1));
+
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let n = network(port, Protocol::Udp, Duration::from_millis(1500));
+        let started = Instant::now();
+        assert_eq!(n.exchange(&[0; 20]), Err(Failure::Timeout));
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(1400) && took < Duration::from_millis(2000),
+            "{took:?}"
+        );
+        assert_eq!(n.budget.remaining(), Duration::ZERO);
+        assert_eq!(n.exchange(&[0; 20]), Err(Failure::Timeout));
+    }
+
+    #[test]
+    fn tcp_frames_messages_by_length() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len).unwrap();
+            let mut msg = vec![0u8; u16::from_be_bytes(len).into()];
+            s.read_exact(&mut msg).unwrap();
+            msg.reverse();
+            s.write_all(&[0, msg.len() as u8]).unwrap();
+            s.write_all(&msg).unwrap();
+        });
+        let n = network(port, Protocol::Tcp, Duration::from_secs(5));
+        assert_eq!(n.exchange(b"abc").unwrap(), b"cba");
+        server.join().unwrap();
+        assert_eq!(n.budget.calls(), 1);
+    }
+}
