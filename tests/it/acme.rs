@@ -417,3 +417,64 @@ fn lego_credentials_in_the_header_are_checked_by_ddns_cgi() {
     assert_answer(&answer, "401 Unauthorized", "401 unauthorized\n");
     assert_not_logged(&answer, crate::credentials::SHA_PASSWORD);
 }
+
+/// BIND's policy in the DNS UPDATE tests of challenge values.
+pub const TXT_POLICY: &str = "grant ddns-key. zonesub A AAAA TXT;";
+
+/// DNS UPDATE against a real BIND9: each value is one record added or deleted, the
+/// other TXT values and the rest of the zone stay, and the record is gone with its last
+/// value.
+#[test]
+fn dns_update_adds_and_deletes_one_record_per_value() {
+    use crate::nameserver::{NameServer, config};
+    let dir = TempDir::new("acme-rfc2136");
+    let ns = NameServer::with_zone(
+        crate::nameserver::Flavour::Bind,
+        TXT_POLICY,
+        "hmac-sha256",
+        "_acme-challenge.home IN TXT \"by hand\"\n",
+    );
+    let cfg = config(&dir, &ns, "", "");
+    let before = ns.zone();
+    let name = "_acme-challenge.home.example.com";
+    let quoted = |v: &str| format!("\"{v}\"");
+    let answer = run(&cfg, &lego("present", "alice", &fqdn_body(name, V1)));
+    assert_answer(&answer, "200 OK", "200 changed\n");
+    assert_not_logged(&answer, &ns.secret);
+    let answer = run(&cfg, &get(&format!("hostname={name}&txt={V2}")));
+    assert_answer(&answer, "200 OK", "good\n");
+    let mut expected = vec![quoted("by hand"), quoted(V1), quoted(V2)];
+    expected.sort();
+    assert_eq!(ns.values(name, "TXT"), expected);
+    assert!(
+        ns.with_ttl(name, "TXT")
+            .iter()
+            .all(|l| l.starts_with("60 "))
+    );
+    let answer = run(&cfg, &lego("present", "alice", &fqdn_body(name, V1)));
+    assert_answer(&answer, "200 OK", "200 unchanged\n");
+    assert_logged(&answer, "| 1 registrar calls |");
+    let answer = run(&cfg, &lego("cleanup", "alice", &fqdn_body(name, V1)));
+    assert_answer(&answer, "200 OK", "200 changed\n");
+    let answer = run(&cfg, &get(&format!("hostname={name}&txt=")));
+    assert_answer(&answer, "200 OK", "good\n");
+    assert_eq!(ns.values(name, "TXT"), [quoted("by hand")]);
+    let strip = |zone: Vec<String>| -> Vec<String> {
+        zone.into_iter()
+            .filter(|l| !l.starts_with(&format!("{name}. ")))
+            .collect()
+    };
+    assert_eq!(strip(ns.zone()), strip(before.clone()));
+
+    // Without a value left, the name holds no TXT record.
+    let dir2 = TempDir::new("acme-rfc2136-empty");
+    let ns2 = NameServer::bind(TXT_POLICY);
+    let cfg2 = config(&dir2, &ns2, "", "");
+    let answer = run(&cfg2, &lego("present", "alice", &fqdn_body(name, V1)));
+    assert_answer(&answer, "200 OK", "200 changed\n");
+    assert_eq!(ns2.values(name, "TXT"), [quoted(V1)]);
+    let answer = run(&cfg2, &lego("cleanup", "alice", &fqdn_body(name, V1)));
+    assert_answer(&answer, "200 OK", "200 changed\n");
+    assert!(ns2.values(name, "TXT").is_empty());
+    assert!(ns2.dig(&[name, "ANY", "+short"]).trim().is_empty());
+}
