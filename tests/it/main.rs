@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod acme;
+mod acme_e2e;
 mod apache;
 mod cgi;
 mod credentials;
