@@ -101,13 +101,10 @@ pub fn word(outcome: Outcome) -> &'static str {
         Outcome::Changed => "good",
         Outcome::Unchanged => "nochg",
         Outcome::NotFqdn => "notfqdn",
-        Outcome::NotAllowed | Outcome::NoZone | Outcome::NoRecord => "nohost",
+        // A CNAME has no address record of its own to change, whatever the backend.
+        Outcome::NotAllowed | Outcome::NoZone | Outcome::NoRecord | Outcome::Alias => "nohost",
         Outcome::BadAddress => "badip",
-        Outcome::RoundRobin
-        | Outcome::Alias
-        | Outcome::NotPlain
-        | Outcome::Rejected
-        | Outcome::BadTtl => "dnserr",
+        Outcome::RoundRobin | Outcome::NotPlain | Outcome::Rejected | Outcome::BadTtl => "dnserr",
         Outcome::Abuse => "abuse",
         Outcome::ServerSide => "911",
     }

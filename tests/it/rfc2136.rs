@@ -131,7 +131,7 @@ fn a_cname_or_a_delegated_name_is_never_written() {
     let before = ns.zone();
     let answer = run(&cfg, &get("hostname=www.example.com&myip=84.17.5.14"));
     // The core's answer for an alias, as for every backend.
-    expect(&answer, &ns, "dnserr\n");
+    expect(&answer, &ns, "nohost\n");
     assert_logged(&answer, "www.example.com is a CNAME");
 
     let answer = run(&cfg, &get("hostname=host.sub.example.com&myip=84.17.5.14"));

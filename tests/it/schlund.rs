@@ -631,7 +631,7 @@ fn no_record_is_created_beside_a_cname() {
         ),
     );
     let answer = run(&cfg, &get("hostname=www.example.co.uk&myip=84.17.5.62"));
-    assert_answer(&answer, "200 OK", "dnserr\n");
+    assert_answer(&answer, "200 OK", "nohost\n");
     assert!(
         answer
             .stderr
