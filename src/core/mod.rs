@@ -69,6 +69,17 @@ impl Default for UpdateRequest {
     }
 }
 
+impl UpdateRequest {
+    /// Whether it asks for ACME challenge values (`core::txt`), which are authorized by the
+    /// names they validate: a dialect never mixes them with addresses.
+    pub fn is_challenge(&self) -> bool {
+        match &self.operations {
+            Ok(operations) => operations.iter().any(Operation::is_txt),
+            Err(e) => e.is_txt(),
+        }
+    }
+}
+
 /// What became of one requested host, in no protocol's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -188,28 +199,11 @@ pub fn run(
     dry_run: bool,
 ) -> Ran {
     let user = principal.name();
-    let challenge = match &request.operations {
-        Ok(operations) => operations.iter().any(Operation::is_txt),
-        Err(e) => e.is_txt(),
-    };
+    let challenge = request.is_challenge();
     let verdicts = authorize::authorize(user, &request.hosts, ctx.acl, challenge);
     let operations = match &request.operations {
         Ok(operations) => operations,
-        Err(e) => {
-            let what = if challenge { "value" } else { "address" };
-            ctx.log.warn(format_args!(
-                "user {}: unusable {what} ({e}); answering {}",
-                printable(user),
-                (ctx.words)(Outcome::BadAddress)
-            ));
-            let outcomes = authorize::without_address(&verdicts);
-            let replaced = outcomes.iter().map(|_| Replaced::default()).collect();
-            return Ran {
-                outcomes,
-                replaced,
-                details: Vec::new(),
-            };
-        }
+        Err(e) => return unusable(user, e, challenge, &verdicts, ctx),
     };
     authorize::report(
         user,
@@ -301,6 +295,30 @@ fn execute(wanted: &[plan::Wanted], ttl: Option<u32>, user: &str, ctx: &Context<
         done.replaced.extend(applied.replaced);
     }
     done
+}
+
+/// The answer when the request's addresses or challenge value cannot be used: a name the
+/// user may not touch is refused as such whatever the value.
+fn unusable(
+    user: &str,
+    error: &AddressError,
+    challenge: bool,
+    verdicts: &[Verdict],
+    ctx: &Context<'_>,
+) -> Ran {
+    let what = if challenge { "value" } else { "address" };
+    ctx.log.warn(format_args!(
+        "user {}: unusable {what} ({error}); answering {}",
+        printable(user),
+        (ctx.words)(Outcome::BadAddress)
+    ));
+    let outcomes = authorize::without_address(verdicts);
+    let replaced = outcomes.iter().map(|_| Replaced::default()).collect();
+    Ran {
+        outcomes,
+        replaced,
+        details: Vec::new(),
+    }
 }
 
 /// Seconds since the epoch; a clock before it reads as 0.

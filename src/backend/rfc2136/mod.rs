@@ -239,7 +239,7 @@ impl Rfc2136 {
             REFUSED => BackendError::CredentialsRejected {
                 registrar: self.label.clone(),
                 detail: format!(
-                    "{what}: {server} refused it (REFUSED): its policy does not let key {key} change this name or type; grant it in BIND's update-policy (e.g. `grant {key} zonesub A AAAA;`) or Knot's acl update-type"
+                    "{what}: {server} refused it (REFUSED): its policy does not let key {key} change this name or type; grant it in BIND's update-policy (e.g. `grant {key} zonesub A AAAA;`, with TXT for ACME challenges) or Knot's acl update-type"
                 ),
             },
             NOTAUTH => BackendError::NotServed {
