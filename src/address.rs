@@ -25,8 +25,6 @@ pub enum AddressError {
     NotAPrefix,
     /// A prefix length outside 1 to 64.
     PrefixLength(u8),
-    /// A prefix whose host bits are not zero: an address, not a prefix.
-    HostBitsSet,
     /// An interface ID with bits inside the prefix.
     InterfaceIdTooWide {
         /// The interface ID.
@@ -65,9 +63,6 @@ impl fmt::Display for AddressError {
             ),
             AddressError::PrefixLength(len) => {
                 write!(f, "a /{len} prefix; prefix lengths of 1 to 64 are accepted")
-            }
-            AddressError::HostBitsSet => {
-                f.write_str("an address with a length, not a prefix: its host bits are not zero")
             }
             AddressError::InterfaceIdTooWide { id, prefix_len } => write!(
                 f,

@@ -16,6 +16,7 @@ pub mod backend;
 pub mod budget;
 pub mod cgi;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod core;
 pub mod files;

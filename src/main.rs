@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use ddns_cgi::backend::{self, Registrars, http::Http};
 use ddns_cgi::budget::Budget;
 use ddns_cgi::cgi::{self, CgiRequest};
+use ddns_cgi::cli::status::Status;
 use ddns_cgi::cli::{self, Command};
 use ddns_cgi::config::{self, Config};
 use ddns_cgi::log::{Level, Log};
@@ -21,13 +22,29 @@ fn main() -> ExitCode {
         // A CGI reports through its answer; the exit status is not read by clients.
         return ExitCode::SUCCESS;
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match cli::parse(&args) {
+    let mut args: Vec<String> = std::env::args().collect();
+    // Installed as `schlund-ddns` (a link to the binary), it is ws.ddns's command.
+    let invoked = args.first().cloned().unwrap_or_default();
+    args.remove(0);
+    if Path::new(&invoked)
+        .file_name()
+        .is_some_and(|n| n == "schlund-ddns")
+    {
+        args.insert(0, "update".to_string());
+    }
+    match cli::args::parse(&args) {
         Ok(Command::CheckConfig {
-            config,
+            common,
             probe,
             strict,
-        }) => check_config(config, probe, strict).unwrap_or_else(|e| e.exit()),
+            example,
+        }) => {
+            if example {
+                print!("{}", cli::example::TEMPLATE);
+                return ExitCode::SUCCESS;
+            }
+            check_config(common.config, probe, strict).unwrap_or_else(|e| e.exit())
+        }
         Ok(Command::HashSecret) => hash_secret().unwrap_or_else(|e| e.exit()),
         Ok(Command::Version) => {
             println!("ddns-cgi {}", env!("CARGO_PKG_VERSION"));
@@ -37,7 +54,184 @@ fn main() -> ExitCode {
             print!("{}", cli::USAGE);
             ExitCode::SUCCESS
         }
-        Err(message) => Fatal::usage(message).exit(),
+        Ok(command) => run_command(command),
+        Err(message) => {
+            eprintln!("ddns-cgi: {message}");
+            eprint!("{}", cli::SYNOPSIS);
+            ExitCode::from(Status::Usage.code())
+        }
+    }
+}
+
+/// The level of the command line's log: `DDNS_LOG_LEVEL`, else warnings; `-v`/`-q` move
+/// it from there.
+fn cli_level(verbosity: i32) -> Level {
+    let levels = [Level::Error, Level::Warn, Level::Info, Level::Debug];
+    let base = env_level().unwrap_or(Level::Warn);
+    let at = levels.iter().position(|l| *l == base).unwrap_or(1) as i32 + verbosity;
+    levels[at.clamp(0, 3) as usize]
+}
+
+/// `DDNS_LOG_LEVEL`, for the CGI and the command line alike.
+fn env_level() -> Option<Level> {
+    std::env::var("DDNS_LOG_LEVEL")
+        .ok()
+        .and_then(|v| Level::parse(v.trim()))
+}
+
+/// `update`, `delete`, `client` and `detect`: load the config, take the client lock where
+/// a run may write, run, print one line per change or failure, and exit by sysexits.h.
+fn run_command(command: Command) -> ExitCode {
+    let (common, ws) = match &command {
+        Command::Update { common, ws, .. } => (common.clone(), ws.clone()),
+        Command::Delete { common, .. }
+        | Command::Client { common, .. }
+        | Command::Detect { common, .. } => (common.clone(), cli::args::WsFlags::default()),
+        _ => unreachable!("handled in main"),
+    };
+    let log = Log::stderr(cli_level(common.verbosity));
+    if ws.password.is_some() || ws.totp_secret.is_some() {
+        log.warn(format_args!(
+            "--password and --totp-secret are visible to every local user in the process list; put them in the config file instead"
+        ));
+    }
+    let config = match load_with(&config_path(common.config.clone()), &ws) {
+        Ok(config) => config,
+        Err(message) => {
+            log.error(format_args!("{message}"));
+            return ExitCode::from(Status::Config.code());
+        }
+    };
+    let store = ddns_cgi::state::Store::new(&config.general.state_dir);
+    let writes = !matches!(command, Command::Detect { .. });
+    let _lock = match writes.then(|| ddns_cgi::client::lock::take(&store, common.wait)) {
+        Some(Err(message)) => {
+            log.error(format_args!("{message}"));
+            return ExitCode::from(Status::TempFail.code());
+        }
+        held => held,
+    };
+    let http = match Http::new(&config.general, Budget::new(config.general.timeout)) {
+        Ok(http) => http,
+        Err(e) => {
+            log.error(format_args!("config {}: {e}", config.path.display()));
+            return ExitCode::from(Status::Config.code());
+        }
+    };
+    let (registrars, seen) = cli::watch::watch(backend::from_config(&config, http));
+    let edges = cli::run::Edges {
+        registrars: &registrars,
+        seen: &seen,
+        clock: &SystemTime::now,
+        log: &log,
+    };
+    let verbose = common.verbosity > 0 || log.enabled(Level::Info);
+    report(dispatch(command, &config, &edges), verbose, &log)
+}
+
+/// Runs the command; `detect` prints its table itself.
+fn dispatch(
+    command: Command,
+    config: &Config,
+    edges: &cli::run::Edges<'_>,
+) -> Result<cli::run::Report, cli::commands::Refused> {
+    // --force trusts no state and writes even what the registrar already holds.
+    let options = |dry_run, force: bool, trust_state| cli::run::Options {
+        dry_run,
+        trust_state: if force { 0 } else { trust_state },
+        force,
+    };
+    match command {
+        Command::Update {
+            force,
+            dry_run,
+            ttl,
+            host,
+            addrs,
+            ..
+        } => {
+            let ttl = ttl.or(config.client.ttl);
+            let options = options(dry_run, force, config.general.cache_seconds);
+            cli::commands::update(config, &host, &addrs, ttl, options, edges)
+        }
+        Command::Delete {
+            dry_run,
+            only,
+            host,
+            ..
+        } => cli::commands::delete(config, &host, only, options(dry_run, false, 0), edges),
+        Command::Client {
+            force,
+            dry_run,
+            hosts,
+            ..
+        } => {
+            let options = options(dry_run, force, config.client.recheck.as_secs());
+            cli::commands::client(config, &hosts, options, edges)
+        }
+        Command::Detect { only, .. } => {
+            let (table, status) = cli::commands::detect(config, only, edges);
+            print!("{table}");
+            Ok(cli::run::Report {
+                lines: Vec::new(),
+                status: Some(status),
+            })
+        }
+        _ => unreachable!("handled in main"),
+    }
+}
+
+/// Prints a run's lines (`nochg` ones only when verbose) and gives its exit status.
+fn report(
+    result: Result<cli::run::Report, cli::commands::Refused>,
+    verbose: bool,
+    log: &Log,
+) -> ExitCode {
+    match result {
+        Ok(report) => {
+            let mut out = std::io::stdout().lock();
+            for line in report.lines.iter().filter(|l| verbose || !l.verbose_only) {
+                let _ = writeln!(out, "{}", line.text);
+            }
+            let _ = out.flush();
+            ExitCode::from(report.status.unwrap_or(Status::Done).code())
+        }
+        Err(refused) => {
+            log.error(format_args!("{}", refused.message));
+            if refused.status == Status::Usage {
+                eprint!("{}", cli::SYNOPSIS);
+            }
+            ExitCode::from(refused.status.code())
+        }
+    }
+}
+
+/// The config, with ws.ddns's flags over its `[default]` keys. With those flags a missing
+/// file is an empty one, as ws.ddns's command line needed no file.
+fn load_with(path: &Path, ws: &cli::args::WsFlags) -> Result<Config, String> {
+    let overrides = ws.overrides();
+    if overrides.is_empty() {
+        return Config::load(path).map_err(|e| missing_hint(e.to_string(), path));
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(_) => {
+            return Err(Config::load(path).err().map_or_else(
+                || format!("config {}: cannot be read", path.display()),
+                |e| e.to_string(),
+            ));
+        }
+    };
+    Config::parse_overriding(&text, path, &overrides).map_err(|e| e.to_string())
+}
+
+/// A missing config file's message names the command that prints a template.
+fn missing_hint(message: String, path: &Path) -> String {
+    if path.exists() {
+        message
+    } else {
+        format!("{message} (`ddns-cgi check-config --example` prints a commented template)")
     }
 }
 
@@ -52,14 +246,6 @@ impl Fatal {
         Fatal {
             message: message.to_string(),
             status: 1,
-        }
-    }
-
-    /// A command line that cannot be understood (exit status 2).
-    fn usage(message: impl Display) -> Fatal {
-        Fatal {
-            message: message.to_string(),
-            status: 2,
         }
     }
 
@@ -133,7 +319,7 @@ fn run_cgi() {
             response
         }
         Ok((config, registrars)) => {
-            log.set_level(config.general.log_level);
+            log.set_level(env_level().unwrap_or(config.general.log_level));
             let edges = ddns_cgi::Edges {
                 registrars: &registrars,
                 clock: &SystemTime::now,

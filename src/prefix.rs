@@ -20,7 +20,8 @@ pub struct Ipv6Prefix {
 
 impl Ipv6Prefix {
     /// Parses `ADDRESS/LEN` strictly: one `/`, a decimal length of 1 to 64 and nothing
-    /// glued to it (`…::/647656:…`), an IPv6 address whose host bits are zero.
+    /// glued to it (`…::/647656:…`). Host bits are dropped, so that an interface's own
+    /// address with its length, as `ip -6 addr` prints it, names its prefix.
     pub fn parse(text: &str) -> Result<Ipv6Prefix, AddressError> {
         let text = text.trim();
         if is_placeholder(text) {
@@ -38,10 +39,8 @@ impl Ipv6Prefix {
         if !(1..=MAX_PREFIX_LEN).contains(&len) {
             return Err(AddressError::PrefixLength(len));
         }
-        let prefix = Ipv6Prefix { network, len };
-        if prefix.network.to_bits() & !prefix.mask() != 0 {
-            return Err(AddressError::HostBitsSet);
-        }
+        let mut prefix = Ipv6Prefix { network, len };
+        prefix.network = Ipv6Addr::from_bits(network.to_bits() & prefix.mask());
         Ok(prefix)
     }
 
@@ -201,10 +200,14 @@ mod tests {
             ("84.17.5.9/24", AddressError::NotAPrefix),
             ("2a02:908:1200:1234::/80", AddressError::PrefixLength(80)),
             ("2a02:908:1200:1234::/0", AddressError::PrefixLength(0)),
-            ("2a02:908:1200:1234::1/64", AddressError::HostBitsSet),
         ] {
             assert_eq!(prefix(text), Err(error), "{text}");
         }
+        assert_eq!(
+            prefix("2a02:908:1200:1234:1::1/64").unwrap().to_string(),
+            "2a02:908:1200:1234::/64",
+            "an interface's address names its prefix"
+        );
         let doc = prefix("2001:db8:1::/48").unwrap();
         assert_eq!(
             doc.usable(false),

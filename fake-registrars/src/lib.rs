@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod echo;
 pub mod gandi;
 pub mod schlund;
 pub mod server;

@@ -305,6 +305,7 @@ impl Gandi {
         &self,
         zone: &str,
         record: &RecordChange,
+        force: bool,
         log: &Log,
     ) -> Result<RecordOutcome, BackendError> {
         if record.operations.iter().any(Operation::is_txt) {
@@ -316,7 +317,7 @@ impl Gandi {
         let mut steps = Vec::new();
         for op in &record.operations {
             let step = match op {
-                Operation::Set(addr) => self.decide_set(zone, record, *addr, log)?,
+                Operation::Set(addr) => self.decide_set(zone, record, *addr, force, log)?,
                 Operation::Delete(rr_type) => self.decide_delete(zone, record, rr_type.name())?,
                 // A dialect sends challenge values alone, handled above.
                 Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => continue,
@@ -358,12 +359,14 @@ impl Gandi {
         })
     }
 
-    /// What setting `addr` takes, or the outcome that refuses it.
+    /// What setting `addr` takes, or the outcome that refuses it; `force` writes even a
+    /// record that already holds it.
     fn decide_set(
         &self,
         zone: &str,
         record: &RecordChange,
         addr: IpAddr,
+        force: bool,
         log: &Log,
     ) -> Result<Result<RecordStep, RecordOutcome>, BackendError> {
         let rr_type = RrType::of(addr).name();
@@ -399,6 +402,7 @@ impl Gandi {
             _ => {}
         }
         let action = match self.plan(current.as_ref(), addr, record, log) {
+            Step::Same { ttl } if force => Action::Write { addr, ttl },
             Step::Same { ttl } => Action::Keep { ttl },
             Step::Write { ttl } => Action::Write { addr, ttl },
         };
@@ -661,7 +665,7 @@ impl Registrar for Gandi {
     ) -> Result<Vec<RecordOutcome>, BackendError> {
         let mut outcomes = Vec::new();
         for record in &change.records {
-            match self.apply_record(&change.zone, record, log) {
+            match self.apply_record(&change.zone, record, change.force, log) {
                 Ok(outcome) => outcomes.push(self.scrub.outcome(outcome)),
                 // The zone itself is gone or our token is refused: every host fails alike.
                 Err(

@@ -105,6 +105,8 @@ pub struct ZoneChange {
     pub zone: String,
     /// One entry per distinct host, in request order.
     pub records: Vec<RecordChange>,
+    /// Write every record set even where it already holds the value (`--force`).
+    pub force: bool,
 }
 
 /// What happened to one [`RecordChange`].
@@ -395,6 +397,8 @@ pub struct EditPolicy {
     pub create_missing: bool,
     /// Replace several values of one name/type by one.
     pub collapse_round_robin: bool,
+    /// Write a record even where it already holds the value (set per request: `--force`).
+    pub rewrite: bool,
 }
 
 /// The kind whose account a ws.ddns file keeps in `[default]` (and `[DEFAULT]`).
@@ -457,6 +461,7 @@ pub fn from_config(config: &Config, http: http::Http) -> Registrars {
         policy: EditPolicy {
             create_missing: config.general.create_missing_records,
             collapse_round_robin: config.general.collapse_round_robin,
+            rewrite: false,
         },
         http: http.scrubbing(&scrub),
         scrub,

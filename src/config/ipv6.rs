@@ -42,6 +42,30 @@ impl Ipv6Settings {
             .filter(|lan| !lan.names.is_empty())
     }
 
+    /// For `check-config`: the LAN hosts per user and the interface IDs per host.
+    pub fn describe(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        for (user, lan) in &self.lan {
+            let names: Vec<String> = lan.names.iter().map(ToString::to_string).collect();
+            let section = if user.is_empty() {
+                "[default]".to_string()
+            } else {
+                format!("[user:{user}]")
+            };
+            let _ = writeln!(out, "{section}");
+            let _ = writeln!(out, "  lan_hosts = {}", names.join(" "));
+            let _ = writeln!(
+                out,
+                "  lan_hosts_ipv4 = {}",
+                if lan.ipv4 { "yes" } else { "no" }
+            );
+        }
+        for (host, id) in &self.interface_ids {
+            let _ = writeln!(out, "[host:{host}]");
+            let _ = writeln!(out, "  ipv6_interface_id = {id}");
+        }
+    }
+
     /// The interface ID configured for a host.
     pub fn interface_id(&self, host: &Hostname) -> Option<InterfaceId> {
         self.interface_ids.get(host).copied()

@@ -86,6 +86,8 @@ pub struct Config {
     pub credentials: Credentials,
     /// Each `[dialect:NAME]` section's switches, by dialect name.
     pub dialects: BTreeMap<&'static str, Switches>,
+    /// `[client]`, the command line's client; its defaults when the section is absent.
+    pub client: crate::client::settings::ClientSettings,
 }
 
 /// One registrar account: a `[KIND]` or `[KIND:NAME]` section (or the ws.ddns account in
@@ -211,6 +213,7 @@ pub fn section_names() -> Vec<String> {
     names.extend(KINDS.iter().map(|k| format!("{}:NAME", k.name)));
     names.push("user:NAME".to_string());
     names.push("host:NAME".to_string());
+    names.push("client".to_string());
     names.extend(DIALECTS.iter().map(|d| format!("dialect:{}", d.name())));
     names
 }
@@ -245,13 +248,25 @@ impl Config {
 
     /// Validates config text; `path` is only used in messages.
     pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let sections = ini::parse(text).map_err(|e| ConfigError {
+        Config::parse_overriding(text, path, &[])
+    }
+
+    /// Validates config text with some `[default]` keys set as if the file said so (the
+    /// ws.ddns command-line flags `--url`, `--username`, …); their values are taken as
+    /// they are, with no `%%` to unescape.
+    pub fn parse_overriding(
+        text: &str,
+        path: &Path,
+        overrides: &[(&str, &str)],
+    ) -> Result<Config, ConfigError> {
+        let mut sections = ini::parse(text).map_err(|e| ConfigError {
             path: path.to_path_buf(),
             line: Some(e.line),
             section: None,
             key: None,
             problem: e.problem,
         })?;
+        override_default(&mut sections, overrides);
         let inherited = sections
             .iter()
             .find(|s| s.name == "DEFAULT")
@@ -259,6 +274,7 @@ impl Config {
             .unwrap_or_default();
 
         let mut default = None;
+        let mut client = None;
         let mut found = Vec::new();
         let mut users = Vec::new();
         let mut hosts = Vec::new();
@@ -270,6 +286,7 @@ impl Config {
             let values = values_of(path, section, &inherited, &allowed, &inheritable)?;
             match place {
                 Place::Default => default = Some(values),
+                Place::Client => client = Some(crate::client::settings::parse(&values)?),
                 Place::User => users.push(values),
                 Place::Host => hosts.push(values),
                 Place::Dialect(dialect) => dialect_sections.push((dialect, values)),
@@ -321,7 +338,33 @@ impl Config {
             accounts,
             credentials,
             dialects,
+            client: client.unwrap_or_default(),
         })
+    }
+}
+
+/// Sets `[default]` keys (made when missing) to values given outside the file.
+fn override_default(sections: &mut Vec<ini::Section>, overrides: &[(&str, &str)]) {
+    if overrides.is_empty() {
+        return;
+    }
+    if !sections.iter().any(|s| s.name == "default") {
+        sections.push(ini::Section {
+            name: "default".into(),
+            line: 0,
+            entries: Vec::new(),
+        });
+    }
+    let Some(default) = sections.iter_mut().find(|s| s.name == "default") else {
+        return;
+    };
+    for (key, value) in overrides {
+        default.entries.retain(|e| e.key != *key);
+        default.entries.push(ini::Entry {
+            key: key.to_string(),
+            raw: value.replace('%', "%%"),
+            line: 0,
+        });
     }
 }
 
@@ -335,6 +378,8 @@ enum Place {
     Host,
     /// `[dialect:NAME]`: switches of one dialect.
     Dialect(&'static dyn Dialect),
+    /// `[client]`: the command line's client.
+    Client,
     /// `[KIND]` or `[KIND:NAME]`.
     Account {
         kind: &'static Kind,
@@ -366,6 +411,8 @@ impl Place {
                 (keys.copied().collect(), Vec::new())
             }
             Place::Account { kind, .. } => (kind.keys.to_vec(), kind.keys.to_vec()),
+            // The client's keys are its own; `[DEFAULT]` holds the registrars' shared ones.
+            Place::Client => (crate::client::settings::KEYS.to_vec(), Vec::new()),
         }
     }
 }
@@ -382,6 +429,9 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
     let name = section.name.as_str();
     if name == "default" {
         return Ok(Place::Default);
+    }
+    if name == "client" {
+        return Ok(Place::Client);
     }
     if name.starts_with("user:") {
         check_user_section(name).map_err(|problem| section_error(name, problem))?;
@@ -404,7 +454,7 @@ fn place_of(path: &Path, section: &ini::Section) -> Result<Place, ConfigError> {
         return Err(section_error(
             name,
             format!(
-                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind), [user:NAME], [host:NAME] and {}",
+                "unknown section; known are [default], {} (also as [KIND:NAME] for more accounts of a kind), [user:NAME], [host:NAME], [client] and {}",
                 kinds.join(", "),
                 DIALECTS
                     .iter()

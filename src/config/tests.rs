@@ -576,3 +576,34 @@ fn credentials_for_one_user_in_two_spellings_are_refused() {
         "config /etc/ddns-cgi/test.ini line 7, [user:ALICE] secret: another [user:...] section names the same user in other letter case; merge them"
     );
 }
+
+#[test]
+fn the_example_client_section_loads_uncommented_and_documents_every_key() {
+    let text = include_str!("../../config.example.ini");
+    let start = text.find("#[client]").unwrap();
+    let mut uncommented = String::from("[default]\n[gandi]\ntoken = t\n");
+    for line in text[start..].lines() {
+        if let Some(setting) = line.strip_prefix('#')
+            && (setting.starts_with('[')
+                || setting
+                    .split_once(" =")
+                    .is_some_and(|(k, _)| !k.contains(' ')))
+        {
+            uncommented.push_str(setting);
+            uncommented.push('\n');
+        }
+    }
+    for key in crate::client::settings::KEYS {
+        assert!(
+            uncommented.contains(&format!("\n{key} =")),
+            "{key} is not documented"
+        );
+    }
+    // command_v6 and resolve_v6 are shown empty; the methods that need them are off.
+    let c = load(&uncommented).unwrap();
+    assert_eq!(c.client.quorum, 2);
+    assert_eq!(c.client.v4.hostnames.len(), 1);
+    assert_eq!(c.client.ttl, Some(900));
+    assert_eq!(c.client.recheck, std::time::Duration::from_secs(86_400));
+    assert!(c.client.accepts("192.0.2.9".parse().unwrap()));
+}

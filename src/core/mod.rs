@@ -55,6 +55,8 @@ pub struct UpdateRequest {
     pub ttl: Option<u32>,
     /// The IPv6 prefix of the router's LAN, which the principal's `lan_hosts` follow.
     pub lan_prefix: Option<Ipv6Prefix>,
+    /// Write even what already holds the value asked for (the command line's `--force`).
+    pub force: bool,
 }
 
 impl Default for UpdateRequest {
@@ -65,6 +67,7 @@ impl Default for UpdateRequest {
             operations: Ok(Vec::new()),
             ttl: None,
             lan_prefix: None,
+            force: false,
         }
     }
 }
@@ -232,7 +235,7 @@ pub fn run(
             ..Done::default()
         }
     } else {
-        execute(&wanted, request.ttl, user, ctx)
+        execute(&wanted, request, user, ctx)
     };
     let Done {
         details,
@@ -275,10 +278,18 @@ struct Done {
 }
 
 /// Plans the names and applies each zone's share under its lock.
-fn execute(wanted: &[plan::Wanted], ttl: Option<u32>, user: &str, ctx: &Context<'_>) -> Done {
+fn execute(
+    wanted: &[plan::Wanted],
+    request: &UpdateRequest,
+    user: &str,
+    ctx: &Context<'_>,
+) -> Done {
     let mut done = Done::default();
     let now = unix((ctx.clock)());
-    let planned = plan::plan(wanted, ttl, now, &plan::Inputs::of(ctx));
+    let mut planned = plan::plan(wanted, request.ttl, now, &plan::Inputs::of(ctx));
+    for work in &mut planned.zones {
+        work.change.force = request.force;
+    }
     done.details.extend(planned.details);
     done.per_name.extend(planned.decided);
     let mut lock_budget = ctx.general.lock_wait;

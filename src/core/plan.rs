@@ -188,6 +188,7 @@ fn add(
             change: ZoneChange {
                 zone,
                 records: vec![record],
+                force: false,
             },
         }),
     }

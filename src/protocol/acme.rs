@@ -184,8 +184,7 @@ fn parse(body: &[u8], present: bool) -> Result<Parsed, Refusal> {
                 text: name,
             }],
             operations,
-            ttl: None,
-            lan_prefix: None,
+            ..UpdateRequest::default()
         },
         echo: String::new(),
     })

@@ -131,8 +131,7 @@ pub fn parse(
             update: UpdateRequest {
                 hosts,
                 operations,
-                ttl: None,
-                lan_prefix: None,
+                ..UpdateRequest::default()
             },
             echo: String::new(),
         });

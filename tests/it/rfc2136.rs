@@ -401,6 +401,7 @@ pub fn account(ns: &NameServer, secret: &str) -> ddns_cgi::backend::rfc2136::Rfc
     let policy = ddns_cgi::backend::EditPolicy {
         create_missing: false,
         collapse_round_robin: false,
+        rewrite: false,
     };
     ddns_cgi::backend::rfc2136::Rfc2136::new("rfc2136".into(), settings, policy, Box::new(network))
 }
@@ -410,6 +411,7 @@ pub fn set_a(host: &str, addr: &str) -> ddns_cgi::backend::ZoneChange {
     use ddns_cgi::core::operation::Operation;
     ddns_cgi::backend::ZoneChange {
         zone: "example.com".into(),
+        force: false,
         records: vec![ddns_cgi::backend::RecordChange {
             host: host.parse().unwrap(),
             name: host.trim_end_matches(".example.com").into(),

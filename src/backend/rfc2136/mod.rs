@@ -317,6 +317,7 @@ impl Rfc2136 {
         &self,
         zone: &str,
         record: &RecordChange,
+        force: bool,
         now: u64,
     ) -> Result<Result<Vec<Step>, RecordOutcome>, BackendError> {
         let mut steps = Vec::new();
@@ -371,7 +372,7 @@ impl Rfc2136 {
                         .or(self.settings.ttl)
                         .or(ttl)
                         .unwrap_or(CREATED_TTL);
-                    if values == [*addr] && ttl == Some(wanted) {
+                    if values == [*addr] && ttl == Some(wanted) && !force {
                         Action::Keep { ttl: wanted }
                     } else {
                         Action::Write {
@@ -431,7 +432,7 @@ impl Rfc2136 {
                 plans.push(plan);
                 continue;
             }
-            let plan = self.decide(&change.zone, record, now)?;
+            let plan = self.decide(&change.zone, record, change.force, now)?;
             if let Ok(steps) = &plan {
                 let owner = wire::name(record.host.as_str())
                     .map_err(|_| self.failure(format!("{} is not a DNS name", record.host)))?;
@@ -720,6 +721,7 @@ mod tests {
         let policy = EditPolicy {
             create_missing: false,
             collapse_round_robin: false,
+            rewrite: false,
         };
         Rfc2136::new("rfc2136".into(), settings, policy, Box::new(scripted))
     }
@@ -727,6 +729,7 @@ mod tests {
     fn change() -> ZoneChange {
         ZoneChange {
             zone: "example.com".into(),
+            force: false,
             records: vec![RecordChange {
                 host: "home.example.com".parse().unwrap(),
                 name: "home".into(),

@@ -406,7 +406,13 @@ impl Registrar for Schlund {
         let outcomes: Vec<RecordOutcome> = change
             .records
             .iter()
-            .map(|record| zone::apply(&mut edited, record, self.policy, self.settings.ttl))
+            .map(|record| {
+                let policy = EditPolicy {
+                    rewrite: change.force,
+                    ..self.policy
+                };
+                zone::apply(&mut edited, record, policy, self.settings.ttl)
+            })
             .map(|outcome| self.scrub.outcome(outcome))
             .collect();
         if !outcomes
@@ -487,6 +493,7 @@ mod tests {
             EditPolicy {
                 create_missing: false,
                 collapse_round_robin: false,
+                rewrite: false,
             },
             Http::new(
                 &config.general,

@@ -353,7 +353,7 @@ fn plan(zone: &Element, name: &str, rr_type: &str, wanted: Wanted, policy: EditP
         && wanted
             .ttl
             .is_none_or(|ttl| ttls_are(zone, name, rr_type, apex_v4, ttl));
-    if all_same {
+    if all_same && !policy.rewrite {
         Plan::Same
     } else {
         let has_main = main_value.is_some();
@@ -402,6 +402,7 @@ mod tests {
     const STRICT: EditPolicy = EditPolicy {
         create_missing: false,
         collapse_round_robin: false,
+        rewrite: false,
     };
 
     fn rr_values(zone: &Element, name: &str, rr_type: &str) -> Vec<String> {
@@ -524,6 +525,7 @@ mod tests {
         let collapse = EditPolicy {
             create_missing: false,
             collapse_round_robin: true,
+            rewrite: false,
         };
         // `main` plus one apex rr (the real gateway's shape): one record, both copies set.
         let mut zone = xml::parse(&with_rrs(&["203.0.113.10"])).unwrap();
@@ -577,6 +579,7 @@ mod tests {
         let create = EditPolicy {
             create_missing: true,
             collapse_round_robin: false,
+            rewrite: false,
         };
         let outcome = apply(
             &mut zone,
@@ -672,6 +675,7 @@ mod tests {
         let open = EditPolicy {
             create_missing: true,
             collapse_round_robin: true,
+            rewrite: false,
         };
         let mut zone = xml::parse(ZONE).unwrap();
         assert!(matches!(

@@ -1,7 +1,7 @@
-//! The command line: `check-config`, and the choice between CGI and CLI.
+//! The command line: `update`, `delete`, `client`, `detect`, `check-config` and
+//! `hash-secret`; the same config, core, registrars, state and locks as the CGI.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use crate::acl::Acl;
 use crate::auth::hash::Format;
@@ -9,82 +9,18 @@ use crate::backend::yes_no;
 use crate::config::Config;
 use crate::config::credentials::is_plain;
 
-/// What the command line asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Validate the config and print the effective settings, secrets redacted.
-    CheckConfig {
-        /// `--config FILE`, else `DDNS_CONFIG`, else the default path.
-        config: Option<PathBuf>,
-        /// `--probe`: also make one read-only call per registrar.
-        probe: bool,
-        /// `--strict`: fail when any warning was printed.
-        strict: bool,
-    },
-    /// Read a secret or password from stdin and print its argon2id hash for the config.
-    HashSecret,
-    /// Print the version.
-    Version,
-    /// Print usage.
-    Help,
-}
+pub mod args;
+pub mod commands;
+pub mod example;
+pub mod lines;
+pub mod run;
+pub mod status;
+pub mod watch;
 
-/// Usage text.
-pub const USAGE: &str = "\
-usage: ddns-cgi check-config [--config FILE] [--probe] [--strict]
-       ddns-cgi hash-secret
-       ddns-cgi --version
+pub use args::{Command, SYNOPSIS};
 
-Run by a web server (GATEWAY_INTERFACE set), ddns-cgi answers NoIP/DynDNS2 updates.
-The config file is --config FILE, else $DDNS_CONFIG, else /etc/ddns-cgi/ddns-cgi.ini.
-check-config validates it and prints the effective settings, secrets as ***;
---probe also makes one read-only call to each registrar to prove the credentials work;
---strict fails (exit status 1) when any warning was printed, e.g. about a config file
-or state_dir that other local users may open.
-hash-secret reads a secret or password from standard input (one line; the line break
-is dropped) and prints its argon2id hash for `secret =` or `password_hash =` in a
-[user:NAME] section, e.g.  ddns-cgi hash-secret < file-holding-the-secret
-";
-
-/// Parses the arguments after the program name.
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    let mut args = args.iter();
-    let Some(first) = args.next() else {
-        return Ok(Command::Help);
-    };
-    match first.as_str() {
-        "check-config" => {
-            let mut config = None;
-            let mut probe = false;
-            let mut strict = false;
-            while let Some(arg) = args.next() {
-                match arg.as_str() {
-                    "--probe" => probe = true,
-                    "--strict" => strict = true,
-                    "--config" | "-c" => {
-                        let path = args.next().ok_or("--config needs a file name")?;
-                        config = Some(PathBuf::from(path));
-                    }
-                    other => return Err(format!("check-config: unknown argument `{other}`")),
-                }
-            }
-            Ok(Command::CheckConfig {
-                config,
-                probe,
-                strict,
-            })
-        }
-        "hash-secret" => match args.next() {
-            None => Ok(Command::HashSecret),
-            Some(other) => Err(format!(
-                "hash-secret: unknown argument `{other}`; it reads the secret from standard input"
-            )),
-        },
-        "--version" | "-V" | "version" => Ok(Command::Version),
-        "--help" | "-h" | "help" => Ok(Command::Help),
-        other => Err(format!("unknown command `{other}`; see `ddns-cgi --help`")),
-    }
-}
+/// Help text.
+pub const USAGE: &str = concat!(include_str!("usage.txt"),);
 
 /// The effective settings, as `check-config` prints them. Secrets show as `***`.
 pub fn describe(config: &Config) -> String {
@@ -147,11 +83,73 @@ pub fn describe(config: &Config) -> String {
         }
     }
     describe_credentials(config, &mut out);
+    g.ipv6.describe(&mut out);
+    describe_client(&config.client, &mut out);
     for account in &config.accounts {
         let _ = writeln!(out, "[{}] ({})", account.label, account.kind.title);
         account.settings.describe(&mut out);
     }
     out
+}
+
+/// `[client]`, as the client and `update` without an address use it.
+fn describe_client(c: &crate::client::settings::ClientSettings, out: &mut String) {
+    let names = |hosts: &[crate::hostname::Hostname]| match hosts {
+        [] => "(none)".to_string(),
+        hosts => join(hosts),
+    };
+    let ms = |d: std::time::Duration| format!("{}ms", d.as_millis());
+    let _ = writeln!(out, "[client]");
+    for (n, fam) in [("4", &c.v4), ("6", &c.v6)] {
+        let _ = writeln!(out, "  ipv{n} = {}", fam.method.name());
+        let _ = writeln!(out, "  hostnames_v{n} = {}", names(&fam.hostnames));
+        let urls: Vec<&str> = fam.providers.iter().map(|p| p.url.as_str()).collect();
+        let _ = writeln!(out, "  providers_v{n} = {}", urls.join(" "));
+        let _ = writeln!(
+            out,
+            "  command_v{n} = {}",
+            fam.command.as_deref().unwrap_or("(none)")
+        );
+        let _ = writeln!(out, "  interface_v{n} = {}", fam.interface);
+        let _ = writeln!(
+            out,
+            "  resolve_v{n} = {}",
+            fam.resolve.as_deref().unwrap_or("(none)")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  provider_order = {}",
+        if c.shuffle { "random" } else { "listed" }
+    );
+    let _ = writeln!(out, "  quorum = {}", c.quorum);
+    let _ = writeln!(out, "  max_queries = {}", c.max_queries);
+    let _ = writeln!(out, "  provider_timeout = {}", ms(c.provider_timeout));
+    let _ = writeln!(out, "  detect_timeout = {}", ms(c.detect_timeout));
+    let _ = writeln!(out, "  provider_backoff = {}", ms(c.provider_backoff));
+    let _ = writeln!(out, "  command_timeout = {}", ms(c.command_timeout));
+    let prefer = match c.ipv6_prefer {
+        crate::client::settings::Prefer::Stable => "stable",
+        crate::client::settings::Prefer::Temporary => "temporary",
+    };
+    let _ = writeln!(out, "  ipv6_prefer = {prefer}");
+    let id = c
+        .ipv6_interface_id
+        .map(|i| format!("{}/{}", i.id, i.prefix_len));
+    let _ = writeln!(
+        out,
+        "  ipv6_interface_id = {}",
+        id.as_deref().unwrap_or("(none)")
+    );
+    let _ = writeln!(out, "  accept_ranges = {}", join(&c.accept_ranges));
+    let _ = writeln!(out, "  proxy = {}", c.proxy.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(
+        out,
+        "  ttl = {}",
+        c.ttl
+            .map_or("(keep the record's)".to_string(), |t| t.to_string())
+    );
+    let _ = writeln!(out, "  recheck = {}", ms(c.recheck));
 }
 
 /// The users' own credentials (never their values) and the dialect switches.
@@ -319,13 +317,6 @@ mod tests {
 
     #[test]
     fn hash_secret_reads_one_line_of_stdin() {
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(parse(&args(&["hash-secret"])), Ok(Command::HashSecret));
-        assert!(
-            parse(&args(&["hash-secret", "s3cret"]))
-                .unwrap_err()
-                .contains("standard input")
-        );
         assert!(USAGE.contains("ddns-cgi hash-secret"));
         let read = |input: &str| read_secret(input.as_bytes()).map(|s| s.expose().to_string());
         assert_eq!(read("r0uter secret\n").unwrap(), "r0uter secret");

@@ -1,0 +1,92 @@
+//! Providers that answered 403 or 429, and until when they are left alone: a file in the
+//! state directory, so the next cron run remembers it.
+//!
+//! One line per provider, `UNTIL URL`, UNTIL in seconds since the epoch. A file that cannot
+//! be read is taken as empty: at worst a refusing provider is asked once more.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use crate::files;
+use crate::state::{Store, StoreError};
+
+/// The file's name inside `<state_dir>/client/`.
+const FILE: &str = "provider-backoff";
+
+/// Provider URL → the time (seconds since the epoch) until which it is skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Backoff {
+    until: BTreeMap<String, u64>,
+}
+
+impl Backoff {
+    /// Reads the list; entries already over are dropped.
+    pub fn load(store: &Store, now: u64) -> Backoff {
+        let Ok((dir, access)) = store.subdir("client") else {
+            return Backoff::default();
+        };
+        let mut text = String::new();
+        if let Ok(Some(file)) = files::open_regular(&dir.join(FILE), access) {
+            let _ = file.take(64 * 1024).read_to_string(&mut text);
+        }
+        Backoff::parse(&text, now)
+    }
+
+    fn parse(text: &str, now: u64) -> Backoff {
+        let until = text
+            .lines()
+            .filter_map(|line| {
+                let (until, url) = line.split_once(' ')?;
+                let until: u64 = until.parse().ok()?;
+                (until > now).then(|| (url.to_string(), until))
+            })
+            .collect();
+        Backoff { until }
+    }
+
+    /// Until when `url` is skipped, if it is.
+    pub fn until(&self, url: &str) -> Option<u64> {
+        self.until.get(url).copied()
+    }
+
+    /// Skips `url` until `until` (a later time already set wins).
+    pub fn add(&mut self, url: &str, until: u64) {
+        let entry = self.until.entry(url.to_string()).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    /// Writes the list back, atomically.
+    pub fn save(&self, store: &Store) -> Result<(), StoreError> {
+        let (dir, access) = store.subdir("client")?;
+        let path = dir.join(FILE);
+        let text: String = self
+            .until
+            .iter()
+            .map(|(url, until)| format!("{until} {url}\n"))
+            .collect();
+        let (mut file, temp) = files::create_temp(&dir, ".saving.", access)
+            .map_err(|e| StoreError::from((dir.as_path(), e.into())))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&temp);
+                StoreError::from((path.as_path(), e.into()))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_over_are_dropped_and_later_ones_win() {
+        let mut b = Backoff::parse("100 http://a/\n300 http://b/\nrubbish\n", 200);
+        assert_eq!(b.until("http://a/"), None);
+        assert_eq!(b.until("http://b/"), Some(300));
+        b.add("http://b/", 250);
+        assert_eq!(b.until("http://b/"), Some(300));
+        b.add("http://b/", 400);
+        assert_eq!(b.until("http://b/"), Some(400));
+    }
+}
