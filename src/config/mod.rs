@@ -273,26 +273,15 @@ impl Config {
             .map(|s| s.entries.clone())
             .unwrap_or_default();
 
-        let mut default = None;
-        let mut client = None;
-        let mut found = Vec::new();
-        let mut users = Vec::new();
-        let mut hosts = Vec::new();
+        let Sorted {
+            default,
+            client,
+            found,
+            users,
+            hosts,
+            dialect_sections,
+        } = sort(path, &sections, &inherited)?;
         let mut dialects = BTreeMap::new();
-        let mut dialect_sections = Vec::new();
-        for section in sections.iter().filter(|s| s.name != "DEFAULT") {
-            let place = place_of(path, section)?;
-            let (allowed, inheritable) = place.keys();
-            let values = values_of(path, section, &inherited, &allowed, &inheritable)?;
-            match place {
-                Place::Default => default = Some(values),
-                Place::Client => client = Some(crate::client::settings::parse(&values)?),
-                Place::User => users.push(values),
-                Place::Host => hosts.push(values),
-                Place::Dialect(dialect) => dialect_sections.push((dialect, values)),
-                Place::Account { kind, name } => found.push(accounts::Found { kind, name, values }),
-            }
-        }
         check_default_keys(path, &inherited)?;
         // Without a `[default]` section, `[DEFAULT]` alone still gives the general defaults,
         // such as the global `allowed_hostnames`; dropping them would open the ACL. Not a
@@ -341,6 +330,47 @@ impl Config {
             client: client.unwrap_or_default(),
         })
     }
+}
+
+/// The sections by what they are, each read with what it inherits.
+struct Sorted<'a> {
+    default: Option<Values<'a>>,
+    client: Option<crate::client::settings::ClientSettings>,
+    found: Vec<accounts::Found<'a>>,
+    users: Vec<Values<'a>>,
+    hosts: Vec<Values<'a>>,
+    dialect_sections: Vec<(&'static dyn Dialect, Values<'a>)>,
+}
+
+fn sort<'a>(
+    path: &'a Path,
+    sections: &[ini::Section],
+    inherited: &[ini::Entry],
+) -> Result<Sorted<'a>, ConfigError> {
+    let mut sorted = Sorted {
+        default: None,
+        client: None,
+        found: Vec::new(),
+        users: Vec::new(),
+        hosts: Vec::new(),
+        dialect_sections: Vec::new(),
+    };
+    for section in sections.iter().filter(|s| s.name != "DEFAULT") {
+        let place = place_of(path, section)?;
+        let (allowed, inheritable) = place.keys();
+        let values = values_of(path, section, inherited, &allowed, &inheritable)?;
+        match place {
+            Place::Default => sorted.default = Some(values),
+            Place::Client => sorted.client = Some(crate::client::settings::parse(&values)?),
+            Place::User => sorted.users.push(values),
+            Place::Host => sorted.hosts.push(values),
+            Place::Dialect(dialect) => sorted.dialect_sections.push((dialect, values)),
+            Place::Account { kind, name } => {
+                sorted.found.push(accounts::Found { kind, name, values })
+            }
+        }
+    }
+    Ok(sorted)
 }
 
 /// Sets `[default]` keys (made when missing) to values given outside the file.
