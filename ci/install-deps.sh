@@ -2,7 +2,9 @@
 # Installs the web servers, DynDNS clients and name servers the tests run against:
 # apache2 (+ htpasswd from apache2-utils), nginx with fcgiwrap, ddclient, inadyn, curl,
 # file (the tests check that the release binary is statically linked), and BIND9 (named,
-# tsig-keygen, dig, nsupdate) and Knot DNS (knotd, knotc, keymgr, kdig) for DNS UPDATE.
+# tsig-keygen, dig, nsupdate) and Knot DNS (knotd, knotc, keymgr, kdig) for DNS UPDATE;
+# pebble (the ACME test server), lego and certbot for certificates issued end to end,
+# with openssl for pebble's own certificate.
 #
 # Idempotent: does nothing when everything is already installed, and reads the package
 # lists only when a package is missing. The tests start their own server instances on
@@ -12,7 +14,7 @@
 # Usage (as root, or with sudo available):  ci/install-deps.sh
 set -eu
 
-packages="apache2 apache2-utils nginx fcgiwrap ddclient inadyn curl file bind9 bind9-utils bind9-dnsutils knot knot-dnsutils"
+packages="apache2 apache2-utils nginx fcgiwrap ddclient inadyn curl file bind9 bind9-utils bind9-dnsutils knot knot-dnsutils pebble lego certbot openssl"
 
 missing=""
 for p in $packages; do
@@ -39,7 +41,7 @@ if ! apt-get install -y --no-install-recommends -q $missing; then
 fi
 
 # Debian starts the freshly installed daemons; the tests never use them.
-for service in apache2 nginx fcgiwrap ddclient inadyn named knot; do
+for service in apache2 nginx fcgiwrap ddclient inadyn named knot certbot.timer; do
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
         systemctl disable --now "$service" >/dev/null 2>&1 || true
     elif command -v service >/dev/null 2>&1; then

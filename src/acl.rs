@@ -163,6 +163,25 @@ impl Acl {
     }
 }
 
+impl Acl {
+    /// Whether one of the wildcards that apply to `user` is `*.base`: names below `base`
+    /// are theirs, and a certificate for them is validated at `base` itself.
+    pub fn allows_below(&self, user: &str, base: &Hostname) -> bool {
+        if check_user_name(user).is_err() {
+            return false;
+        }
+        match self {
+            Acl::Open => true,
+            Acl::Lists { global, users } => {
+                let rule = users.get(&user.to_ascii_lowercase());
+                let is_base = |p: &Pattern| p.wildcard_base() == Some(base);
+                rule.is_some_and(|r| r.patterns.iter().any(is_base))
+                    || (rule.is_none_or(|r| r.use_global) && global.iter().any(is_base))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

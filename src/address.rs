@@ -19,6 +19,8 @@ pub enum AddressError {
     /// A 6to4 address (`2002::/16`) whose embedded IPv4 address is of this kind: a 6to4
     /// address is only as public as the IPv4 address it is made from.
     SixToFour(&'static str),
+    /// Not an ACME challenge value: the 43-character base64url SHA-256 digest.
+    TxtValue,
     /// Not an IPv6 prefix written as `ADDRESS/LENGTH` (text glued to the length, say).
     NotAPrefix,
     /// A prefix length outside 1 to 64.
@@ -30,6 +32,13 @@ pub enum AddressError {
         /// The prefix length it was to follow.
         prefix_len: u8,
     },
+}
+
+impl AddressError {
+    /// Whether the request asked for a challenge TXT value rather than addresses.
+    pub fn is_txt(&self) -> bool {
+        matches!(self, AddressError::TxtValue)
+    }
 }
 
 impl fmt::Display for AddressError {
@@ -45,6 +54,9 @@ impl fmt::Display for AddressError {
             AddressError::SixToFour(kind) => write!(
                 f,
                 "a 6to4 address made from a {kind} IPv4 address, not a public one"
+            ),
+            AddressError::TxtValue => f.write_str(
+                "a TXT value that is not an ACME challenge value (43 characters of base64url, the SHA-256 digest of a key authorization); only such values can be set",
             ),
             AddressError::NotAPrefix => f.write_str(
                 "not an IPv6 prefix written as ADDRESS/LENGTH, such as 2a02:908:1200:1234::/64",

@@ -32,6 +32,17 @@ pub struct Family {
     pub by: String,
 }
 
+/// One ACME challenge value ddns-cgi added to a host's TXT record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxtEntry {
+    /// The value, as checked by [`crate::core::txt::TxtValue`].
+    pub value: String,
+    /// Unix seconds when it was added (or added again).
+    pub set_at: u64,
+    /// The user whose request added it: only they may remove it before it is stale.
+    pub by: String,
+}
+
 /// Everything remembered about one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostState {
@@ -41,11 +52,16 @@ pub struct HostState {
     pub v6: Option<Family>,
     /// Unix seconds of recent changes, newest last, for the abuse limit.
     pub changes: Vec<u64>,
+    /// Challenge TXT values ddns-cgi added and has not removed yet, oldest first.
+    pub txt: Vec<TxtEntry>,
 }
 
-/// The current layout. Files of version 2 (the same, with the user unencoded) are still
-/// read; any other text is damaged state.
+/// The current layout. A host with challenge TXT values needs `TXT` lines, which only
+/// version 4 has; without them a file is written as version 3, which older ddns-cgi reads
+/// too. Files of version 2 (version 3 with the user unencoded) are still read; any other
+/// text is damaged state.
 const HEADER: &str = "ddns-cgi-state 3";
+const HEADER_TXT: &str = "ddns-cgi-state 4";
 const HEADER_V2: &str = "ddns-cgi-state 2";
 
 /// Bytes of a user name written as `%XX`: every byte that is not printable ASCII (so no
@@ -59,7 +75,12 @@ impl HostState {
     /// The state file's text: one line per family and one for the changes, whatever the
     /// user name holds.
     pub fn render(&self) -> String {
-        let mut out = format!("{HEADER}\n");
+        let header = if self.txt.is_empty() {
+            HEADER
+        } else {
+            HEADER_TXT
+        };
+        let mut out = format!("{header}\n");
         for (word, family) in [("A", &self.v4), ("AAAA", &self.v6)] {
             if let Some(f) = family {
                 let ttl = f.ttl.map_or("-".to_string(), |t| t.to_string());
@@ -71,14 +92,19 @@ impl HostState {
             let times: Vec<String> = self.changes.iter().map(u64::to_string).collect();
             out.push_str(&format!("changes {}\n", times.join(" ")));
         }
+        for entry in &self.txt {
+            let by = utf8_percent_encode(&entry.by, USER_BYTES);
+            out.push_str(&format!("TXT {} {} {by}\n", entry.value, entry.set_at));
+        }
         out
     }
 
     /// Reads a state file's text; None when it is not one of ours.
     pub fn parse(text: &str) -> Option<HostState> {
         let mut lines = text.lines();
-        let user: fn(std::str::Split<'_, char>) -> Option<String> = match lines.next()? {
-            HEADER => decode_user,
+        let header = lines.next()?;
+        let user: fn(std::str::Split<'_, char>) -> Option<String> = match header {
+            HEADER | HEADER_TXT => decode_user,
             HEADER_V2 => |words| Some(words.collect::<Vec<_>>().join(" ")),
             _ => return None,
         };
@@ -108,6 +134,16 @@ impl HostState {
                 }
                 "changes" => {
                     state.changes = words.map(str::parse).collect::<Result<_, _>>().ok()?;
+                }
+                "TXT" if header == HEADER_TXT => {
+                    let value = words.next()?;
+                    crate::core::txt::TxtValue::parse(value).ok()?;
+                    let set_at = words.next()?.parse().ok()?;
+                    state.txt.push(TxtEntry {
+                        value: value.to_string(),
+                        set_at,
+                        by: decode_user(words)?,
+                    });
                 }
                 _ => return None,
             }
@@ -329,6 +365,7 @@ mod tests {
                 by: "home.example.com".into(),
             }),
             changes: vec![1, 2, 3],
+            txt: Vec::new(),
         };
         assert_eq!(HostState::parse(&state.render()), Some(state));
         assert_eq!(HostState::parse("garbage"), None);
@@ -370,6 +407,31 @@ mod tests {
             let text = format!("ddns-cgi-state 3\nA 1.2.3.4 1 - {by}\n");
             assert_eq!(HostState::parse(&text), None, "{by}");
         }
+    }
+
+    #[test]
+    fn challenge_values_need_version_4_and_round_trip() {
+        let value = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0";
+        let state = HostState {
+            txt: vec![TxtEntry {
+                value: value.into(),
+                set_at: 9,
+                by: "al ice".into(),
+            }],
+            ..HostState::default()
+        };
+        let text = state.render();
+        assert_eq!(text, format!("ddns-cgi-state 4\nTXT {value} 9 al%20ice\n"));
+        assert_eq!(HostState::parse(&text), Some(state));
+        let v3 = format!("ddns-cgi-state 3\nTXT {value} 9 alice\n");
+        assert_eq!(HostState::parse(&v3), None);
+        let bad = "ddns-cgi-state 4\nTXT not-a-challenge-value 9 alice\n";
+        assert_eq!(HostState::parse(bad), None);
+        assert!(
+            HostState::default()
+                .render()
+                .starts_with("ddns-cgi-state 3\n")
+        );
     }
 
     #[test]

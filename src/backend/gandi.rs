@@ -6,6 +6,7 @@
 //! 10800 (§4 rule 2).
 
 pub mod settings;
+mod txt;
 
 use std::cell::RefCell;
 use std::net::IpAddr;
@@ -307,6 +308,9 @@ impl Gandi {
         force: bool,
         log: &Log,
     ) -> Result<RecordOutcome, BackendError> {
+        if record.operations.iter().any(Operation::is_txt) {
+            return self.apply_txt(zone, record, log);
+        }
         // Decide every type first, so a host refused for one type changes in none. A write
         // that fails after another type's succeeded leaves that one written; the answer is
         // 911 and no state is kept, so the next request reads both and finishes.
@@ -315,6 +319,8 @@ impl Gandi {
             let step = match op {
                 Operation::Set(addr) => self.decide_set(zone, record, *addr, force, log)?,
                 Operation::Delete(rr_type) => self.decide_delete(zone, record, rr_type.name())?,
+                // A dialect sends challenge values alone, handled above.
+                Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => continue,
                 Operation::SetPrefix(_) => return Ok(RecordOutcome::unresolved(op)),
             };
             match step {
@@ -445,9 +451,26 @@ impl Gandi {
             rrset_ttl: Some(ttl),
             rrset_values: vec![addr.to_string()],
         };
+        self.put_rrset(zone, record, rr_type, &body, log)?;
+        log.debug(format_args!(
+            "{}: writing {rr_type} of {}: {addr} ttl {ttl}",
+            self.label, record.host
+        ));
+        Ok(())
+    }
+
+    /// One PUT of a whole rrset, which replaces all its values (§4 rule 3).
+    fn put_rrset(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: &str,
+        body: &RrsetBody,
+        log: &Log,
+    ) -> Result<(), BackendError> {
         let what = format!("writing {rr_type} of {}", record.host);
         let path = Self::rrset_path(zone, &record.name, rr_type);
-        let reply = self.send("PUT", &path, Some(&body))?;
+        let reply = self.send("PUT", &path, Some(body))?;
         if !(200..300).contains(&reply.status) {
             return Err(self.error(&reply, &what, zone));
         }
@@ -463,7 +486,7 @@ impl Gandi {
             });
         }
         log.debug(format_args!(
-            "{}: {what}: {addr} ttl {ttl}: HTTP {}",
+            "{}: {what}: HTTP {}",
             self.label, reply.status
         ));
         Ok(())

@@ -30,6 +30,8 @@ pub fn of_host(
             let previous = match rr {
                 RrType::A => replaced.v4.as_ref(),
                 RrType::Aaaa => replaced.v6.as_ref(),
+                // The command line sets no challenge values.
+                RrType::Txt => None,
             };
             match (outcome, previous, op) {
                 (Outcome::Changed, Some(was), Operation::Set(addr)) => line(
@@ -59,6 +61,8 @@ pub fn would_update(host: &Hostname, op: &Operation, was: Option<String>) -> Lin
         Operation::Set(addr) => addr.to_string(),
         Operation::Delete(_) => "deleted".to_string(),
         Operation::SetPrefix(prefix) => prefix.to_string(),
+        Operation::TxtAdd(value) | Operation::TxtRemove(value) => value.to_string(),
+        Operation::TxtClear => "removed".to_string(),
     };
     line(
         format!("would-update {host} {} {what} (was {was})", op.rr_type()),

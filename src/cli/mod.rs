@@ -54,6 +54,7 @@ pub fn describe(config: &Config) -> String {
     let _ = writeln!(out, "  abuse_limit = {}", g.abuse_limit);
     let _ = writeln!(out, "  abuse_window = {}", g.abuse_window);
     let _ = writeln!(out, "  delete_on_offline = {}", yes_no(g.delete_on_offline));
+    let _ = writeln!(out, "  acme_txt_max_age = {}", g.acme_txt_max_age);
     let creds = &config.credentials;
     let _ = writeln!(
         out,

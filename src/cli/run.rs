@@ -166,6 +166,8 @@ fn dry_run(
             let family = match op.rr_type() {
                 RrType::A => &state.v4,
                 RrType::Aaaa => &state.v6,
+                // The command line sets no challenge values.
+                RrType::Txt => &None,
             };
             let ops = std::slice::from_ref(op);
             if core::rules::is_cached(&state, ops, job.ttl, now, general.cache_seconds) {

@@ -63,6 +63,10 @@ pub struct General {
     /// NoIP `offline=YES` deletes the host's address records instead of answering
     /// `!donator`. Default no.
     pub delete_on_offline: bool,
+    /// ACME challenge TXT values ddns-cgi set that are older than this are removed on the
+    /// next request touching their name, so an interrupted renewal leaves nothing behind
+    /// for long. Default 3600 s.
+    pub acme_txt_max_age: u64,
     /// Interface IDs and LAN hosts, for requests that carry an IPv6 prefix.
     pub ipv6: Ipv6Settings,
 }
@@ -164,6 +168,7 @@ const GENERAL_KEYS: &[&str] = &[
     "abuse_limit",
     "abuse_window",
     "delete_on_offline",
+    "acme_txt_max_age",
     "htpasswd",
     "auth_fail_limit",
     "auth_fail_window",
@@ -580,6 +585,9 @@ fn general_settings(default: &Values<'_>) -> Result<General, ConfigError> {
             .number("abuse_window", 60, 86_400 * 7)?
             .unwrap_or(3600),
         delete_on_offline: default.bool("delete_on_offline", false)?,
+        acme_txt_max_age: default
+            .number("acme_txt_max_age", 60, 86_400 * 7)?
+            .unwrap_or(3600),
         ipv6: Ipv6Settings::default(),
     };
     if general.realm.contains('"') || general.realm.contains('\\') {

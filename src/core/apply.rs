@@ -9,11 +9,12 @@ use super::operation::{self, RrType};
 use super::plan::{self, ZoneWork};
 use super::prefixes::{self, Unresolved};
 use super::rules::{self, AbuseLimit};
+use super::txt;
 use super::{Context, Decided, Outcome, Words, unix};
 use crate::backend::{PerFamily, RecordChange, RecordOutcome, Registrar, ZoneChange};
 use crate::hostname::Hostname;
 use crate::lock::lock_zone;
-use crate::log::Log;
+use crate::log::{Log, printable};
 use crate::state::HostState;
 
 /// Applies one zone's share of the request. `lock_budget` bounds the waiting for locks of
@@ -48,7 +49,7 @@ pub fn apply(work: ZoneWork, user: &str, ctx: &Context<'_>, lock_budget: &mut Du
     // Requests that arrived together all passed the abuse limit before the lock; the state
     // as it is now decides.
     change.records.retain_mut(|record| {
-        let Some(state) = plan::read_state(&record.host, &inputs, &mut out) else {
+        let Some(mut state) = plan::read_state(&record.host, &inputs, &mut out) else {
             return false;
         };
         let seen = prefixes::with_remembered_id(&record.operations, &state);
@@ -57,6 +58,10 @@ pub fn apply(work: ZoneWork, user: &str, ctx: &Context<'_>, lock_budget: &mut Du
             return false;
         }
         record.known = rules::known_records(&state);
+        // Saved only once the registrar has done what the record now asks.
+        if let Some(entries) = challenge_plan(record, &state, user, at, ctx) {
+            state.txt = entries;
+        }
         states.push(state);
         true
     });
@@ -85,6 +90,32 @@ pub fn apply(work: ZoneWork, user: &str, ctx: &Context<'_>, lock_budget: &mut Du
         }
     }
     out
+}
+
+/// For challenge values, what they come to given the values recorded for the host: the
+/// record's operations are replaced by what is to be done, and the values recorded after
+/// it are returned; the values asked for but left alone are logged.
+fn challenge_plan(
+    record: &mut RecordChange,
+    state: &HostState,
+    user: &str,
+    at: u64,
+    ctx: &Context<'_>,
+) -> Option<Vec<crate::state::TxtEntry>> {
+    if !record.operations.iter().any(operation::Operation::is_txt) {
+        return None;
+    }
+    let max_age = ctx.general.acme_txt_max_age;
+    let plan = txt::resolve(&state.txt, &record.operations, user, at, max_age);
+    for value in &plan.not_ours {
+        ctx.log.warn(format_args!(
+            "user {}: TXT value {value} at {} was not set through ddns-cgi for this user; left alone",
+            printable(user),
+            record.host
+        ));
+    }
+    record.operations = plan.operations;
+    Some(plan.entries)
 }
 
 /// Joins each prefix to the host part of the host's AAAA as the registrar has it now (the
@@ -199,12 +230,19 @@ fn join(values: &[&String]) -> String {
         .join(",")
 }
 
-/// The summary detail of one record.
+/// The summary detail of one record: for challenge values, what was added and removed.
 fn describe(record: &RecordChange, outcome: &RecordOutcome, words: Words) -> String {
     let host = &record.host;
     let operations = &record.operations;
     let word = words(Outcome::of_record(outcome));
+    let txt = operations.iter().all(operation::Operation::is_txt);
     match outcome {
+        RecordOutcome::Changed { .. } | RecordOutcome::Unchanged if txt => {
+            match operations.is_empty() {
+                true => format!("{host} TXT (nothing of this user's to remove) {word}"),
+                false => format!("{host} {} {word}", operation::describe(operations)),
+            }
+        }
         RecordOutcome::Changed { previous, .. } => format!(
             "{host} {} -> {} {word}",
             replaced(previous),

@@ -1,7 +1,7 @@
 //! Stage one: which requested names the principal may change. Pure, apart from the log
 //! lines [`report`] writes about the names refused.
 
-use super::{HostRequest, Outcome, Words};
+use super::{HostRequest, Outcome, Words, txt};
 use crate::acl::Acl;
 use crate::hostname::{Hostname, HostnameError};
 use crate::log::{Log, printable};
@@ -17,13 +17,18 @@ pub enum Verdict {
     NotAllowed(Hostname),
 }
 
-/// Judges every requested name by the ACL of `user`.
-pub fn authorize(user: &str, hosts: &[HostRequest], acl: &Acl) -> Vec<Verdict> {
+/// Judges every requested name by the ACL of `user`; for `challenge` values, by the
+/// names they validate (`core::txt::may_change`), so no other TXT name is reachable.
+pub fn authorize(user: &str, hosts: &[HostRequest], acl: &Acl, challenge: bool) -> Vec<Verdict> {
+    let may = |name: &Hostname| match challenge {
+        true => txt::may_change(acl, user, name),
+        false => acl.allows(user, name),
+    };
     hosts
         .iter()
         .map(|host| match &host.name {
             Err(e) => Verdict::NotFqdn(*e),
-            Ok(name) if !acl.allows(user, name) => Verdict::NotAllowed(name.clone()),
+            Ok(name) if !may(name) => Verdict::NotAllowed(name.clone()),
             Ok(name) => Verdict::Allowed(name.clone()),
         })
         .collect()
@@ -56,7 +61,14 @@ pub fn without_address(verdicts: &[Verdict]) -> Vec<Outcome> {
 }
 
 /// One log line per refused name, saying what to fix.
-pub fn report(user: &str, hosts: &[HostRequest], verdicts: &[Verdict], log: &Log, words: Words) {
+pub fn report(
+    user: &str,
+    hosts: &[HostRequest],
+    verdicts: &[Verdict],
+    challenge: bool,
+    log: &Log,
+    words: Words,
+) {
     for (host, verdict) in hosts.iter().zip(verdicts) {
         match verdict {
             Verdict::Allowed(_) => {}
@@ -65,6 +77,13 @@ pub fn report(user: &str, hosts: &[HostRequest], verdicts: &[Verdict], log: &Log
                 printable(user),
                 printable(&host.text),
                 words(Outcome::NotFqdn)
+            )),
+            Verdict::NotAllowed(name) if challenge => log.warn(format_args!(
+                "user {} may not set ACME challenge values at {name}: only at {}.NAME for a NAME they may update (add NAME to allowed_hostnames or [user:{}] if it should); answering {}",
+                printable(user),
+                txt::CHALLENGE_LABEL,
+                printable(user),
+                words(Outcome::NotAllowed)
             )),
             Verdict::NotAllowed(name) => log.warn(format_args!(
                 "user {} may not update {name}; add it to allowed_hostnames (or [user:{}]) if it should; answering {}",
@@ -108,7 +127,7 @@ mod tests {
             host("a..b"),
             host("HOME.example.net."),
         ];
-        let verdicts = authorize("alice", &hosts, &acl);
+        let verdicts = authorize("alice", &hosts, &acl, false);
         let home: Hostname = "home.example.net".parse().unwrap();
         assert_eq!(verdicts[0], Verdict::Allowed(home.clone()));
         assert!(matches!(verdicts[1], Verdict::NotAllowed(_)));
@@ -123,8 +142,15 @@ mod tests {
                 Outcome::BadAddress
             ]
         );
-        let bob = authorize("bob", &hosts, &acl);
+        let bob = authorize("bob", &hosts, &acl, false);
         assert!(matches!(bob[0], Verdict::NotAllowed(_)));
         assert!(matches!(bob[1], Verdict::Allowed(_)));
+        let challenges = [
+            host("_acme-challenge.home.example.net"),
+            host("home.example.net"),
+        ];
+        let verdicts = authorize("alice", &challenges, &acl, true);
+        assert!(matches!(verdicts[0], Verdict::Allowed(_)));
+        assert!(matches!(verdicts[1], Verdict::NotAllowed(_)));
     }
 }

@@ -15,6 +15,7 @@ pub mod pending;
 pub mod plan;
 pub mod prefixes;
 pub mod rules;
+pub mod txt;
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -67,6 +68,17 @@ impl Default for UpdateRequest {
             ttl: None,
             lan_prefix: None,
             force: false,
+        }
+    }
+}
+
+impl UpdateRequest {
+    /// Whether it asks for ACME challenge values (`core::txt`), which are authorized by the
+    /// names they validate: a dialect never mixes them with addresses.
+    pub fn is_challenge(&self) -> bool {
+        match &self.operations {
+            Ok(operations) => operations.iter().any(Operation::is_txt),
+            Err(e) => e.is_txt(),
         }
     }
 }
@@ -190,25 +202,20 @@ pub fn run(
     dry_run: bool,
 ) -> Ran {
     let user = principal.name();
-    let verdicts = authorize::authorize(user, &request.hosts, ctx.acl);
+    let challenge = request.is_challenge();
+    let verdicts = authorize::authorize(user, &request.hosts, ctx.acl, challenge);
     let operations = match &request.operations {
         Ok(operations) => operations,
-        Err(e) => {
-            ctx.log.warn(format_args!(
-                "user {}: unusable address ({e}); answering {}",
-                printable(user),
-                (ctx.words)(Outcome::BadAddress)
-            ));
-            let outcomes = authorize::without_address(&verdicts);
-            let replaced = outcomes.iter().map(|_| Replaced::default()).collect();
-            return Ran {
-                outcomes,
-                replaced,
-                details: Vec::new(),
-            };
-        }
+        Err(e) => return unusable(user, e, challenge, &verdicts, ctx),
     };
-    authorize::report(user, &request.hosts, &verdicts, ctx.log, ctx.words);
+    authorize::report(
+        user,
+        &request.hosts,
+        &verdicts,
+        challenge,
+        ctx.log,
+        ctx.words,
+    );
     let named = authorize::wanted(&verdicts);
     let followers = lan::followers(user, request.lan_prefix, operations, &named, ctx);
     let mut wanted: Vec<plan::Wanted> = named
@@ -299,6 +306,30 @@ fn execute(
         done.replaced.extend(applied.replaced);
     }
     done
+}
+
+/// The answer when the request's addresses or challenge value cannot be used: a name the
+/// user may not touch is refused as such whatever the value.
+fn unusable(
+    user: &str,
+    error: &AddressError,
+    challenge: bool,
+    verdicts: &[Verdict],
+    ctx: &Context<'_>,
+) -> Ran {
+    let what = if challenge { "value" } else { "address" };
+    ctx.log.warn(format_args!(
+        "user {}: unusable {what} ({error}); answering {}",
+        printable(user),
+        (ctx.words)(Outcome::BadAddress)
+    ));
+    let outcomes = authorize::without_address(verdicts);
+    let replaced = outcomes.iter().map(|_| Replaced::default()).collect();
+    Ran {
+        outcomes,
+        replaced,
+        details: Vec::new(),
+    }
 }
 
 /// Seconds since the epoch; a clock before it reads as 0.

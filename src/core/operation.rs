@@ -7,6 +7,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use super::txt::TxtValue;
 use crate::prefix::Ipv6Prefix;
 
 /// The record types operations address.
@@ -16,6 +17,8 @@ pub enum RrType {
     A,
     /// IPv6 address records.
     Aaaa,
+    /// Text records, only as ACME DNS-01 challenge values (`core::txt`).
+    Txt,
 }
 
 impl RrType {
@@ -24,6 +27,7 @@ impl RrType {
         match self {
             RrType::A => "A",
             RrType::Aaaa => "AAAA",
+            RrType::Txt => "TXT",
         }
     }
 
@@ -53,6 +57,14 @@ pub enum Operation {
     /// (`[host:NAME] ipv6_interface_id`), else the host part of its current AAAA. The core
     /// turns it into a `Set` before a backend sees it.
     SetPrefix(Ipv6Prefix),
+    /// The name's TXT record holds this challenge value besides the others it holds.
+    TxtAdd(TxtValue),
+    /// This challenge value goes from the name's TXT record, the others stay. Under the
+    /// zone's lock the core keeps it only for a value it recorded for the principal.
+    TxtRemove(TxtValue),
+    /// Every challenge value recorded for the principal goes. The core turns it into one
+    /// [`Operation::TxtRemove`] per value under the zone's lock; no registrar sees it.
+    TxtClear,
 }
 
 impl Operation {
@@ -62,14 +74,20 @@ impl Operation {
             Operation::Set(addr) => RrType::of(*addr),
             Operation::Delete(rr_type) => *rr_type,
             Operation::SetPrefix(_) => RrType::Aaaa,
+            Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => RrType::Txt,
         }
+    }
+
+    /// Whether this changes a challenge TXT value rather than an address record.
+    pub fn is_txt(&self) -> bool {
+        self.rr_type() == RrType::Txt
     }
 
     /// The address set, if this sets one.
     pub fn address(&self) -> Option<IpAddr> {
         match self {
             Operation::Set(addr) => Some(*addr),
-            Operation::Delete(_) | Operation::SetPrefix(_) => None,
+            _ => None,
         }
     }
 }
@@ -80,6 +98,9 @@ impl fmt::Display for Operation {
             Operation::Set(addr) => write!(f, "{} {addr}", RrType::of(*addr)),
             Operation::Delete(rr_type) => write!(f, "delete {rr_type}"),
             Operation::SetPrefix(prefix) => write!(f, "AAAA {prefix}+id"),
+            Operation::TxtAdd(value) => write!(f, "add TXT {value}"),
+            Operation::TxtRemove(value) => write!(f, "remove TXT {value}"),
+            Operation::TxtClear => f.write_str("remove own TXT"),
         }
     }
 }

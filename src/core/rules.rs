@@ -31,13 +31,17 @@ fn family(state: &HostState, rr_type: RrType) -> &Option<Family> {
     match rr_type {
         RrType::A => &state.v4,
         RrType::Aaaa => &state.v6,
+        // Challenge values are kept apart, in `HostState::txt`.
+        RrType::Txt => &None,
     }
 }
 
-fn family_mut(state: &mut HostState, rr_type: RrType) -> &mut Option<Family> {
+/// The slot of an address family; None for TXT, which `core::txt` remembers.
+fn family_mut(state: &mut HostState, rr_type: RrType) -> Option<&mut Option<Family>> {
     match rr_type {
-        RrType::A => &mut state.v4,
-        RrType::Aaaa => &mut state.v6,
+        RrType::A => Some(&mut state.v4),
+        RrType::Aaaa => Some(&mut state.v6),
+        RrType::Txt => None,
     }
 }
 
@@ -65,7 +69,13 @@ pub fn is_cached(
                     && ttl.is_none_or(|t| family.as_ref().is_some_and(|f| f.ttl == Some(t)))
             }
             // Known only once the record is read.
-            Operation::Delete(_) | Operation::SetPrefix(_) => false,
+            // A challenge value is added or removed every time: a repeat is rare, and the
+            // stale values of the name go on every request.
+            Operation::Delete(_)
+            | Operation::SetPrefix(_)
+            | Operation::TxtAdd(_)
+            | Operation::TxtRemove(_)
+            | Operation::TxtClear => false,
         })
 }
 
@@ -95,6 +105,9 @@ pub fn is_abuse(state: &HostState, operations: &[Operation], now: u64, abuse: Ab
             .as_ref()
             .is_none_or(|f| f.addr != *addr),
         Operation::Delete(_) | Operation::SetPrefix(_) => true,
+        // ACME clients add and remove several values per renewal, and stale ones are
+        // removed by the next request that comes: none counts towards the limit.
+        Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => false,
     });
     would_change && recent(state, now, abuse.window) >= abuse.limit as usize
 }
@@ -130,11 +143,13 @@ pub fn remember(
     };
     for op in operations {
         let rr_type = op.rr_type();
-        let slot = family_mut(&mut state, rr_type);
+        let Some(slot) = family_mut(&mut state, rr_type) else {
+            continue;
+        };
         *slot = op.address().map(|addr| {
             let written = match rr_type {
                 RrType::A => written.v4,
-                RrType::Aaaa => written.v6,
+                _ => written.v6,
             };
             Family {
                 addr,
@@ -148,7 +163,7 @@ pub fn remember(
             }
         });
     }
-    if changed {
+    if changed && operations.iter().any(|op| !op.is_txt()) {
         state.changes.push(now);
     }
     // Only the newest `limit` changes inside the window can decide `abuse`; keeping more
@@ -241,6 +256,7 @@ mod tests {
             v4: family("192.0.2.1", now - 10),
             v6: family("2001:db8::1", now - 10),
             changes: vec![now - 20, now - 10],
+            txt: Vec::new(),
         };
         let ops = [Operation::Delete(RrType::A)];
         assert!(is_abuse(&state, &ops, now, LIMIT));

@@ -5,6 +5,7 @@
 //! To add a dialect: write `src/protocol/NAME.rs` implementing [`Dialect`], and add it to
 //! [`DIALECTS`].
 
+pub mod acme;
 pub mod dyndns;
 pub mod gandi_dyndns;
 pub mod noip;
@@ -16,7 +17,12 @@ use crate::config::General;
 use crate::core::{Outcome, Replaced, UpdateRequest, Words};
 
 /// Every dialect, in the order their routes are tried. The first serves the bare script.
-pub const DIALECTS: &[&dyn Dialect] = &[&noip::NoIp, &gandi_dyndns::GandiDyndns, &dyndns::Dyndns];
+pub const DIALECTS: &[&dyn Dialect] = &[
+    &noip::NoIp,
+    &gandi_dyndns::GandiDyndns,
+    &dyndns::Dyndns,
+    &acme::Acme,
+];
 
 /// The yes/no switches of a `[dialect:NAME]` section that are on, and its text settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -313,6 +319,11 @@ mod tests {
             ("/ddns", "/update-by-path/../h", None),
             ("/ddns", "/update-by-path/k/./h", None),
             ("/ddns", "/delete-by-path/k/h/1.2.3.4", None),
+            // lego's httpreq endpoint, in either mounting.
+            ("/acme/present", "", Some("/acme/present")),
+            ("/ddns", "/acme/cleanup", Some("/acme/cleanup")),
+            ("/ddns", "/acme/present/x", None),
+            ("/ddns", "/present", None),
         ];
         for (script, info, expected) in cases {
             assert_eq!(routed(script, info), expected, "{script} + {info}");

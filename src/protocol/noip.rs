@@ -1,10 +1,11 @@
 //! The NoIP / DynDNS2 dialect (noip-protocol.md §1–§2): `hostname`, `myip`, `myipv6`, and
-//! one answer line per requested host name; plus nsupdate.info's `/nic/delete`. Every word
-//! of the protocol is here.
+//! one answer line per requested host name; plus nsupdate.info's `/nic/delete`, and ACME
+//! challenge values in `txt` ([`txt`]). Every word of the protocol is here.
 
 pub mod addresses;
 pub mod credentials;
 pub mod strict;
+pub mod txt;
 
 use super::params::Params;
 use super::{Dialect, Parsed, Refusal, Switches};
@@ -124,6 +125,17 @@ pub fn parse(
         return Err(Refusal::NotOffered);
     }
     let hosts = hosts(&params, user, general)?;
+    if let Some(operations) = txt::operations(&params, route == DELETE) {
+        // Hooks compare the answer with `good` exactly: no address is repeated.
+        return Ok(Parsed {
+            update: UpdateRequest {
+                hosts,
+                operations,
+                ..UpdateRequest::default()
+            },
+            echo: String::new(),
+        });
+    }
     if route == DELETE || offline {
         return Ok(Parsed {
             update: UpdateRequest {

@@ -47,6 +47,15 @@ impl Params {
             .filter(|v| !v.trim().is_empty())
     }
 
+    /// The first value of `name`, an empty one included: for the few parameters where
+    /// `name=` says something (an empty `txt=` removes challenge values).
+    pub fn get_even_empty(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// How often `name` occurs, to log ignored repeats.
     pub fn count(&self, name: &str) -> usize {
         self.0.iter().filter(|(k, _)| k == name).count()

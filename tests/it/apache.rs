@@ -231,6 +231,20 @@ fn apache_gandi_update() {
 }
 
 #[test]
+fn apache_acme_httpreq() {
+    let stack = Stack::new("apache-acme");
+    let apache = Apache::start(&stack.site);
+    scenario::acme_httpreq(&stack, &apache);
+}
+
+#[test]
+fn apache_htaccess_acme_httpreq() {
+    let stack = Stack::new("apache-htaccess-acme");
+    let apache = Apache::start_htaccess(&stack.site);
+    scenario::acme_httpreq(&stack, &apache);
+}
+
+#[test]
 fn apache_delete() {
     let stack = Stack::new("apache-delete");
     let apache = Apache::start(&stack.site);

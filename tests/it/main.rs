@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+mod acme;
+mod acme_e2e;
 mod apache;
 mod cgi;
 mod cli;

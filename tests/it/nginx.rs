@@ -162,6 +162,13 @@ fn nginx_gandi_update() {
 }
 
 #[test]
+fn nginx_acme_httpreq() {
+    let stack = Stack::new("nginx-acme");
+    let nginx = Nginx::start(&stack.site);
+    scenario::acme_httpreq(&stack, &nginx);
+}
+
+#[test]
 fn nginx_delete() {
     let stack = Stack::new("nginx-delete");
     let nginx = Nginx::start(&stack.site);

@@ -25,7 +25,7 @@ use ddns_cgi::hostname::Hostname;
 use ddns_cgi::log::{Level, Log, printable};
 use ddns_cgi::protocol::params::Params;
 use ddns_cgi::protocol::{Refusal, noip};
-use ddns_cgi::state::{Family, HostState};
+use ddns_cgi::state::{Family, HostState, TxtEntry};
 use fake_registrars::schlund::FIXTURE_ZONE;
 use proptest::prelude::*;
 
@@ -1082,8 +1082,25 @@ fn host_state() -> impl Strategy<Value = HostState> {
         prop::option::of(family(any::<Ipv4Addr>())),
         prop::option::of(family(any::<Ipv6Addr>())),
         prop::collection::vec(any::<u64>(), 0..16),
+        prop::collection::vec((any::<[u8; 32]>(), any::<u64>(), any::<String>()), 0..4),
     )
-        .prop_map(|(v4, v6, changes)| HostState { v4, v6, changes })
+        .prop_map(|(v4, v6, changes, txt)| HostState {
+            v4,
+            v6,
+            changes,
+            txt: txt
+                .into_iter()
+                .map(|(digest, set_at, by)| {
+                    use base64::Engine as _;
+                    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                    TxtEntry {
+                        value: engine.encode(digest),
+                        set_at,
+                        by,
+                    }
+                })
+                .collect(),
+        })
 }
 
 proptest! {
@@ -1097,7 +1114,8 @@ proptest! {
         let lines = 1
             + usize::from(state.v4.is_some())
             + usize::from(state.v6.is_some())
-            + usize::from(!state.changes.is_empty());
+            + usize::from(!state.changes.is_empty())
+            + state.txt.len();
         prop_assert_eq!(text.matches('\n').count(), lines);
         prop_assert_eq!(text.lines().count(), lines);
         prop_assert!(text.ends_with('\n'));

@@ -683,7 +683,8 @@ fn no_secret_in_any_answer_log_or_state_file() {
     let text = format!(
         "{}\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com\n\
          [user:argon-user]\npassword_hash = {}\n[user:carol]\nsecret = {}\n\
-         [dialect:noip]\nquery_credentials = yes\nauthorization_header = yes\n",
+         [dialect:noip]\nquery_credentials = yes\nauthorization_header = yes\n\
+         [dialect:acme]\nauthorization_header = yes\n",
         config_text(
             &gw,
             &format!(
@@ -773,6 +774,23 @@ fn no_secret_in_any_answer_log_or_state_file() {
             .from("84.17.7.3"),
         );
     }
+    // lego's httpreq with the password in its Authorization header, at both registrars.
+    for (user, password) in [("sha-user", SHA_PASSWORD), ("sha-user", "wrong")] {
+        for fqdn in [
+            "_acme-challenge.home.example.co.uk",
+            "_acme-challenge.home.example.com",
+        ] {
+            for route in ["present", "cleanup"] {
+                let body = format!(r#"{{"fqdn":"{fqdn}","value":"{}"}}"#, crate::acme::V1);
+                go_as(
+                    crate::acme::lego(route, "-", &body)
+                        .user(None)
+                        .from("84.17.7.4")
+                        .env("HTTP_AUTHORIZATION", &basic(user, password)),
+                );
+            }
+        }
+    }
     // The dyndns URLs carry carol's secret in the path or the query, in either mounting.
     let secret = crate::credentials::SECRET;
     for (script, path, query) in [
@@ -836,6 +854,8 @@ fn no_secret_in_any_answer_log_or_state_file() {
         "user=apr1-user ",
         "GET /***/home.example.co.uk user=carol",
         "GET /delete-by-path/***/home.example.com user=-",
+        "_acme-challenge.home.example.co.uk add TXT",
+        "_acme-challenge.home.example.co.uk remove TXT",
         "PARAMETER_ERROR: int_parsing",
     ] {
         assert!(seen.contains(marker), "{marker} not seen:\n{seen}");

@@ -858,6 +858,38 @@ pub mod scenario {
         assert!(stack.schlund.requests().is_empty());
     }
 
+    /// lego's httpreq endpoint through the server: present and cleanup of a challenge value
+    /// at a name the user may update, behind the server's Basic auth; a name they may not
+    /// is refused, and no password gets nothing.
+    pub fn acme_httpreq(stack: &Stack, server: &dyn Frontend) {
+        let before = stack.zone();
+        let value = crate::acme::V1;
+        let body = format!(r#"{{"fqdn":"_acme-challenge.home.example.co.uk.","value":"{value}"}}"#);
+        let present = format!("{}/acme/present", server.prefix());
+        let cleanup = format!("{}/acme/cleanup", server.prefix());
+        let answer = Request::post(&present, "application/json", &body)
+            .auth(USER, PASSWORD)
+            .send(server.port());
+        assert_body(server, &answer, "200 changed\n");
+        assert_eq!(stack.value("_acme-challenge.home", "TXT"), value);
+        let answer = Request::post(&present, "application/json", &body).send(server.port());
+        assert_challenge(server, &answer);
+        let other = body.replace("home.example.co.uk", "mx1.example.co.uk");
+        let answer = Request::post(&present, "application/json", &other)
+            .auth(USER, PASSWORD)
+            .send(server.port());
+        assert_eq!(answer.status, 403, "{answer:?}\n{}", server.logs());
+        let answer = Request::post(&cleanup, "application/json", &body)
+            .auth(USER, PASSWORD)
+            .send(server.port());
+        assert_body(server, &answer, "200 changed\n");
+        assert_eq!(
+            stack.zone().all_rr(),
+            before.all_rr(),
+            "the zone is as before"
+        );
+    }
+
     /// The config sections that let ddns-cgi check credentials itself on the `/self/`
     /// locations of the deploy snippets.
     pub const SELF_CHECKED: &str = "[dialect:noip]\n\

@@ -12,6 +12,7 @@
 pub mod settings;
 pub mod transport;
 pub mod tsig;
+mod txt;
 pub mod wire;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -88,6 +89,8 @@ enum Action {
     Remove,
     /// Nothing there to delete.
     Nothing,
+    /// Challenge TXT values added or deleted one by one (`txt.rs`).
+    Edited,
 }
 
 impl Action {
@@ -236,7 +239,7 @@ impl Rfc2136 {
             REFUSED => BackendError::CredentialsRejected {
                 registrar: self.label.clone(),
                 detail: format!(
-                    "{what}: {server} refused it (REFUSED): its policy does not let key {key} change this name or type; grant it in BIND's update-policy (e.g. `grant {key} zonesub A AAAA;`) or Knot's acl update-type"
+                    "{what}: {server} refused it (REFUSED): its policy does not let key {key} change this name or type; grant it in BIND's update-policy (e.g. `grant {key} zonesub A AAAA;`, with TXT for ACME challenges) or Knot's acl update-type"
                 ),
             },
             NOTAUTH => BackendError::NotServed {
@@ -333,6 +336,9 @@ impl Rfc2136 {
                         return Ok(Err(RecordOutcome::Alias { rr_type: rr_name }));
                     }
                     Operation::Delete(_) => (Vec::new(), None),
+                    Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => {
+                        return Ok(Err(RecordOutcome::unresolved(op)));
+                    }
                 },
                 Current::Delegated { at } => {
                     return Ok(Err(RecordOutcome::Failed(BackendError::NotServed {
@@ -347,7 +353,10 @@ impl Rfc2136 {
             let action = match op {
                 Operation::Delete(_) if values.is_empty() => Action::Nothing,
                 Operation::Delete(_) => Action::Remove,
-                Operation::SetPrefix(_) => return Ok(Err(RecordOutcome::unresolved(op))),
+                Operation::SetPrefix(_)
+                | Operation::TxtAdd(_)
+                | Operation::TxtRemove(_)
+                | Operation::TxtClear => return Ok(Err(RecordOutcome::unresolved(op))),
                 Operation::Set(addr) => {
                     if values.is_empty() && !self.policy.create_missing {
                         return Ok(Err(RecordOutcome::Missing { rr_type: rr_name }));
@@ -417,6 +426,12 @@ impl Rfc2136 {
         let mut prerequisites = Vec::new();
         let mut updates = Vec::new();
         for record in &change.records {
+            if record.operations.iter().any(Operation::is_txt) {
+                let (plan, rrs) = self.decide_txt(&change.zone, record, now)?;
+                updates.extend(rrs);
+                plans.push(plan);
+                continue;
+            }
             let plan = self.decide(&change.zone, record, change.force, now)?;
             if let Ok(steps) = &plan {
                 let owner = wire::name(record.host.as_str())
@@ -540,6 +555,7 @@ fn outcome(plan: Plan) -> RecordOutcome {
                 changed = true;
             }
             Action::Nothing => {}
+            Action::Edited => changed = true,
         }
     }
     if changed {
@@ -596,6 +612,8 @@ impl Registrar for Rfc2136 {
         let rtype = match rr_type {
             RrType::A => TYPE_A,
             RrType::Aaaa => TYPE_AAAA,
+            // Asked only for an address to take an interface ID from.
+            RrType::Txt => return Ok(Vec::new()),
         };
         let now = crate::core::unix(clock());
         Ok(match self.read(zone, &record.host, rtype, now)? {

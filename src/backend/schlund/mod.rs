@@ -6,6 +6,7 @@
 
 pub mod gateway;
 pub mod settings;
+pub mod txt;
 pub mod xml;
 pub mod zone;
 

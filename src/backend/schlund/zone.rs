@@ -86,6 +86,9 @@ pub fn apply(
     policy: EditPolicy,
     created_ttl: u32,
 ) -> RecordOutcome {
+    if change.operations.iter().any(Operation::is_txt) {
+        return super::txt::apply(zone, change);
+    }
     let mut plans: Vec<(&'static str, String, Plan)> = Vec::new();
     for op in &change.operations {
         let rr_type = op.rr_type().name();
@@ -98,6 +101,8 @@ pub fn apply(
                 plan(zone, &change.name, rr_type, wanted, policy)
             }
             Operation::Delete(_) => plan_delete(zone, &change.name, rr_type),
+            // A dialect sends challenge values alone, handled above.
+            Operation::TxtAdd(_) | Operation::TxtRemove(_) | Operation::TxtClear => continue,
             Operation::SetPrefix(_) => return RecordOutcome::unresolved(op),
         };
         let value = op.address().map(|a| a.to_string()).unwrap_or_default();
