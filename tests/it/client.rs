@@ -863,3 +863,29 @@ fn detect_without_consensus_is_75_and_ddns_log_level_sets_the_level() {
     let chatty = cli_env(&s.config, &["client", "-q"], &[("DDNS_LOG_LEVEL", "info")]);
     assert!(!chatty.stderr.contains("info:"), "{}", chatty.stderr);
 }
+
+/// A provider that failed on each of the last 10 runs is named as probably gone; one good
+/// answer ends its streak.
+#[test]
+fn a_provider_failing_ten_runs_in_a_row_is_reported_as_gone() {
+    let dead = body("");
+    let (a, b) = (body("203.0.113.7"), body("203.0.113.7"));
+    let s = setup(
+        "client-gone",
+        &format!(
+            "providers_v4 = {}\nquorum = 2\nmax_queries = 3\nprovider_order = listed\n{DOC_RANGES}",
+            urls(&[&dead, &a, &b])
+        ),
+    );
+    for run in 1..=10 {
+        let out = cli(&s.config, &["client"]);
+        assert_eq!(out.code, 0, "run {run}: {}", out.stderr);
+        let warned = out
+            .stderr
+            .contains("failed on each of the last 10 runs; it may be gone");
+        assert_eq!(warned, run == 10, "run {run}: {}", out.stderr);
+    }
+    let state =
+        std::fs::read_to_string(s.dir.path().join("state/client/provider-backoff")).unwrap();
+    assert_eq!(state, format!("failed 10 {}\n", dead.url()));
+}

@@ -1,8 +1,10 @@
-//! Providers that answered 403 or 429, and until when they are left alone: a file in the
-//! state directory, so the next cron run remembers it.
+//! Providers that answered 403 or 429, and until when they are left alone; and how many
+//! runs in a row each provider failed, since lists of providers rot. A file in the state
+//! directory, so the next cron run remembers it.
 //!
-//! One line per provider, `UNTIL URL`, UNTIL in seconds since the epoch. A file that cannot
-//! be read is taken as empty: at worst a refusing provider is asked once more.
+//! One line per provider, `UNTIL URL` (UNTIL in seconds since the epoch) or
+//! `failed RUNS URL`. A file that cannot be read is taken as empty: at worst a refusing
+//! provider is asked once more, or a dead one is warned about later.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -17,7 +19,11 @@ const FILE: &str = "provider-backoff";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Backoff {
     until: BTreeMap<String, u64>,
+    failed: BTreeMap<String, u32>,
 }
+
+/// After this many failed runs in a row a provider is reported as probably gone.
+pub const GONE_AFTER: u32 = 10;
 
 impl Backoff {
     /// Reads the list; entries already over are dropped.
@@ -33,15 +39,33 @@ impl Backoff {
     }
 
     fn parse(text: &str, now: u64) -> Backoff {
-        let until = text
-            .lines()
-            .filter_map(|line| {
-                let (until, url) = line.split_once(' ')?;
-                let until: u64 = until.parse().ok()?;
-                (until > now).then(|| (url.to_string(), until))
-            })
-            .collect();
-        Backoff { until }
+        let mut backoff = Backoff::default();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("failed ") {
+                if let Some((runs, url)) = rest.split_once(' ')
+                    && let Ok(runs) = runs.parse::<u32>()
+                {
+                    backoff.failed.insert(url.to_string(), runs);
+                }
+            } else if let Some((until, url)) = line.split_once(' ')
+                && let Ok(until) = until.parse::<u64>()
+                && until > now
+            {
+                backoff.until.insert(url.to_string(), until);
+            }
+        }
+        backoff
+    }
+
+    /// Counts a run in which `url` was asked: a failure adds one to its streak, an answer
+    /// ends it. Gives the streak, and whether anything changed.
+    pub fn count(&mut self, url: &str, failed: bool) -> (u32, bool) {
+        if !failed {
+            return (0, self.failed.remove(url).is_some());
+        }
+        let runs = self.failed.entry(url.to_string()).or_insert(0);
+        *runs = runs.saturating_add(1);
+        (*runs, true)
     }
 
     /// Until when `url` is skipped, if it is.
@@ -59,11 +83,15 @@ impl Backoff {
     pub fn save(&self, store: &Store) -> Result<(), StoreError> {
         let (dir, access) = store.subdir("client")?;
         let path = dir.join(FILE);
-        let text: String = self
+        let until = self
             .until
             .iter()
-            .map(|(url, until)| format!("{until} {url}\n"))
-            .collect();
+            .map(|(url, until)| format!("{until} {url}\n"));
+        let failed = self
+            .failed
+            .iter()
+            .map(|(url, runs)| format!("failed {runs} {url}\n"));
+        let text: String = until.chain(failed).collect();
         let (mut file, temp) = files::create_temp(&dir, ".saving.", access)
             .map_err(|e| StoreError::from((dir.as_path(), e.into())))?;
         file.write_all(text.as_bytes())
@@ -88,5 +116,17 @@ mod tests {
         assert_eq!(b.until("http://b/"), Some(300));
         b.add("http://b/", 400);
         assert_eq!(b.until("http://b/"), Some(400));
+    }
+
+    #[test]
+    fn a_failure_streak_is_kept_until_an_answer_ends_it() {
+        let mut b = Backoff::parse("failed 9 https://a/\n400 https://b/\n", 200);
+        assert_eq!(b.count("https://a/", true), (10, true));
+        assert_eq!(b.count("https://c/", true), (1, true));
+        assert_eq!(b.count("https://c/", false), (0, true));
+        assert_eq!(b.count("https://c/", false), (0, false));
+        assert_eq!(b.until("https://b/"), Some(400));
+        assert_eq!(b.failed.get("https://a/"), Some(&10));
+        assert_eq!(b.failed.get("https://c/"), None);
     }
 }

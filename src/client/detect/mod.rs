@@ -229,6 +229,14 @@ fn remember(
                 .log
                 .info(format_args!("provider {}: {why}", a.provider.url));
         }
+        let (runs, counted) = backoff.count(&a.provider.url, a.answer.result.is_err());
+        changed |= counted;
+        if runs >= backoff::GONE_AFTER {
+            inputs.log.warn(format_args!(
+                "provider {} failed on each of the last {runs} runs; it may be gone: replace it in providers_v4/providers_v6",
+                a.provider.url
+            ));
+        }
         if let Some(wait) = a.answer.backoff {
             let wait = wait
                 .max(settings.provider_backoff)
