@@ -889,3 +889,29 @@ fn a_provider_failing_ten_runs_in_a_row_is_reported_as_gone() {
         std::fs::read_to_string(s.dir.path().join("state/client/provider-backoff")).unwrap();
     assert_eq!(state, format!("failed 10 {}\n", dead.url()));
 }
+
+/// A Retry-After of any size is capped at a week, never an overflow.
+#[test]
+fn a_huge_retry_after_is_capped() {
+    let limited = Echo::fixed(
+        false,
+        EchoReply::status(429).header("Retry-After", "18446744073709551615"),
+    );
+    let (a, b) = (body("203.0.113.7"), body("203.0.113.7"));
+    let s = setup(
+        "client-retry-after",
+        &format!(
+            "providers_v4 = {}\nprovider_order = listed\n{DOC_RANGES}",
+            urls(&[&limited, &a, &b])
+        ),
+    );
+    let out = cli(&s.config, &["client"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(s.dir.path().join("state/client/provider-backoff")).unwrap();
+    let until: u64 = text.split(' ').next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(until > now && until <= now + 7 * 86_400 + 5, "{text}");
+}

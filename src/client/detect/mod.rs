@@ -188,14 +188,27 @@ fn by_web(
     } else {
         rule
     };
-    let agent = match web::agent(v6, settings.proxy.as_deref(), settings.provider_timeout) {
-        Ok(agent) => agent,
-        Err(e) => return (Err(e), Vec::new(), Verdict::TooFew { valid: 0, asked: 0 }),
+    let agents = [true, false].map(|https_only| {
+        web::agent(
+            v6,
+            settings.proxy.as_deref(),
+            settings.provider_timeout,
+            https_only,
+        )
+    });
+    let [Ok(secure), Ok(plain)] = agents else {
+        let e = agents.into_iter().find_map(Result::err).unwrap_or_default();
+        return (Err(e), Vec::new(), Verdict::TooFew { valid: 0, asked: 0 });
     };
     let (allow_private, accept) = (inputs.allow_private, settings.accept_ranges.clone());
     // An answer that parses but may not be published is no vote.
     let (mut verdict, asked) = quorum::consensus(&providers, rule, move |p: &Provider| {
-        let mut answer = web::ask(&agent, p, v6);
+        let agent = if p.url.starts_with("https:") {
+            &secure
+        } else {
+            &plain
+        };
+        let mut answer = web::ask(agent, p, v6);
         if let Ok(ip) = answer.result
             && let Some(why) = ranges::refusal(ip, allow_private, &accept)
         {
@@ -213,6 +226,9 @@ fn by_web(
     };
     (addr, asked, verdict)
 }
+
+/// The longest a provider is left alone, whatever its Retry-After says.
+const MAX_BACKOFF: Duration = Duration::from_secs(7 * 86_400);
 
 /// Logs why each answer did not count, and puts the providers that refused us on the
 /// backoff list.
@@ -238,10 +254,11 @@ fn remember(
             ));
         }
         if let Some(wait) = a.answer.backoff {
+            // A provider's Retry-After is its word, not ours: at most a week.
             let wait = wait
                 .max(settings.provider_backoff)
-                .max(Duration::from_secs(1));
-            backoff.add(&a.provider.url, inputs.now + wait.as_secs());
+                .clamp(Duration::from_secs(1), MAX_BACKOFF);
+            backoff.add(&a.provider.url, inputs.now.saturating_add(wait.as_secs()));
             changed = true;
         }
     }

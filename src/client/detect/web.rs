@@ -25,7 +25,14 @@ pub struct Answer {
 }
 
 /// An agent for one family: pinned to it, with the configured proxy only.
-pub fn agent(v6: bool, proxy: Option<&str>, timeout: Duration) -> Result<ureq::Agent, String> {
+/// `https_only`: redirects may not leave https (for the https providers; a plain one is on
+/// this machine, which the config checks).
+pub fn agent(
+    v6: bool,
+    proxy: Option<&str>,
+    timeout: Duration,
+    https_only: bool,
+) -> Result<ureq::Agent, String> {
     let proxy = match proxy {
         None => None,
         Some(url) => Some(ureq::Proxy::new(url).map_err(|e| format!("[client] proxy: {e}"))?),
@@ -41,6 +48,7 @@ pub fn agent(v6: bool, proxy: Option<&str>, timeout: Duration) -> Result<ureq::A
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .max_redirects(2)
+        .https_only(https_only)
         .user_agent(concat!("ddns-cgi/", env!("CARGO_PKG_VERSION")))
         .accept("text/plain")
         .build();
