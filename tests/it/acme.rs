@@ -438,11 +438,15 @@ fn dns_update_adds_and_deletes_one_record_per_value() {
     let before = ns.zone();
     let name = "_acme-challenge.home.example.com";
     let quoted = |v: &str| format!("\"{v}\"");
+    // Each UPDATE that changes the zone raises its serial by one.
+    let serial = ns.serial();
     let answer = run(&cfg, &lego("present", "alice", &fqdn_body(name, V1)));
     assert_answer(&answer, "200 OK", "200 changed\n");
     assert_not_logged(&answer, &ns.secret);
+    assert_eq!(ns.serial(), serial + 1, "one UPDATE for one present");
     let answer = run(&cfg, &get(&format!("hostname={name}&txt={V2}")));
     assert_answer(&answer, "200 OK", "good\n");
+    assert_eq!(ns.serial(), serial + 2);
     let mut expected = vec![quoted("by hand"), quoted(V1), quoted(V2)];
     expected.sort();
     assert_eq!(ns.values(name, "TXT"), expected);
@@ -454,10 +458,17 @@ fn dns_update_adds_and_deletes_one_record_per_value() {
     let answer = run(&cfg, &lego("present", "alice", &fqdn_body(name, V1)));
     assert_answer(&answer, "200 OK", "200 unchanged\n");
     assert_logged(&answer, "| 1 registrar calls |");
+    assert_eq!(
+        ns.serial(),
+        serial + 2,
+        "no UPDATE for a value already there"
+    );
     let answer = run(&cfg, &lego("cleanup", "alice", &fqdn_body(name, V1)));
     assert_answer(&answer, "200 OK", "200 changed\n");
+    assert_eq!(ns.serial(), serial + 3, "one UPDATE for one cleanup");
     let answer = run(&cfg, &get(&format!("hostname={name}&txt=")));
     assert_answer(&answer, "200 OK", "good\n");
+    assert_eq!(ns.serial(), serial + 4);
     assert_eq!(ns.values(name, "TXT"), [quoted("by hand")]);
     let strip = |zone: Vec<String>| -> Vec<String> {
         zone.into_iter()

@@ -3,7 +3,9 @@
 
 use fake_registrars::gandi::{FakeGandi, Rrset};
 
-use crate::acme::{V1, V2, fqdn_body, lego, of_key_auth, pair, schlund_setup, txt_values};
+use crate::acme::{
+    V1, V2, age_state, fqdn_body, lego, of_key_auth, pair, schlund_setup, txt_values,
+};
 use crate::util::{TempDir, assert_answer, assert_logged, get, run, state_text};
 
 /// The lego answer for a request past a cap.
@@ -160,4 +162,88 @@ fn a_value_put_there_by_hand_is_not_taken_over_by_presenting_it() {
     let answer = run(&cfg, &get(&format!("hostname={host}&txt=")));
     assert_answer(&answer, "200 OK", "good\n");
     assert_eq!(gandi_values(&gandi, name), [q(V1)]);
+}
+
+/// Stale values at Gandi with the default age: a state older than an hour is cleaned by
+/// the next request for the name, whoever sends it.
+#[test]
+fn values_older_than_an_hour_go_at_gandi_by_default() {
+    let (dir, gandi, cfg) = gandi_setup("acme-stale-gandi");
+    let host = "_acme-challenge.home.example.com";
+    let name = "_acme-challenge.home";
+    let answer = run(&cfg, &lego("present", "alice", &fqdn_body(host, V1)));
+    assert_answer(&answer, "200 OK", "200 changed\n");
+    age_state(&dir, host, 3590);
+    let answer = run(&cfg, &lego("present", "carol", &fqdn_body(host, V2)));
+    assert_answer(&answer, "200 OK", "200 changed\n");
+    assert_eq!(
+        gandi_values(&gandi, name),
+        [q(V1), q(V2)],
+        "not an hour yet"
+    );
+    age_state(&dir, host, 11);
+    let answer = run(
+        &cfg,
+        &get(&format!("hostname={host}&txt={V2}")).user(Some("carol")),
+    );
+    assert_answer(&answer, "200 OK", "good\n");
+    assert_logged(
+        &answer,
+        &format!("{host} add TXT {V2} remove TXT {V1} good"),
+    );
+    assert_eq!(gandi_values(&gandi, name), [q(V2)]);
+    let state = state_text(dir.path(), host).unwrap();
+    assert!(!state.contains(V1) && state.contains(V2), "{state}");
+}
+
+#[test]
+fn lego_raw_mode_at_gandi() {
+    let (dir, gandi, cfg) = gandi_setup("acme-raw-gandi");
+    let raw = r#"{"domain":"*.home.example.com","token":"tok","keyAuth":"tok.thumbprint"}"#;
+    let value = of_key_auth("tok.thumbprint");
+    let answer = run(&cfg, &lego("present", "alice", raw));
+    assert_answer(&answer, "200 OK", "200 changed\n");
+    assert_eq!(gandi_values(&gandi, "_acme-challenge.home"), [q(&value)]);
+    assert_eq!(recorded(&dir, "_acme-challenge.home.example.com").len(), 1);
+    let answer = run(&cfg, &lego("cleanup", "alice", raw));
+    assert_answer(&answer, "200 OK", "200 changed\n");
+    assert_eq!(
+        gandi.rrset("example.com", "_acme-challenge.home", "TXT"),
+        None
+    );
+}
+
+#[test]
+fn txt_edge_cases_through_the_noip_path() {
+    let (_dir, gandi, cfg) = gandi_setup("acme-txt-edges");
+    // An empty txt= on another name is absent: a plain address update.
+    let answer = run(&cfg, &get("hostname=home.example.com&txt=&myip=84.17.5.9"));
+    assert_answer(&answer, "200 OK", "good 84.17.5.9\n");
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A").unwrap().values,
+        ["84.17.5.9"]
+    );
+    // Several challenge names: each gets the value, one line per name.
+    let hosts = "_acme-challenge.a.example.com,_acme-challenge.b.example.com";
+    let answer = run(&cfg, &get(&format!("hostname={hosts}&txt={V1}")));
+    assert_answer(&answer, "200 OK", "good\ngood\n");
+    for name in ["_acme-challenge.a", "_acme-challenge.b"] {
+        assert_eq!(gandi_values(&gandi, name), [q(V1)]);
+    }
+    let answer = run(&cfg, &get(&format!("hostname={hosts}&txt=")));
+    assert_answer(&answer, "200 OK", "good\ngood\n");
+    assert_eq!(gandi.rrset("example.com", "_acme-challenge.a", "TXT"), None);
+    assert_eq!(gandi.rrset("example.com", "_acme-challenge.b", "TXT"), None);
+    // 43 characters of the standard alphabet are no challenge value.
+    let standard = format!("+/{}", &V1[2..]);
+    assert_eq!(standard.len(), 43);
+    let writes = gandi.writes().len();
+    let host = "_acme-challenge.home.example.com";
+    let q_std =
+        percent_encoding::utf8_percent_encode(&standard, percent_encoding::NON_ALPHANUMERIC);
+    let answer = run(&cfg, &get(&format!("hostname={host}&txt={q_std}")));
+    assert_answer(&answer, "200 OK", "badip\n");
+    let answer = run(&cfg, &lego("present", "alice", &fqdn_body(host, &standard)));
+    assert_answer(&answer, "400 Bad Request", "400 not a challenge value\n");
+    assert_eq!(gandi.writes().len(), writes);
 }
