@@ -244,6 +244,23 @@ fn every_status_and_body() {
             assert_eq!(answer.header("Allow"), Some("GET, HEAD, POST"));
         }
     }
+    // 403: a 13th change within the abuse window (abuse_limit = 12); Gandi is not asked.
+    let dir = TempDir::new("gd-status-abuse");
+    let (gandi, cfg) = setup(&dir, "");
+    for n in 1..=12 {
+        let answer = run(
+            &cfg,
+            &nic_update(&format!("fqdn=home.example.com&ip=84.17.5.{n}")),
+        );
+        assert_answer(&answer, "200 OK", "");
+    }
+    let writes = gandi.writes().len();
+    let answer = run(&cfg, &nic_update("fqdn=home.example.com&ip=84.17.5.99"));
+    assert_answer(&answer, "403 Forbidden", "");
+    assert_logged(&answer, "403 (abuse)");
+    assert_eq!(gandi.writes().len(), writes);
+    let a = gandi.rrset("example.com", "home", "A");
+    assert_eq!(a, Some(Rrset::new("home", "A", 1800, &["84.17.5.12"])));
 }
 
 /// An unchanged address is answered from local state, without asking Gandi.
