@@ -54,6 +54,9 @@ pub struct Gandi {
     scrub: Scrub,
     /// Zones listed by `GET /domains`, read at most once per process.
     discovered: RefCell<Option<Vec<String>>>,
+    /// A TXT rrset [`Registrar::current`] read under the zone's lock (zone, name, rrset),
+    /// taken by the write that follows so one request reads it once.
+    txt_read: RefCell<Option<(String, String, Option<RrsetBody>)>>,
 }
 
 /// An rrset as GET returns it and PUT sends it (§4); other fields are ignored.
@@ -156,6 +159,7 @@ impl Gandi {
             http,
             scrub,
             discovered: RefCell::new(None),
+            txt_read: RefCell::new(None),
         }
     }
 
@@ -614,6 +618,9 @@ impl Registrar for Gandi {
         _clock: Clock<'_>,
         _log: &Log,
     ) -> Result<Vec<String>, BackendError> {
+        if rr_type == RrType::Txt {
+            return self.current_txt(zone, record);
+        }
         let rrset = self.read(zone, &record.name, rr_type.name(), &record.host)?;
         Ok(rrset.map(|r| r.rrset_values).unwrap_or_default())
     }
@@ -675,6 +682,8 @@ impl Registrar for Gandi {
                 Err(e) => outcomes.push(RecordOutcome::Failed(e)),
             }
         }
+        // A read for a record that turned out to need no write is not kept for later.
+        self.txt_read.take();
         Ok(outcomes)
     }
 }

@@ -607,3 +607,40 @@ fn the_example_client_section_loads_uncommented_and_documents_every_key() {
     assert_eq!(c.client.recheck, std::time::Duration::from_secs(86_400));
     assert!(c.client.accepts("192.0.2.9".parse().unwrap()));
 }
+
+#[test]
+fn the_example_documents_every_dialect_and_its_keys() {
+    let text = include_str!("../../config.example.ini");
+    let accepted = text
+        .lines()
+        .skip_while(|l| !l.contains("Only dialects ddns-cgi speaks are accepted:"))
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for dialect in crate::protocol::DIALECTS {
+        let name = dialect.name();
+        assert!(
+            accepted.contains(&format!(" {name},")) || accepted.contains(&format!(" {name}.")),
+            "{name} is not among the accepted dialects: {accepted}"
+        );
+        let header = format!("#[dialect:{name}]\n");
+        let start = text
+            .find(&header)
+            .unwrap_or_else(|| panic!("no {header:?} section"));
+        let body = &text[start + header.len()..];
+        let section = &body[..body.find("\n#[").unwrap_or(body.len())];
+        let mut uncommented = format!("[default]\n[gandi]\ntoken = t\n[dialect:{name}]\n");
+        for key in dialect.switches().iter().chain(dialect.settings()) {
+            let line = section
+                .lines()
+                .find(|l| l.starts_with(&format!("#{key} =")))
+                .unwrap_or_else(|| panic!("[dialect:{name}] {key} is not documented"));
+            uncommented.push_str(&line[1..]);
+            uncommented.push('\n');
+        }
+        // The documented values load, save those that need a [user:NAME].
+        if !section.contains("trusted_user") {
+            load(&uncommented).unwrap_or_else(|e| panic!("[dialect:{name}]: {e}"));
+        }
+    }
+}

@@ -59,8 +59,13 @@ pub fn apply(work: ZoneWork, user: &str, ctx: &Context<'_>, lock_budget: &mut Du
         }
         record.known = rules::known_records(&state);
         // Saved only once the registrar has done what the record now asks.
-        if let Some(entries) = challenge_plan(record, &state, user, at, ctx) {
-            state.txt = entries;
+        match challenge_plan(record, &state, user, at, &change.zone, registrar, ctx) {
+            Challenge::None => {}
+            Challenge::Entries(entries) => state.txt = entries,
+            Challenge::Refused(outcome, detail) => {
+                out.note(&record.host, outcome, "", detail, ctx.words);
+                return false;
+            }
         }
         states.push(state);
         true
@@ -92,30 +97,67 @@ pub fn apply(work: ZoneWork, user: &str, ctx: &Context<'_>, lock_budget: &mut Du
     out
 }
 
-/// For challenge values, what they come to given the values recorded for the host: the
-/// record's operations are replaced by what is to be done, and the values recorded after
-/// it are returned; the values asked for but left alone are logged.
+/// What the challenge values of a record come to.
+enum Challenge {
+    /// The record changes no challenge value.
+    None,
+    /// The values recorded once the registrar has done what the record now asks.
+    Entries(Vec<crate::state::TxtEntry>),
+    /// Not done; the outcome and the summary's detail.
+    Refused(Outcome, &'static str),
+}
+
+/// For challenge values, what they come to given the values recorded for the host and,
+/// when a new value is added, those the registrar holds: the record's operations are
+/// replaced by what is to be done. The values asked for but left alone are logged.
 fn challenge_plan(
     record: &mut RecordChange,
     state: &HostState,
     user: &str,
     at: u64,
+    zone: &str,
+    registrar: &dyn Registrar,
     ctx: &Context<'_>,
-) -> Option<Vec<crate::state::TxtEntry>> {
+) -> Challenge {
     if !record.operations.iter().any(operation::Operation::is_txt) {
-        return None;
+        return Challenge::None;
     }
+    let held = match txt::needs_held(&state.txt, &record.operations, user) {
+        false => Vec::new(),
+        true => match registrar.current(zone, record, RrType::Txt, ctx.clock, ctx.log) {
+            Ok(values) => values,
+            Err(error) => {
+                ctx.log.error(format_args!("{error}"));
+                return Challenge::Refused(Outcome::of_error(&error), "");
+            }
+        },
+    };
     let max_age = ctx.general.acme_txt_max_age;
-    let plan = txt::resolve(&state.txt, &record.operations, user, at, max_age);
+    let plan = txt::resolve(&state.txt, &record.operations, user, at, max_age, &held);
+    let who = printable(user);
+    if let Some(cap) = plan.refused {
+        let outcome = Outcome::Abuse;
+        ctx.log.warn(format_args!(
+            "user {who}: {} {cap}; not added; answering {}",
+            record.host,
+            (ctx.words)(outcome)
+        ));
+        return Challenge::Refused(outcome, " (too many TXT values)");
+    }
     for value in &plan.not_ours {
         ctx.log.warn(format_args!(
-            "user {}: TXT value {value} at {} was not set through ddns-cgi for this user; left alone",
-            printable(user),
+            "user {who}: TXT value {value} at {} was not set through ddns-cgi for this user; left alone",
+            record.host
+        ));
+    }
+    for value in &plan.already_held {
+        ctx.log.warn(format_args!(
+            "user {who}: TXT value {value} at {} was already there, not set through ddns-cgi; it is not recorded for this user, so their cleanup leaves it alone",
             record.host
         ));
     }
     record.operations = plan.operations;
-    Some(plan.entries)
+    Challenge::Entries(plan.entries)
 }
 
 /// Joins each prefix to the host part of the host's AAAA as the registrar has it now (the

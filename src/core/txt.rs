@@ -25,6 +25,14 @@ pub const CHALLENGE_LABEL: &str = "_acme-challenge";
 /// Characters of a SHA-256 digest in unpadded base64url.
 const VALUE_LEN: usize = 43;
 
+/// Values one principal may hold at one name: a certificate with an apex and its wildcard
+/// needs two, overlapping renewals a few more.
+pub const PER_PRINCIPAL: usize = 8;
+
+/// TXT values a name may hold in all (every principal's, and those not set through
+/// ddns-cgi), so that neither the record nor the state nor one DNS UPDATE grows without end.
+pub const PER_NAME: usize = 32;
+
 /// A checked challenge value: 43 characters of unpadded base64url encoding 32 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TxtValue(String);
@@ -95,6 +103,46 @@ pub struct TxtPlan {
     /// Values the request asked to remove that were not recorded for the user, which are
     /// left alone; for the admin's log.
     pub not_ours: Vec<TxtValue>,
+    /// Values the request asked to add that the registrar already held without a record
+    /// of ddns-cgi: someone else put them there, so no entry makes them the user's.
+    pub already_held: Vec<TxtValue>,
+    /// Set when the request would take the name past a cap; nothing is then done.
+    pub refused: Option<Cap>,
+}
+
+/// Which cap a request that adds a value would exceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// [`PER_PRINCIPAL`] values of this principal at the name.
+    Principal,
+    /// [`PER_NAME`] values at the name in all.
+    Name,
+}
+
+impl fmt::Display for Cap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cap::Principal => write!(
+                f,
+                "would hold more than {PER_PRINCIPAL} challenge values set by this user; remove the values no longer needed (lego's cleanup, or an empty txt= for this name) or wait acme_txt_max_age for them to expire"
+            ),
+            Cap::Name => write!(
+                f,
+                "would hold more than {PER_NAME} TXT values in all (counting those not set through ddns-cgi); remove the values no longer needed at the registrar or with cleanup, or wait acme_txt_max_age for stale ones to expire"
+            ),
+        }
+    }
+}
+
+/// Whether [`resolve`] needs the values the registrar holds at the name: only a request
+/// adding a value not yet recorded for the user can meet a cap or a value put there by hand.
+pub fn needs_held(recorded: &[TxtEntry], requested: &[Operation], user: &str) -> bool {
+    requested.iter().any(|op| match op {
+        Operation::TxtAdd(value) => !recorded
+            .iter()
+            .any(|e| e.by == user && e.value == value.as_str()),
+        _ => false,
+    })
 }
 
 /// Whether an entry has outlived `max_age`. A time far ahead of the clock (set back since,
@@ -107,13 +155,16 @@ fn is_stale(entry: &TxtEntry, now: u64, max_age: u64) -> bool {
 /// recorded for the host. Adds are kept (and recorded for the user at `now`); a removal
 /// is kept only for a value recorded for the user; a clear removes every value recorded
 /// for the user; stale values are removed whoever added them. A value still recorded for
-/// someone else after this request stays in the zone.
+/// someone else after this request stays in the zone. `held` is what the registrar holds
+/// at the name (asked only when [`needs_held`]): a value it holds that ddns-cgi never
+/// recorded is not recorded for the user either, and the caps count it.
 pub fn resolve(
     recorded: &[TxtEntry],
     requested: &[Operation],
     user: &str,
     now: u64,
     max_age: u64,
+    held: &[String],
 ) -> TxtPlan {
     let mine = |e: &TxtEntry| e.by == user;
     let mut plan = TxtPlan::default();
@@ -131,6 +182,11 @@ pub fn resolve(
     for op in requested {
         match op {
             Operation::TxtAdd(value) => {
+                let recorded_by_anyone = recorded.iter().any(|e| e.value == value.as_str());
+                if !recorded_by_anyone && held.iter().any(|h| h == value.as_str()) {
+                    plan.already_held.push(value.clone());
+                    continue;
+                }
                 entries.retain(|e| !(mine(e) && e.value == value.as_str()));
                 entries.push(TxtEntry {
                     value: value.to_string(),
@@ -163,6 +219,11 @@ pub fn resolve(
     removed.dedup();
     // A value someone still holds (or this request adds) stays in the zone.
     removed.retain(|v| !entries.iter().any(|e| e.value == *v));
+    plan.refused = over_cap(recorded, &entries, &added, &removed, user, held);
+    if plan.refused.is_some() {
+        plan.entries = recorded.to_vec();
+        return plan;
+    }
     plan.operations = added.into_iter().map(Operation::TxtAdd).collect();
     plan.operations.extend(
         removed
@@ -172,6 +233,38 @@ pub fn resolve(
     );
     plan.entries = entries;
     plan
+}
+
+/// The cap a request's new values would exceed, if any. Only adding a value the user did
+/// not hold, or one the name did not hold, is refused: a cleanup always works at the cap.
+fn over_cap(
+    recorded: &[TxtEntry],
+    entries: &[TxtEntry],
+    added: &[TxtValue],
+    removed: &[String],
+    user: &str,
+    held: &[String],
+) -> Option<Cap> {
+    let new_for_user = added.iter().any(|v| {
+        !recorded
+            .iter()
+            .any(|e| e.by == user && e.value == v.as_str())
+    });
+    if new_for_user && entries.iter().filter(|e| e.by == user).count() > PER_PRINCIPAL {
+        return Some(Cap::Principal);
+    }
+    let mut after: Vec<&str> = held
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !removed.iter().any(|r| r == h))
+        .chain(entries.iter().map(|e| e.value.as_str()))
+        .collect();
+    after.sort_unstable();
+    after.dedup();
+    let new_for_name = added.iter().any(|v| {
+        !held.iter().any(|h| h == v.as_str()) && !recorded.iter().any(|e| e.value == v.as_str())
+    });
+    (new_for_name && after.len() > PER_NAME).then_some(Cap::Name)
 }
 
 /// The values a record's operations add and remove, as a registrar applies them. A value
@@ -297,6 +390,7 @@ mod tests {
             "alice",
             now,
             3600,
+            &[],
         );
         assert_eq!(plan.operations, [Operation::TxtAdd(value(B))]);
         assert_eq!(
@@ -310,11 +404,12 @@ mod tests {
             "bob",
             now,
             3600,
+            &[],
         );
         assert_eq!(plan.operations, []);
         assert_eq!(plan.not_ours, [value(A)]);
         assert_eq!(plan.entries, recorded);
-        let plan = resolve(&recorded, &[Operation::TxtClear], "bob", now, 3600);
+        let plan = resolve(&recorded, &[Operation::TxtClear], "bob", now, 3600, &[]);
         assert_eq!((plan.operations.len(), plan.entries.len()), (0, 1));
         // Alice can.
         let plan = resolve(
@@ -323,6 +418,7 @@ mod tests {
             "alice",
             now,
             3600,
+            &[],
         );
         assert_eq!(plan.operations, [Operation::TxtRemove(value(A))]);
         assert!(plan.entries.is_empty());
@@ -336,14 +432,78 @@ mod tests {
             entry(B, now - 5, "bob"),
             entry(B, now - 5, "alice"),
         ];
-        let plan = resolve(&recorded, &[Operation::TxtClear], "alice", now, 3600);
+        let plan = resolve(&recorded, &[Operation::TxtClear], "alice", now, 3600, &[]);
         assert_eq!(plan.operations, [Operation::TxtRemove(value(A))]);
         assert_eq!(plan.entries, [entry(B, now - 5, "bob")]);
         let future = [entry(A, now + 7200, "bob")];
-        let plan = resolve(&future, &[], "alice", now, 3600);
+        let plan = resolve(&future, &[], "alice", now, 3600, &[]);
         assert_eq!(plan.operations, [Operation::TxtRemove(value(A))]);
-        let plan = resolve(&[entry(A, now + 60, "bob")], &[], "alice", now, 3600);
+        let plan = resolve(&[entry(A, now + 60, "bob")], &[], "alice", now, 3600, &[]);
         assert!(plan.operations.is_empty(), "a little ahead is not stale");
+    }
+
+    /// A distinct valid value for each number.
+    fn nth(n: usize) -> String {
+        TxtValue::of_key_authorization(&n.to_string()).to_string()
+    }
+
+    #[test]
+    fn a_value_held_by_hand_is_not_recorded_for_the_user() {
+        let held = [A.to_string()];
+        let add = [Operation::TxtAdd(value(A))];
+        assert!(needs_held(&[], &add, "alice"));
+        let plan = resolve(&[], &add, "alice", 100, 3600, &held);
+        assert_eq!(plan.already_held, [value(A)]);
+        assert!(plan.operations.is_empty() && plan.entries.is_empty());
+        // A value another principal recorded is shared, and so recorded for this one too.
+        let bobs = [entry(A, 90, "bob")];
+        let plan = resolve(&bobs, &add, "alice", 100, 3600, &held);
+        assert!(plan.already_held.is_empty());
+        assert_eq!(plan.entries, [entry(A, 90, "bob"), entry(A, 100, "alice")]);
+        // The user's own value is refreshed without asking the registrar.
+        assert!(!needs_held(&[entry(A, 90, "alice")], &add, "alice"));
+    }
+
+    #[test]
+    fn caps_refuse_new_values_but_never_a_cleanup() {
+        let now = 10_000;
+        let mine: Vec<TxtEntry> = (0..PER_PRINCIPAL)
+            .map(|n| entry(&nth(n), now - 1, "alice"))
+            .collect();
+        let held: Vec<String> = mine.iter().map(|e| e.value.clone()).collect();
+        let add = [Operation::TxtAdd(value(&nth(99)))];
+        let plan = resolve(&mine, &add, "alice", now, 3600, &held);
+        assert_eq!(plan.refused, Some(Cap::Principal));
+        assert!(plan.operations.is_empty());
+        assert_eq!(plan.entries, mine, "nothing recorded");
+        // Bob may still add his own, and Alice may refresh and remove hers.
+        let plan = resolve(&mine, &add, "bob", now, 3600, &held);
+        assert_eq!(plan.refused, None);
+        let again = [Operation::TxtAdd(value(&nth(0)))];
+        assert_eq!(
+            resolve(&mine, &again, "alice", now, 3600, &held).refused,
+            None
+        );
+        let plan = resolve(&mine, &[Operation::TxtClear], "alice", now, 3600, &held);
+        assert_eq!((plan.refused, plan.operations.len()), (None, PER_PRINCIPAL));
+        // Values by hand count towards the name's cap; stale ones do not.
+        let by_hand: Vec<String> = (0..PER_NAME).map(|n| format!("by hand {n}")).collect();
+        let plan = resolve(&[], &add, "bob", now, 3600, &by_hand);
+        assert_eq!(plan.refused, Some(Cap::Name));
+        let fewer = &by_hand[1..];
+        assert_eq!(resolve(&[], &add, "bob", now, 3600, fewer).refused, None);
+        let mut full = fewer.to_vec();
+        full.push(nth(0));
+        let stale = [entry(&nth(0), now - 3600, "alice")];
+        let plan = resolve(&stale, &add, "bob", now, 3600, &full);
+        assert_eq!(plan.refused, None);
+        assert_eq!(
+            plan.operations,
+            [
+                Operation::TxtAdd(value(&nth(99))),
+                Operation::TxtRemove(value(&nth(0)))
+            ]
+        );
     }
 
     #[test]

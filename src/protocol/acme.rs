@@ -148,7 +148,7 @@ pub fn word(outcome: Outcome) -> &'static str {
         Outcome::NotAllowed => "403 name not allowed",
         Outcome::NoZone => "404 no zone",
         Outcome::NoRecord => "404 no record",
-        Outcome::Abuse => "429 abuse",
+        Outcome::Abuse => "429 too many values or changes at this name; clean up or wait",
         Outcome::RoundRobin | Outcome::Alias | Outcome::NotPlain | Outcome::Rejected => {
             "502 registrar refused"
         }

@@ -169,8 +169,10 @@ impl Dialect for Dyndns {
             let (status, line) = refused.split_once(' ').unwrap_or(("456", refused));
             return answer(status.parse().unwrap_or(456), line);
         }
+        // Every request that is not refused above names one host, and the core answers
+        // each host; the generic failure covers the impossible rest without a panic.
         let (Some(host), Some(outcome)) = (parsed.update.hosts.first(), outcomes.first()) else {
-            return answer(452, "DYNDNS_ERROR: nothing was asked for");
+            return failure(Outcome::ServerSide, "", "");
         };
         let fqdn = match &host.name {
             Ok(name) => format!("{name}."),
@@ -307,7 +309,6 @@ fn failure(outcome: Outcome, fqdn: &str, text: &str) -> CgiResponse {
             456,
             format!("'{fqdn}' was changed too often; try again later."),
         ),
-        Outcome::BadAddress => (454, "The IP address cannot be used.".to_string()),
         Outcome::NoRecord => (
             455,
             format!("'{fqdn}' has no such record, and creating records is not enabled."),

@@ -125,7 +125,12 @@ pub fn parse(
         return Err(Refusal::NotOffered);
     }
     let hosts = hosts(&params, user, general)?;
-    if let Some(operations) = txt::operations(&params, route == DELETE) {
+    let challenge = hosts.iter().any(|h| {
+        h.name
+            .as_ref()
+            .is_ok_and(|n| crate::core::txt::challenged(n).is_some())
+    });
+    if let Some(operations) = txt::operations(&params, route == DELETE, challenge) {
         // Hooks compare the answer with `good` exactly: no address is repeated.
         return Ok(Parsed {
             update: UpdateRequest {

@@ -14,7 +14,7 @@ pub const V1: &str = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0";
 pub const V2: &str = "B0RrbJLfu0c2ugkBmYaSQxsYhpLeIKuNLTsQ5FmGDvg";
 
 /// The value lego's raw mode stands for with this key authorization.
-fn of_key_auth(key_auth: &str) -> String {
+pub fn of_key_auth(key_auth: &str) -> String {
     use base64::Engine as _;
     use sha2::Digest as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(key_auth))
@@ -29,11 +29,11 @@ pub fn lego(route: &str, user: &str, body: &str) -> Request {
         .body("application/json", body)
 }
 
-fn fqdn_body(fqdn: &str, value: &str) -> String {
+pub fn fqdn_body(fqdn: &str, value: &str) -> String {
     format!(r#"{{"fqdn":"{fqdn}","value":"{value}"}}"#)
 }
 
-fn schlund_setup(tag: &str, extra: &str) -> (TempDir, FakeSchlund, std::path::PathBuf) {
+pub fn schlund_setup(tag: &str, extra: &str) -> (TempDir, FakeSchlund, std::path::PathBuf) {
     let dir = TempDir::new(tag);
     let gw = crate::schlund::fake();
     let text = config_text(&gw, &format!("zones = example.co.uk\n{extra}"))
@@ -42,7 +42,7 @@ fn schlund_setup(tag: &str, extra: &str) -> (TempDir, FakeSchlund, std::path::Pa
     (dir, gw, cfg)
 }
 
-fn txt_values(gw: &FakeSchlund, name: &str) -> Vec<(String, String)> {
+pub fn txt_values(gw: &FakeSchlund, name: &str) -> Vec<(String, String)> {
     let zone = gw.zone("example.co.uk").unwrap();
     zone.rr(name, "TXT")
         .into_iter()
@@ -50,7 +50,7 @@ fn txt_values(gw: &FakeSchlund, name: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn pair(value: &str) -> (String, String) {
+pub fn pair(value: &str) -> (String, String) {
     (value.to_string(), "60".to_string())
 }
 
@@ -203,7 +203,7 @@ fn noip_txt_adds_and_an_empty_txt_removes_only_the_users_values() {
 }
 
 /// Moves every recorded value of a state file back by `secs`.
-fn age_state(dir: &TempDir, host: &str, secs: u64) {
+pub fn age_state(dir: &TempDir, host: &str, secs: u64) {
     let path = dir.path().join("state/hosts").join(host);
     let text = std::fs::read_to_string(&path).unwrap();
     let aged: Vec<String> = text
@@ -438,11 +438,15 @@ fn dns_update_adds_and_deletes_one_record_per_value() {
     let before = ns.zone();
     let name = "_acme-challenge.home.example.com";
     let quoted = |v: &str| format!("\"{v}\"");
+    // Each UPDATE that changes the zone raises its serial by one.
+    let serial = ns.serial();
     let answer = run(&cfg, &lego("present", "alice", &fqdn_body(name, V1)));
     assert_answer(&answer, "200 OK", "200 changed\n");
     assert_not_logged(&answer, &ns.secret);
+    assert_eq!(ns.serial(), serial + 1, "one UPDATE for one present");
     let answer = run(&cfg, &get(&format!("hostname={name}&txt={V2}")));
     assert_answer(&answer, "200 OK", "good\n");
+    assert_eq!(ns.serial(), serial + 2);
     let mut expected = vec![quoted("by hand"), quoted(V1), quoted(V2)];
     expected.sort();
     assert_eq!(ns.values(name, "TXT"), expected);
@@ -454,10 +458,17 @@ fn dns_update_adds_and_deletes_one_record_per_value() {
     let answer = run(&cfg, &lego("present", "alice", &fqdn_body(name, V1)));
     assert_answer(&answer, "200 OK", "200 unchanged\n");
     assert_logged(&answer, "| 1 registrar calls |");
+    assert_eq!(
+        ns.serial(),
+        serial + 2,
+        "no UPDATE for a value already there"
+    );
     let answer = run(&cfg, &lego("cleanup", "alice", &fqdn_body(name, V1)));
     assert_answer(&answer, "200 OK", "200 changed\n");
+    assert_eq!(ns.serial(), serial + 3, "one UPDATE for one cleanup");
     let answer = run(&cfg, &get(&format!("hostname={name}&txt=")));
     assert_answer(&answer, "200 OK", "good\n");
+    assert_eq!(ns.serial(), serial + 4);
     assert_eq!(ns.values(name, "TXT"), [quoted("by hand")]);
     let strip = |zone: Vec<String>| -> Vec<String> {
         zone.into_iter()

@@ -553,3 +553,61 @@ fn a_ttl_is_written_within_the_registrars_limits() {
     );
     crate::schlund::only_changed(&zone, &[("home", "A")], false);
 }
+
+/// The answers no table case above reaches: a config that does not load, a query without a
+/// name, and a name changed more often than `abuse_limit` allows. (ddns-cgi checks every
+/// address while reading the request, so the core never refuses one for this dialect.)
+#[test]
+fn a_broken_config_a_missing_name_and_too_many_changes() {
+    let dir = TempDir::new("dyndns-more-answers");
+    let gandi = crate::gandi::fake();
+    let broken = dir.write_config("broken.ini", "[default]\ntimeout = soon\n");
+    let answer = run(&broken, &at(&path("home.example.com/84.17.5.9"), ""));
+    expect(
+        &answer,
+        "455 UNKNOWN",
+        "CONFIGURATION_ERROR: The server is not set up correctly; its error log says what to fix.\n",
+    );
+    assert_logged(&answer, "timeout");
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &format!(
+            "[default]\nabuse_limit = 2\n[gandi]\ntoken = {}\nurl = {}\nzones = example.com\n{}",
+            crate::gandi::TOKEN,
+            gandi.base_url(),
+            user_section()
+        ),
+    );
+    let answer = run(
+        &cfg,
+        &at(
+            "/update-by-query",
+            &format!("secret={SECRET}&ipv4=84.17.5.9"),
+        ),
+    );
+    expect(
+        &answer,
+        "456 UNKNOWN",
+        "PARAMETER_ERROR: Value \"fqdn\" is required.\n",
+    );
+    assert!(gandi.requests().is_empty(), "no registrar call so far");
+    for n in [1, 2] {
+        let answer = run(
+            &cfg,
+            &at(&path(&format!("home.example.com/84.17.5.{n}")), ""),
+        );
+        assert_eq!(answer.status, "200 OK", "{}", answer.body);
+    }
+    let writes = gandi.writes().len();
+    let answer = run(&cfg, &at(&path("home.example.com/84.17.5.3"), ""));
+    expect(
+        &answer,
+        "456 UNKNOWN",
+        "PARAMETER_ERROR: 'home.example.com.' was changed too often; try again later.\n",
+    );
+    assert_eq!(gandi.writes().len(), writes);
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A").unwrap().values,
+        ["84.17.5.2"]
+    );
+}

@@ -424,13 +424,11 @@ fn an_unreadable_config_is_911_and_says_who_must_read_it() {
     let answer = if reads_any_file(dir.path()) {
         // Root reads every file: run as the unprivileged `nobody`, like a web server.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        match run_as_nobody(&cfg, query) {
-            Ok(answer) => answer,
-            Err(e) => {
-                eprintln!("skipped: cannot run the binary as nobody ({e})");
-                return;
-            }
-        }
+        run_as_nobody(&cfg, query).unwrap_or_else(|e| {
+            panic!(
+                "cannot run the binary as nobody ({e}); it and the directories above it must be readable and searchable by others"
+            )
+        })
     } else {
         std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o000)).unwrap();
         run(&cfg, &get(query))

@@ -244,6 +244,23 @@ fn every_status_and_body() {
             assert_eq!(answer.header("Allow"), Some("GET, HEAD, POST"));
         }
     }
+    // 403: a 13th change within the abuse window (abuse_limit = 12); Gandi is not asked.
+    let dir = TempDir::new("gd-status-abuse");
+    let (gandi, cfg) = setup(&dir, "");
+    for n in 1..=12 {
+        let answer = run(
+            &cfg,
+            &nic_update(&format!("fqdn=home.example.com&ip=84.17.5.{n}")),
+        );
+        assert_answer(&answer, "200 OK", "");
+    }
+    let writes = gandi.writes().len();
+    let answer = run(&cfg, &nic_update("fqdn=home.example.com&ip=84.17.5.99"));
+    assert_answer(&answer, "403 Forbidden", "");
+    assert_logged(&answer, "403 (abuse)");
+    assert_eq!(gandi.writes().len(), writes);
+    let a = gandi.rrset("example.com", "home", "A");
+    assert_eq!(a, Some(Rrset::new("home", "A", 1800, &["84.17.5.12"])));
 }
 
 /// An unchanged address is answered from local state, without asking Gandi.
@@ -385,6 +402,44 @@ fn noip_strict_status() {
             let retry = answer.header("Retry-After");
             assert_eq!(retry, (on && strict.starts_with("503")).then_some("300"));
         }
+    }
+    // numhost: more names than max_hostnames (20); abuse: a 13th change within the
+    // abuse window (abuse_limit = 12). ddns-cgi blocks no user agent, so never says badagent.
+    let names: Vec<String> = (0..21).map(|n| format!("h{n}.example.com")).collect();
+    let numhost = format!("hostname={}&myip=84.17.5.9", names.join(","));
+    for on in [true, false] {
+        let dir = TempDir::new("gd-strict-more");
+        let extra = if on {
+            "[dialect:noip]\nstrict_status = yes"
+        } else {
+            ""
+        };
+        let (gandi, cfg) = setup(&dir, extra);
+        let answer = run(&cfg, &get(&numhost));
+        assert_answer(
+            &answer,
+            if on { "400 Bad Request" } else { "200 OK" },
+            "numhost\n",
+        );
+        assert!(gandi.requests().is_empty());
+        for n in 1..=12 {
+            let answer = run(
+                &cfg,
+                &get(&format!("hostname=home.example.com&myip=84.17.5.{n}")),
+            );
+            assert_answer(&answer, "200 OK", &format!("good 84.17.5.{n}\n"));
+        }
+        let writes = gandi.writes().len();
+        let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.99"));
+        assert_answer(
+            &answer,
+            if on { "403 Forbidden" } else { "200 OK" },
+            "abuse\n",
+        );
+        assert_eq!(answer.header("Retry-After"), None);
+        assert_eq!(gandi.writes().len(), writes, "no write once abusive");
+        let home = gandi.rrset("example.com", "home", "A").unwrap();
+        assert_eq!(home.values, ["84.17.5.12"]);
     }
 }
 

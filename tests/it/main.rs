@@ -5,6 +5,7 @@
 
 mod acme;
 mod acme_e2e;
+mod acme_limits;
 mod apache;
 mod cgi;
 mod cli;

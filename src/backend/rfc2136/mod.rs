@@ -609,13 +609,12 @@ impl Registrar for Rfc2136 {
         clock: Clock<'_>,
         _log: &Log,
     ) -> Result<Vec<String>, BackendError> {
+        let now = crate::core::unix(clock());
         let rtype = match rr_type {
             RrType::A => TYPE_A,
             RrType::Aaaa => TYPE_AAAA,
-            // Asked only for an address to take an interface ID from.
-            RrType::Txt => return Ok(Vec::new()),
+            RrType::Txt => return self.current_txt(zone, record, now),
         };
-        let now = crate::core::unix(clock());
         Ok(match self.read(zone, &record.host, rtype, now)? {
             Current::Records { values, .. } => values.iter().map(ToString::to_string).collect(),
             // Neither holds an address to take an interface ID from; the write that

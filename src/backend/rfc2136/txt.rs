@@ -78,6 +78,17 @@ impl Rfc2136 {
         Ok(Ok(values))
     }
 
+    /// The TXT values at the host as text; none beside a CNAME, which the write that
+    /// follows refuses with its own words.
+    pub(super) fn current_txt(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        now: u64,
+    ) -> Result<Vec<String>, BackendError> {
+        Ok(self.read_txt(zone, record, now)?.unwrap_or_default())
+    }
+
     /// What the challenge values of one record take: its plan, and the records to add and
     /// delete in the zone's UPDATE.
     pub(super) fn decide_txt(

@@ -15,7 +15,7 @@ const RETRY_AFTER: &str = "300";
 fn status_of(word: &str) -> Option<u16> {
     match word {
         "nohost" | "notfqdn" | "numhost" | "badip" => Some(400),
-        "abuse" | "badagent" => Some(403),
+        "abuse" => Some(403),
         "dnserr" => Some(502),
         "911" => Some(503),
         _ => None,
