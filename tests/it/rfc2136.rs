@@ -455,3 +455,51 @@ fn a_clock_an_hour_off_is_refused_as_badtime_and_answered_911() {
     assert_eq!(Outcome::of_record(&outcomes[0]), Outcome::Changed);
     assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.19"]);
 }
+
+#[test]
+fn a_zone_the_server_does_not_serve_is_nohost_and_no_policy_refusal() {
+    let dir = TempDir::new("rfc2136-unserved");
+    let ns = NameServer::bind(POLICY);
+    let text = std::fs::read_to_string(config(&dir, &ns, "", "")).unwrap();
+    let cfg = dir.write(
+        "org.ini",
+        &text
+            .replace("zones = example.com", "zones = example.org")
+            .replace("*.example.com example.com", "*.example.org"),
+    );
+    let before = ns.zone();
+    let served = format!(
+        "127.0.0.1:{} over tcp does not serve zone example.org; it refused to answer for it (REFUSED); set server to the zone's primary, or fix zones",
+        ns.port
+    );
+
+    let answer = run(&cfg, &get("hostname=home.example.org&myip=84.17.5.20"));
+    expect(&answer, &ns, "nohost\n");
+    assert_logged(&answer, &served);
+    assert_not_logged(&answer, "update-policy");
+    assert_logged(&answer, "| 1 registrar calls |");
+    assert_eq!(ns.serial(), 1);
+    assert_eq!(ns.zone(), before);
+    assert_eq!(updates_applied(&ns), 0);
+
+    // check-config --probe says the same and fails.
+    let out = std::process::Command::new(crate::util::binary())
+        .args(["check-config", "--probe", "--config"])
+        .arg(&cfg)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("probe failed: rfc2136: {served}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("update-policy"), "{stderr}");
+
+    // The command line: a host that needs the admin (1), not refused credentials (77).
+    let out = crate::cli::cli(&cfg, &["update", "home.example.org", "84.17.5.20"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains(&served), "{}", out.stderr);
+    assert_eq!(ns.serial(), 1);
+}
