@@ -503,3 +503,55 @@ fn a_zone_the_server_does_not_serve_is_nohost_and_no_policy_refusal() {
     assert!(out.stderr.contains(&served), "{}", out.stderr);
     assert_eq!(ns.serial(), 1);
 }
+
+/// The ```ini blocks of a Markdown text.
+fn ini_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut rest = markdown;
+    while let Some(start) = rest.find("```ini\n") {
+        let body = &rest[start + "```ini\n".len()..];
+        let end = body.find("```").expect("an ini block is closed");
+        blocks.push(body[..end].to_string());
+        rest = &body[end..];
+    }
+    blocks
+}
+
+#[test]
+fn the_config_snippets_of_the_docs_load_as_written() {
+    use ddns_cgi::config::Config;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |p: &str| std::fs::read_to_string(format!("{root}/{p}")).unwrap();
+    let migrating = read("docs/migrating.md");
+    let part = migrating
+        .split("### The name server behind it")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .expect("docs/migrating.md has its name server part")
+        .to_string();
+    let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let hash = ddns_cgi::auth::hash::hash_secret(b"a secret of the router").unwrap();
+    let mut loaded = 0;
+    for (doc, text) in [
+        ("docs/rfc2136.md", read("docs/rfc2136.md")),
+        ("docs/migrating.md", part),
+    ] {
+        let blocks = ini_blocks(&text);
+        assert!(!blocks.is_empty(), "{doc} has no ini block");
+        for block in blocks {
+            // Only the placeholders are filled in; comments stay as written.
+            let filled = block
+                .replace("<base64 secret>", secret)
+                .replace("<the zones[].tsig_key of example.com>", secret)
+                .replace("<the zones[].tsig_key of example.org>", secret)
+                .replace("$argon2id$v=19$m=19456,t=2,p=1$...", &hash);
+            let config = Config::parse_str(&filled, std::path::Path::new("docs.ini"))
+                .unwrap_or_else(|e| panic!("{doc}: this block does not load ({e}):\n{block}"));
+            let described = ddns_cgi::cli::describe(&config);
+            assert!(described.contains("key_secret = ***"), "{doc}: {described}");
+            assert!(!described.contains(secret));
+            loaded += 1;
+        }
+    }
+    assert_eq!(loaded, 2);
+}
