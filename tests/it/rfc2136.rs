@@ -555,3 +555,42 @@ fn the_config_snippets_of_the_docs_load_as_written() {
     }
     assert_eq!(loaded, 2);
 }
+
+#[test]
+fn hmac_sha384_and_sha512_keys_update_and_read() {
+    use crate::nameserver::Flavour;
+    for (algorithm, addr) in [("hmac-sha384", "84.17.5.21"), ("hmac-sha512", "84.17.5.22")] {
+        let dir = TempDir::new("rfc2136-alg");
+        let ns = NameServer::start(Flavour::Bind, POLICY, algorithm);
+        let cfg = config(
+            &dir,
+            &ns,
+            "cache_seconds = 0",
+            &format!("key_algorithm = {algorithm}"),
+        );
+        let query = get(&format!("hostname=home.example.com&myip={addr}"));
+        let answer = run(&cfg, &query);
+        expect(&answer, &ns, &format!("good {addr}\n"));
+        assert_logged(&answer, "| 2 registrar calls |");
+        assert_eq!(ns.values("home.example.com", "A"), [addr], "{algorithm}");
+        assert_eq!(ns.serial(), 2);
+        // The signed read verifies with this algorithm too.
+        let answer = run(&cfg, &query);
+        expect(&answer, &ns, &format!("nochg {addr}\n"));
+        assert_logged(&answer, "| 1 registrar calls |");
+        assert_eq!(ns.serial(), 2);
+        // The same secret under the default algorithm is another key to the server.
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        let cfg = dir.write(
+            "sha256.ini",
+            &text.replace(&format!("key_algorithm = {algorithm}"), ""),
+        );
+        let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.23"));
+        expect(&answer, &ns, "911\n");
+        assert_logged(
+            &answer,
+            "BADKEY: the server knows no key ddns-key with algorithm hmac-sha256",
+        );
+        assert_eq!(ns.values("home.example.com", "A"), [addr]);
+    }
+}
