@@ -594,3 +594,80 @@ fn hmac_sha384_and_sha512_keys_update_and_read() {
         assert_eq!(ns.values("home.example.com", "A"), [addr]);
     }
 }
+
+/// The zone `example.org` with its own key `org-key`, for a second `[rfc2136:org]`.
+const ORG_ZONE: &str = "$ORIGIN example.org.
+$TTL 300
+@        IN SOA   ns1.example.org. hostmaster.example.org. ( 1 3600 600 86400 300 )
+         IN NS    ns1.example.org.
+ns1      IN A     127.0.0.1
+home     IN A     192.0.2.81
+";
+
+#[test]
+fn two_sections_two_keys_two_zones_each_written_with_its_own_key() {
+    use crate::nameserver::{Flavour, generate_secret};
+    let dir = TempDir::new("rfc2136-two");
+    let org_secret = generate_secret(Flavour::Bind, "hmac-sha256");
+    let org_key =
+        format!("key \"org-key\" {{\n\talgorithm hmac-sha256;\n\tsecret \"{org_secret}\";\n}};\n");
+    // Each key may change only its own zone.
+    let ns = NameServer::bind_with(
+        POLICY,
+        &[("org.key", &org_key), ("example.org.zone", ORG_ZONE)],
+        "include \"{DIR}/org.key\";
+zone \"example.org\" {
+    type primary;
+    file \"{DIR}/example.org.zone\";
+    update-policy { grant org-key. zonesub A AAAA; };
+};
+",
+    );
+    let org_serial = || {
+        ns.dig(&["example.org", "SOA", "+short"])
+            .split_whitespace()
+            .nth(2)
+            .map(str::to_string)
+    };
+    assert_eq!(org_serial().as_deref(), Some("1"));
+    let text = std::fs::read_to_string(config(
+        &dir,
+        &ns,
+        "",
+        &format!(
+            "[rfc2136:org]\nserver = 127.0.0.1\nport = {}\nkey_name = org-key\nkey_secret = {org_secret}\nzones = example.org\n",
+            ns.port
+        ),
+    ))
+    .unwrap();
+    let cfg = dir.write(
+        "two.ini",
+        &text.replace("*.example.com example.com", "*.example.com *.example.org"),
+    );
+    let before = ns.zone();
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.com,home.example.org&myip=84.17.5.30"),
+    );
+    expect(&answer, &ns, "good 84.17.5.30\ngood 84.17.5.30\n");
+    assert_not_logged(&answer, &org_secret);
+    assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.30"]);
+    assert_eq!(ns.values("home.example.org", "A"), ["84.17.5.30"]);
+    assert_eq!(ns.values("home.example.com", "AAAA"), ["2001:db8::1"]);
+    assert_eq!(ns.serial(), 2);
+    assert_eq!(org_serial().as_deref(), Some("2"));
+    // Two reads and two UPDATEs, one per zone.
+    assert_logged(&answer, "| 4 registrar calls |");
+    assert_eq!(
+        except(&ns.zone(), &["home.example.com."]),
+        except(&before, &["home.example.com."])
+    );
+    // org-key was used for example.org: the server logged the update under it.
+    assert!(
+        ns.log()
+            .lines()
+            .any(|l| l.contains("org-key") && l.contains("example.org")),
+        "{}",
+        ns.log()
+    );
+}
