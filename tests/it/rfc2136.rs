@@ -671,3 +671,76 @@ zone \"example.org\" {
         ns.log()
     );
 }
+
+#[test]
+fn udp_sends_an_update_over_512_bytes_over_tcp() {
+    let dir = TempDir::new("rfc2136-udp-big");
+    let ns = NameServer::bind(POLICY);
+    let cfg = config(
+        &dir,
+        &ns,
+        "log_level = debug\ncreate_missing_records = yes",
+        "transport = udp",
+    );
+    let before = ns.zone();
+    let names: Vec<String> = (1..=8).map(|i| format!("lan{i}.example.com")).collect();
+    let answer = run(
+        &cfg,
+        &get(&format!("hostname={}&myip=84.17.5.31", names.join(","))),
+    );
+    expect(&answer, &ns, &"good 84.17.5.31\n".repeat(8));
+    for name in &names {
+        assert_eq!(ns.values(name, "A"), ["84.17.5.31"], "{name}");
+    }
+    assert_eq!(ns.serial(), 2, "one message");
+    assert_logged(&answer, "| 9 registrar calls |");
+    let line = answer
+        .stderr
+        .lines()
+        .find(|l| l.contains("updating zone example.com at"))
+        .unwrap_or_else(|| panic!("{}", answer.stderr));
+    assert!(
+        line.contains(&format!(
+            "at 127.0.0.1:{} over udp: 8 prerequisites, 16 updates: NOERROR (",
+            ns.port
+        )) && line.ends_with(" bytes, sent over tcp)"),
+        "{line}"
+    );
+    let bytes: usize = line
+        .rsplit('(')
+        .next()
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(bytes > 512, "{line}");
+    assert_eq!(ns.zone().len(), before.len() + 8);
+}
+
+#[test]
+fn check_config_probe_with_a_wrong_secret_fails_and_names_the_fix() {
+    let dir = TempDir::new("rfc2136-probe-bad");
+    let ns = NameServer::bind(POLICY);
+    let wrong = "c2VjcmV0IHRoYXQgdGhlIHNlcnZlciBkb2VzIG5vdCBrbm93IQ==";
+    let text = std::fs::read_to_string(config(&dir, &ns, "", "")).unwrap();
+    let cfg = dir.write("wrong.ini", &text.replace(&ns.secret, wrong));
+    let out = std::process::Command::new(crate::util::binary())
+        .args(["check-config", "--probe", "--config"])
+        .arg(&cfg)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "probe failed: rfc2136: the registrar rejected our credentials: reading the SOA of example.com: 127.0.0.1:{} over tcp rejected our signature (BADSIG: key_secret differs from the secret of key ddns-key on the server",
+            ns.port
+        )),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("config OK"), "{stdout}");
+    assert!(!stdout.contains("accepted by"), "{stdout}");
+    assert!(!format!("{stdout}{stderr}").contains(wrong));
+    assert_eq!(ns.serial(), 1);
+}

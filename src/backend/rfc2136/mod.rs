@@ -512,14 +512,17 @@ impl Rfc2136 {
             .map_err(|_| self.failure(format!("zone {} is not a DNS name", change.zone)))?;
         let what = format!("updating zone {}", change.zone);
         let message = wire::update(random_id(), &zone, &prerequisites, &updates);
+        // The TSIG record adds its own bytes.
+        let size = message.len() + tsig::record_len(&self.key);
         match self.exchange(message, now, &what, &change.zone)? {
             Answer::Done(_) => {
                 log.debug(format_args!(
-                    "{}: {what} at {}: {} prerequisites, {} updates: NOERROR",
+                    "{}: {what} at {}: {} prerequisites, {} updates: NOERROR ({size} bytes, sent over {})",
                     self.label,
                     self.server(),
                     prerequisites.len(),
-                    updates.len()
+                    updates.len(),
+                    self.transport.carrier(size).name()
                 ));
                 Ok(Some(plans))
             }

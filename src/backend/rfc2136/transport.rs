@@ -54,6 +54,10 @@ pub trait Transport {
     -> Result<Vec<u8>, Failure>;
     /// `server:port over tcp`, for log lines.
     fn describe(&self) -> String;
+    /// The protocol a message of `len` bytes is sent over first.
+    fn carrier(&self, _len: usize) -> Protocol {
+        Protocol::Tcp
+    }
 }
 
 /// Which protocol to prefer.
@@ -66,6 +70,15 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// What a message of `len` bytes goes over: UDP only when preferred and it fits.
+    pub fn for_len(self, len: usize) -> Protocol {
+        if self == Protocol::Udp && len <= UDP_LIMIT {
+            Protocol::Udp
+        } else {
+            Protocol::Tcp
+        }
+    }
+
     /// The name the config uses.
     pub fn name(self) -> &'static str {
         match self {
@@ -103,7 +116,7 @@ impl Transport for Network {
         let deadline = Instant::now() + left;
         self.budget.spend(|| {
             let addr = self.address()?;
-            if self.protocol == Protocol::Udp && message.len() <= UDP_LIMIT {
+            if self.protocol.for_len(message.len()) == Protocol::Udp {
                 // None: truncated, so again over TCP.
                 if let Some(reply) = udp(addr, message, deadline, settles)? {
                     return Ok(reply);
@@ -120,6 +133,10 @@ impl Transport for Network {
             self.port,
             self.protocol.name()
         )
+    }
+
+    fn carrier(&self, len: usize) -> Protocol {
+        self.protocol.for_len(len)
     }
 }
 
@@ -376,5 +393,31 @@ mod tests {
         assert_eq!(reply.unwrap(), [7, 9, 0x80, b'f']);
         assert!(started.elapsed() >= Duration::from_millis(1400));
         assert_eq!(replier.join().unwrap(), 1, "sent again once after 1 s");
+    }
+
+    #[test]
+    fn udp_sends_a_message_over_512_bytes_over_tcp() {
+        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        let udp = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        udp.set_nonblocking(true).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = tcp.accept().unwrap();
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len).unwrap();
+            let mut msg = vec![0u8; u16::from_be_bytes(len).into()];
+            s.read_exact(&mut msg).unwrap();
+            s.write_all(&[0, 3, msg[0], msg[1], 0x80]).unwrap();
+            msg.len()
+        });
+        let n = network(port, Protocol::Udp, Duration::from_secs(5));
+        let mut big = vec![0u8; UDP_LIMIT + 1];
+        big[..2].copy_from_slice(&[4, 2]);
+        assert_eq!(n.carrier(big.len()), Protocol::Tcp);
+        assert_eq!(n.carrier(UDP_LIMIT), Protocol::Udp);
+        assert_eq!(n.exchange(&big, &|_| true).unwrap(), [4, 2, 0x80]);
+        assert_eq!(server.join().unwrap(), UDP_LIMIT + 1);
+        let mut buf = [0u8; 16];
+        assert!(udp.recv(&mut buf).is_err(), "nothing came over UDP");
     }
 }
