@@ -744,3 +744,49 @@ fn check_config_probe_with_a_wrong_secret_fails_and_names_the_fix() {
     assert!(!format!("{stdout}{stderr}").contains(wrong));
     assert_eq!(ns.serial(), 1);
 }
+
+#[test]
+fn dyndns_ttl_is_written_and_a_repeat_is_answered_from_state() {
+    use crate::dyndns::{SECRET, at, user_section};
+    let dir = TempDir::new("rfc2136-dyndns-ttl");
+    let ns = NameServer::bind(POLICY);
+    let text = std::fs::read_to_string(config(&dir, &ns, "", "")).unwrap();
+    let cfg = dir.write("dyndns.ini", &format!("{text}{}", user_section()));
+    let before = ns.zone();
+    let query = |rest: &str| {
+        at(
+            "/update-by-query",
+            &format!("secret={SECRET}&fqdn=home.example.com&{rest}"),
+        )
+    };
+    let answer = run(&cfg, &query("ipv4=84.17.5.33&ttl=60"));
+    expect(
+        &answer,
+        &ns,
+        "UPDATED: home.example.com. A 192.0.2.1 -> 84.17.5.33\n",
+    );
+    assert_eq!(ns.with_ttl("home.example.com", "A"), ["60 84.17.5.33"]);
+    assert_eq!(
+        ns.with_ttl("home.example.com", "AAAA"),
+        ["300 2001:db8::1"],
+        "the AAAA keeps its TTL"
+    );
+    assert_eq!(ns.serial(), 2);
+    assert_logged(&answer, "| 2 registrar calls |");
+
+    // A repeat: from state, no DNS exchange.
+    let answer = run(&cfg, &query("ipv4=84.17.5.33&ttl=60"));
+    expect(&answer, &ns, "UNCHANGED: home.example.com. A 84.17.5.33\n");
+    assert_logged(&answer, "| 0 registrar calls |");
+    assert_eq!(ns.serial(), 2);
+
+    // Only the TTL differs: written (the serial moves), answered as v2 compares values.
+    let answer = run(&cfg, &query("ipv4=84.17.5.33&ttl=120"));
+    expect(&answer, &ns, "UNCHANGED: home.example.com. A 84.17.5.33\n");
+    assert_eq!(ns.with_ttl("home.example.com", "A"), ["120 84.17.5.33"]);
+    assert_eq!(ns.serial(), 3);
+    assert_eq!(
+        except(&ns.zone(), &["home.example.com."]),
+        except(&before, &["home.example.com."])
+    );
+}
