@@ -4,7 +4,7 @@ so that all of them see the same machine state and their ratios are fair.
     measure.py PLAN.json OUT.json
 
 PLAN.json (written by bench/run):
-    {"port": 8080, "inspect": "http://127.0.0.1:N/",
+    {"port": 8080, "inspect": "http://127.0.0.1:N/", "dns_log": "/path/named.log",
      "auth": {"bcrypt": {"user": "...", "password": "..."}, "apr1": {...}},
      "rounds": 200, "warmup": 5, "seed": 1,
      "scenarios": [{"name": "...", "path": "/nic/update",
@@ -19,7 +19,11 @@ its time runs from before connect() to the last byte of the answer. Every answer
 against the plan; the first wrong one stops the run with exit status 1, because timing an
 error answer would measure the wrong thing. After each request (outside the timed part) the
 fakes' request counters are read, so every request's registrar calls are known exactly,
-and for SchlundTech which tasks they were (e.g. "0205 + 0202").
+and for SchlundTech which tasks they were (e.g. "0205 + 0202"); the DNS exchanges with BIND
+(the DNS UPDATE backend) are the lines its log gained meanwhile: one per query (querylog)
+and one per UPDATE message (its "updating zone" lines, grouped by the client's port: each
+exchange is a TCP connection of its own). BIND writes them before it answers, so they are
+there when ddns-cgi has answered.
 
 Standard library only: runs on Debian's python3 as installed.
 """
@@ -43,6 +47,35 @@ def registrar_counts(inspect):
     with urllib.request.urlopen(inspect + "requests", timeout=10) as r:
         data = json.load(r)
     return data["schlund"]["total"], data["gandi"]["total"], data["schlund"]["by_task"]
+
+
+# One UPDATE message's lines share the client's address and port.
+UPDATE_LINE = re.compile(r"client @\S+ (\S+?)/key \S+: (?:updating zone|update )")
+
+
+class DnsLog:
+    """BIND's log, read on from where the last reading ended."""
+
+    def __init__(self, path):
+        self.path, self.offset = path, 0
+        if path:
+            with open(path, "rb") as f:
+                self.offset = f.seek(0, 2)
+
+    def exchanges(self):
+        """The queries and UPDATE messages logged since the last call."""
+        if not self.path:
+            return 0
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            text = f.read()
+        # A line still being written is read next time.
+        end = text.rfind(b"\n") + 1
+        self.offset += end
+        lines = text[:end].decode("utf-8", "replace").splitlines()
+        queries = sum(1 for line in lines if ": query: " in line)
+        updates = {m.group(1) for m in map(UPDATE_LINE.search, lines) if m}
+        return queries + len(updates)
 
 
 # Inquire first, then updates, as a client sends them.
@@ -101,20 +134,23 @@ def run(plan):
     scenarios = plan["scenarios"]
     inspect = plan["inspect"]
     authorization = {name: basic_auth(c) for name, c in plan["auth"].items()}
+    dns = DnsLog(plan.get("dns_log"))
     results = {}
     sent = {}
     for sc in scenarios:
-        results[sc["name"]] = {"ms": [], "schlund": [], "gandi": [], "tasks": {},
+        results[sc["name"]] = {"ms": [], "schlund": [], "gandi": [], "dns": [], "tasks": {},
                                "first": None, "answer": None}
         sent[sc["name"]] = 0
 
     def one(sc, variant):
         before = registrar_counts(inspect)
+        dns.exchanges()
         seconds, status, body = request(plan["port"], authorization[sc["auth"]], sc["path"],
                                         variant)
         after = registrar_counts(inspect)
         check(sc["name"], variant, status, body)
-        calls = (after[0] - before[0], after[1] - before[1], task_mix(before[2], after[2]))
+        calls = (after[0] - before[0], after[1] - before[1], task_mix(before[2], after[2]),
+                 dns.exchanges())
         return seconds, calls, status, body
 
     def next_variant(sc):
@@ -130,11 +166,11 @@ def run(plan):
         for variant in sc.get("setup", []):
             _, calls, _, _ = one(sc, variant)
             if res["first"] is None:
-                res["first"] = calls[:2]
+                res["first"] = [calls[0], calls[1], calls[3]]
         for _ in range(plan["warmup"]):
             _, calls, _, _ = one(sc, next_variant(sc))
             if res["first"] is None:
-                res["first"] = calls[:2]
+                res["first"] = [calls[0], calls[1], calls[3]]
 
     rng = random.Random(plan["seed"])
     order = list(scenarios)
@@ -147,6 +183,7 @@ def run(plan):
             res["ms"].append(seconds * 1000.0)
             res["schlund"].append(calls[0])
             res["gandi"].append(calls[1])
+            res["dns"].append(calls[3])
             res["tasks"][calls[2]] = res["tasks"].get(calls[2], 0) + 1
             res["answer"] = f"HTTP {status} {body!r}"
         if (round_no + 1) % 50 == 0:

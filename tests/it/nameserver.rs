@@ -77,7 +77,7 @@ fn output(cmd: &mut Command) -> String {
 }
 
 /// A new secret of `algorithm` from the server's own tool.
-fn generate_secret(flavour: Flavour, algorithm: &str) -> String {
+pub fn generate_secret(flavour: Flavour, algorithm: &str) -> String {
     let text = match flavour {
         Flavour::Bind => output(Command::new("tsig-keygen").args(["-a", algorithm, KEY_NAME])),
         Flavour::Knot => output(Command::new("keymgr").args(["-t", KEY_NAME, algorithm])),
@@ -110,6 +110,23 @@ impl NameServer {
 
     /// [`NameServer::start`] with `extra` lines at the end of the zone file.
     pub fn with_zone(flavour: Flavour, policy: &str, algorithm: &str, extra: &str) -> NameServer {
+        NameServer::with_files(flavour, policy, algorithm, extra, &[], "")
+    }
+
+    /// BIND with more `files` in its directory and `conf` at the end of named.conf, both
+    /// with `{DIR}` standing for the directory: for more zones and keys.
+    pub fn bind_with(policy: &str, files: &[(&str, &str)], conf: &str) -> NameServer {
+        NameServer::with_files(Flavour::Bind, policy, "hmac-sha256", "", files, conf)
+    }
+
+    fn with_files(
+        flavour: Flavour,
+        policy: &str,
+        algorithm: &str,
+        extra: &str,
+        files: &[(&str, &str)],
+        conf: &str,
+    ) -> NameServer {
         match flavour {
             Flavour::Bind => ["named", "tsig-keygen", "dig"]
                 .into_iter()
@@ -131,8 +148,12 @@ impl NameServer {
                 ),
             );
             dir.write("example.com.zone", &format!("{ZONE}{extra}"));
+            let here = dir.path().display().to_string();
+            for (name, text) in files {
+                dir.write(name, &text.replace("{DIR}", &here));
+            }
             let child = match flavour {
-                Flavour::Bind => spawn_bind(&dir, port, policy),
+                Flavour::Bind => spawn_bind(&dir, port, policy, &conf.replace("{DIR}", &here)),
                 Flavour::Knot => spawn_knot(&dir, port, &secret, algorithm),
             };
             let mut server = NameServer {
@@ -246,7 +267,7 @@ fn log_files(dir: &TempDir) -> (Stdio, Stdio) {
     (Stdio::from(file.try_clone().unwrap()), Stdio::from(file))
 }
 
-fn spawn_bind(dir: &TempDir, port: u16, policy: &str) -> Child {
+fn spawn_bind(dir: &TempDir, port: u16, policy: &str, extra: &str) -> Child {
     let d = dir.path().display();
     let conf = dir.write(
         "named.conf",
@@ -269,7 +290,7 @@ zone \"example.com\" {{
     update-policy {{ {policy} }};
     allow-transfer {{ key {KEY_NAME}.; }};
 }};
-"
+{extra}"
         ),
     );
     let (out, err) = log_files(dir);

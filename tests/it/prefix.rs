@@ -427,3 +427,71 @@ fn a_fritzbox_through_apache_moves_its_lan_hosts() {
     assert_body(&apache, &answer, "nochg 84.17.5.9,2a02:908:1200:1200::1\n");
     assert_eq!(stack.zone_writes(), 1);
 }
+
+/// The FRITZ!Box request against a real BIND: the router's own name, and its LAN hosts
+/// `v4only.example.com` (interface ID from the config, no AAAA yet) and
+/// `printer.example.com` (ID from its current AAAA), all in one UPDATE message.
+#[test]
+fn a_fritzbox_moves_its_lan_hosts_on_a_real_bind_in_one_message() {
+    use crate::nameserver::{Flavour, NameServer, config};
+    use crate::rfc2136::{POLICY, except, updates_applied};
+    let dir = TempDir::new("prefix-bind-lan");
+    let ns = NameServer::with_zone(
+        Flavour::Bind,
+        POLICY,
+        "hmac-sha256",
+        "printer  IN AAAA  2001:db8:85a3::8a2e:370:7334\n",
+    );
+    let cfg = config(
+        &dir,
+        &ns,
+        &format!(
+            "create_missing_records = yes\nlan_hosts = v4only.example.com printer.example.com\n\
+             [host:v4only.example.com]\nipv6_interface_id = {NAS_ID}"
+        ),
+        "",
+    );
+    let before = ns.zone();
+    assert_eq!(ns.serial(), 1);
+    let request = get(FRITZ).env("HTTP_USER_AGENT", "Fritz!Box DDNS/1.0.1");
+    let answer = run(&cfg, &request);
+    assert_answer(&answer, "200 OK", "good 84.17.5.9,2a02:908:1200:1200::1\n");
+    assert_not_logged(&answer, &ns.secret);
+    assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.9"]);
+    assert_eq!(
+        ns.values("home.example.com", "AAAA"),
+        ["2a02:908:1200:1200::1"]
+    );
+    assert_eq!(
+        ns.with_ttl("v4only.example.com", "AAAA"),
+        ["300 2a02:908:1200:1234:211:32ff:fe12:3456"]
+    );
+    assert_eq!(ns.values("v4only.example.com", "A"), ["192.0.2.4"]);
+    assert_eq!(
+        ns.values("printer.example.com", "AAAA"),
+        ["2a02:908:1200:1234:0:8a2e:370:7334"]
+    );
+    assert_logged(
+        &answer,
+        "printer.example.com 2001:db8:85a3::8a2e:370:7334 -> AAAA 2a02:908:1200:1234:0:8a2e:370:7334 good",
+    );
+    // One message: four RRsets replaced, the serial up by one.
+    assert_eq!(ns.serial(), 2);
+    assert_eq!(updates_applied(&ns), 4);
+    let names = [
+        "home.example.com.",
+        "v4only.example.com.",
+        "printer.example.com.",
+    ];
+    let after = ns.zone();
+    assert_eq!(except(&after, &names), except(&before, &names));
+    assert!(after.contains(&"v4only.example.com. 300 IN A 192.0.2.4".to_string()));
+
+    // A repeat: answered from state, no DNS exchange at all.
+    let answer = run(&cfg, &request);
+    assert_answer(&answer, "200 OK", "nochg 84.17.5.9,2a02:908:1200:1200::1\n");
+    assert_logged(&answer, "| 0 registrar calls |");
+    assert_eq!(ns.serial(), 2);
+    assert_eq!(updates_applied(&ns), 4);
+    assert_eq!(ns.zone(), after);
+}

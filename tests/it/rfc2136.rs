@@ -455,3 +455,338 @@ fn a_clock_an_hour_off_is_refused_as_badtime_and_answered_911() {
     assert_eq!(Outcome::of_record(&outcomes[0]), Outcome::Changed);
     assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.19"]);
 }
+
+#[test]
+fn a_zone_the_server_does_not_serve_is_nohost_and_no_policy_refusal() {
+    let dir = TempDir::new("rfc2136-unserved");
+    let ns = NameServer::bind(POLICY);
+    let text = std::fs::read_to_string(config(&dir, &ns, "", "")).unwrap();
+    let cfg = dir.write(
+        "org.ini",
+        &text
+            .replace("zones = example.com", "zones = example.org")
+            .replace("*.example.com example.com", "*.example.org"),
+    );
+    let before = ns.zone();
+    let served = format!(
+        "127.0.0.1:{} over tcp does not serve zone example.org; it refused to answer for it (REFUSED); set server to the zone's primary, or fix zones",
+        ns.port
+    );
+
+    let answer = run(&cfg, &get("hostname=home.example.org&myip=84.17.5.20"));
+    expect(&answer, &ns, "nohost\n");
+    assert_logged(&answer, &served);
+    assert_not_logged(&answer, "update-policy");
+    assert_logged(&answer, "| 1 registrar calls |");
+    assert_eq!(ns.serial(), 1);
+    assert_eq!(ns.zone(), before);
+    assert_eq!(updates_applied(&ns), 0);
+
+    // check-config --probe says the same and fails.
+    let out = std::process::Command::new(crate::util::binary())
+        .args(["check-config", "--probe", "--config"])
+        .arg(&cfg)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("probe failed: rfc2136: {served}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("update-policy"), "{stderr}");
+
+    // The command line: a host that needs the admin (1), not refused credentials (77).
+    let out = crate::cli::cli(&cfg, &["update", "home.example.org", "84.17.5.20"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains(&served), "{}", out.stderr);
+    assert_eq!(ns.serial(), 1);
+}
+
+/// The ```ini blocks of a Markdown text.
+fn ini_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut rest = markdown;
+    while let Some(start) = rest.find("```ini\n") {
+        let body = &rest[start + "```ini\n".len()..];
+        let end = body.find("```").expect("an ini block is closed");
+        blocks.push(body[..end].to_string());
+        rest = &body[end..];
+    }
+    blocks
+}
+
+#[test]
+fn the_config_snippets_of_the_docs_load_as_written() {
+    use ddns_cgi::config::Config;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |p: &str| std::fs::read_to_string(format!("{root}/{p}")).unwrap();
+    let migrating = read("docs/migrating.md");
+    let part = migrating
+        .split("### The name server behind it")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .expect("docs/migrating.md has its name server part")
+        .to_string();
+    let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let hash = ddns_cgi::auth::hash::hash_secret(b"a secret of the router").unwrap();
+    let mut loaded = 0;
+    for (doc, text) in [
+        ("docs/rfc2136.md", read("docs/rfc2136.md")),
+        ("docs/migrating.md", part),
+    ] {
+        let blocks = ini_blocks(&text);
+        assert!(!blocks.is_empty(), "{doc} has no ini block");
+        for block in blocks {
+            // Only the placeholders are filled in; comments stay as written.
+            let filled = block
+                .replace("<base64 secret>", secret)
+                .replace("<the zones[].tsig_key of example.com>", secret)
+                .replace("<the zones[].tsig_key of example.org>", secret)
+                .replace("$argon2id$v=19$m=19456,t=2,p=1$...", &hash);
+            let config = Config::parse_str(&filled, std::path::Path::new("docs.ini"))
+                .unwrap_or_else(|e| panic!("{doc}: this block does not load ({e}):\n{block}"));
+            let described = ddns_cgi::cli::describe(&config);
+            assert!(described.contains("key_secret = ***"), "{doc}: {described}");
+            assert!(!described.contains(secret));
+            loaded += 1;
+        }
+    }
+    assert_eq!(loaded, 2);
+}
+
+#[test]
+fn hmac_sha384_and_sha512_keys_update_and_read() {
+    use crate::nameserver::Flavour;
+    for (algorithm, addr) in [("hmac-sha384", "84.17.5.21"), ("hmac-sha512", "84.17.5.22")] {
+        let dir = TempDir::new("rfc2136-alg");
+        let ns = NameServer::start(Flavour::Bind, POLICY, algorithm);
+        let cfg = config(
+            &dir,
+            &ns,
+            "cache_seconds = 0",
+            &format!("key_algorithm = {algorithm}"),
+        );
+        let query = get(&format!("hostname=home.example.com&myip={addr}"));
+        let answer = run(&cfg, &query);
+        expect(&answer, &ns, &format!("good {addr}\n"));
+        assert_logged(&answer, "| 2 registrar calls |");
+        assert_eq!(ns.values("home.example.com", "A"), [addr], "{algorithm}");
+        assert_eq!(ns.serial(), 2);
+        // The signed read verifies with this algorithm too.
+        let answer = run(&cfg, &query);
+        expect(&answer, &ns, &format!("nochg {addr}\n"));
+        assert_logged(&answer, "| 1 registrar calls |");
+        assert_eq!(ns.serial(), 2);
+        // The same secret under the default algorithm is another key to the server.
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        let cfg = dir.write(
+            "sha256.ini",
+            &text.replace(&format!("key_algorithm = {algorithm}"), ""),
+        );
+        let answer = run(&cfg, &get("hostname=home.example.com&myip=84.17.5.23"));
+        expect(&answer, &ns, "911\n");
+        assert_logged(
+            &answer,
+            "BADKEY: the server knows no key ddns-key with algorithm hmac-sha256",
+        );
+        assert_eq!(ns.values("home.example.com", "A"), [addr]);
+    }
+}
+
+/// The zone `example.org` with its own key `org-key`, for a second `[rfc2136:org]`.
+const ORG_ZONE: &str = "$ORIGIN example.org.
+$TTL 300
+@        IN SOA   ns1.example.org. hostmaster.example.org. ( 1 3600 600 86400 300 )
+         IN NS    ns1.example.org.
+ns1      IN A     127.0.0.1
+home     IN A     192.0.2.81
+";
+
+#[test]
+fn two_sections_two_keys_two_zones_each_written_with_its_own_key() {
+    use crate::nameserver::{Flavour, generate_secret};
+    let dir = TempDir::new("rfc2136-two");
+    let org_secret = generate_secret(Flavour::Bind, "hmac-sha256");
+    let org_key =
+        format!("key \"org-key\" {{\n\talgorithm hmac-sha256;\n\tsecret \"{org_secret}\";\n}};\n");
+    // Each key may change only its own zone.
+    let ns = NameServer::bind_with(
+        POLICY,
+        &[("org.key", &org_key), ("example.org.zone", ORG_ZONE)],
+        "include \"{DIR}/org.key\";
+zone \"example.org\" {
+    type primary;
+    file \"{DIR}/example.org.zone\";
+    update-policy { grant org-key. zonesub A AAAA; };
+};
+",
+    );
+    let org_serial = || {
+        ns.dig(&["example.org", "SOA", "+short"])
+            .split_whitespace()
+            .nth(2)
+            .map(str::to_string)
+    };
+    assert_eq!(org_serial().as_deref(), Some("1"));
+    let text = std::fs::read_to_string(config(
+        &dir,
+        &ns,
+        "",
+        &format!(
+            "[rfc2136:org]\nserver = 127.0.0.1\nport = {}\nkey_name = org-key\nkey_secret = {org_secret}\nzones = example.org\n",
+            ns.port
+        ),
+    ))
+    .unwrap();
+    let cfg = dir.write(
+        "two.ini",
+        &text.replace("*.example.com example.com", "*.example.com *.example.org"),
+    );
+    let before = ns.zone();
+    let answer = run(
+        &cfg,
+        &get("hostname=home.example.com,home.example.org&myip=84.17.5.30"),
+    );
+    expect(&answer, &ns, "good 84.17.5.30\ngood 84.17.5.30\n");
+    assert_not_logged(&answer, &org_secret);
+    assert_eq!(ns.values("home.example.com", "A"), ["84.17.5.30"]);
+    assert_eq!(ns.values("home.example.org", "A"), ["84.17.5.30"]);
+    assert_eq!(ns.values("home.example.com", "AAAA"), ["2001:db8::1"]);
+    assert_eq!(ns.serial(), 2);
+    assert_eq!(org_serial().as_deref(), Some("2"));
+    // Two reads and two UPDATEs, one per zone.
+    assert_logged(&answer, "| 4 registrar calls |");
+    assert_eq!(
+        except(&ns.zone(), &["home.example.com."]),
+        except(&before, &["home.example.com."])
+    );
+    // org-key was used for example.org: the server logged the update under it.
+    assert!(
+        ns.log()
+            .lines()
+            .any(|l| l.contains("org-key") && l.contains("example.org")),
+        "{}",
+        ns.log()
+    );
+}
+
+#[test]
+fn udp_sends_an_update_over_512_bytes_over_tcp() {
+    let dir = TempDir::new("rfc2136-udp-big");
+    let ns = NameServer::bind(POLICY);
+    let cfg = config(
+        &dir,
+        &ns,
+        "log_level = debug\ncreate_missing_records = yes",
+        "transport = udp",
+    );
+    let before = ns.zone();
+    let names: Vec<String> = (1..=8).map(|i| format!("lan{i}.example.com")).collect();
+    let answer = run(
+        &cfg,
+        &get(&format!("hostname={}&myip=84.17.5.31", names.join(","))),
+    );
+    expect(&answer, &ns, &"good 84.17.5.31\n".repeat(8));
+    for name in &names {
+        assert_eq!(ns.values(name, "A"), ["84.17.5.31"], "{name}");
+    }
+    assert_eq!(ns.serial(), 2, "one message");
+    assert_logged(&answer, "| 9 registrar calls |");
+    let line = answer
+        .stderr
+        .lines()
+        .find(|l| l.contains("updating zone example.com at"))
+        .unwrap_or_else(|| panic!("{}", answer.stderr));
+    assert!(
+        line.contains(&format!(
+            "at 127.0.0.1:{} over udp: 8 prerequisites, 16 updates: NOERROR (",
+            ns.port
+        )) && line.ends_with(" bytes, sent over tcp)"),
+        "{line}"
+    );
+    let bytes: usize = line
+        .rsplit('(')
+        .next()
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(bytes > 512, "{line}");
+    assert_eq!(ns.zone().len(), before.len() + 8);
+}
+
+#[test]
+fn check_config_probe_with_a_wrong_secret_fails_and_names_the_fix() {
+    let dir = TempDir::new("rfc2136-probe-bad");
+    let ns = NameServer::bind(POLICY);
+    let wrong = "c2VjcmV0IHRoYXQgdGhlIHNlcnZlciBkb2VzIG5vdCBrbm93IQ==";
+    let text = std::fs::read_to_string(config(&dir, &ns, "", "")).unwrap();
+    let cfg = dir.write("wrong.ini", &text.replace(&ns.secret, wrong));
+    let out = std::process::Command::new(crate::util::binary())
+        .args(["check-config", "--probe", "--config"])
+        .arg(&cfg)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "probe failed: rfc2136: the registrar rejected our credentials: reading the SOA of example.com: 127.0.0.1:{} over tcp rejected our signature (BADSIG: key_secret differs from the secret of key ddns-key on the server",
+            ns.port
+        )),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("config OK"), "{stdout}");
+    assert!(!stdout.contains("accepted by"), "{stdout}");
+    assert!(!format!("{stdout}{stderr}").contains(wrong));
+    assert_eq!(ns.serial(), 1);
+}
+
+#[test]
+fn dyndns_ttl_is_written_and_a_repeat_is_answered_from_state() {
+    use crate::dyndns::{SECRET, at, user_section};
+    let dir = TempDir::new("rfc2136-dyndns-ttl");
+    let ns = NameServer::bind(POLICY);
+    let text = std::fs::read_to_string(config(&dir, &ns, "", "")).unwrap();
+    let cfg = dir.write("dyndns.ini", &format!("{text}{}", user_section()));
+    let before = ns.zone();
+    let query = |rest: &str| {
+        at(
+            "/update-by-query",
+            &format!("secret={SECRET}&fqdn=home.example.com&{rest}"),
+        )
+    };
+    let answer = run(&cfg, &query("ipv4=84.17.5.33&ttl=60"));
+    expect(
+        &answer,
+        &ns,
+        "UPDATED: home.example.com. A 192.0.2.1 -> 84.17.5.33\n",
+    );
+    assert_eq!(ns.with_ttl("home.example.com", "A"), ["60 84.17.5.33"]);
+    assert_eq!(
+        ns.with_ttl("home.example.com", "AAAA"),
+        ["300 2001:db8::1"],
+        "the AAAA keeps its TTL"
+    );
+    assert_eq!(ns.serial(), 2);
+    assert_logged(&answer, "| 2 registrar calls |");
+
+    // A repeat: from state, no DNS exchange.
+    let answer = run(&cfg, &query("ipv4=84.17.5.33&ttl=60"));
+    expect(&answer, &ns, "UNCHANGED: home.example.com. A 84.17.5.33\n");
+    assert_logged(&answer, "| 0 registrar calls |");
+    assert_eq!(ns.serial(), 2);
+
+    // Only the TTL differs: written (the serial moves), answered as v2 compares values.
+    let answer = run(&cfg, &query("ipv4=84.17.5.33&ttl=120"));
+    expect(&answer, &ns, "UNCHANGED: home.example.com. A 84.17.5.33\n");
+    assert_eq!(ns.with_ttl("home.example.com", "A"), ["120 84.17.5.33"]);
+    assert_eq!(ns.serial(), 3);
+    assert_eq!(
+        except(&ns.zone(), &["home.example.com."]),
+        except(&before, &["home.example.com."])
+    );
+}

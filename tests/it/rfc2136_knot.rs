@@ -50,3 +50,27 @@ fn knot_good_then_nochg_then_a_wrong_secret() {
     assert_answer(&answer, "200 OK", "nohost\n");
     assert_eq!(ns.serial(), 2);
 }
+
+#[test]
+fn knot_takes_a_kept_hmac_sha512_key() {
+    use crate::nameserver::Flavour;
+    let dir = TempDir::new("rfc2136-knot-512");
+    let ns = NameServer::start(Flavour::Knot, "", "hmac-sha512");
+    let cfg = config(
+        &dir,
+        &ns,
+        "cache_seconds = 0",
+        "key_algorithm = hmac-sha512",
+    );
+    let query = get("hostname=v4only.example.com&myip=84.17.5.24");
+    let answer = run(&cfg, &query);
+    assert_answer(&answer, "200 OK", "good 84.17.5.24\n");
+    assert_logged(&answer, "| 2 registrar calls |");
+    assert_not_logged(&answer, &ns.secret);
+    assert_eq!(ns.values("v4only.example.com", "A"), ["84.17.5.24"]);
+    assert_eq!(ns.values("home.example.com", "A"), ["192.0.2.1"]);
+    assert_eq!(ns.serial(), 2);
+    let answer = run(&cfg, &query);
+    assert_answer(&answer, "200 OK", "nochg 84.17.5.24\n");
+    assert_eq!(ns.serial(), 2);
+}

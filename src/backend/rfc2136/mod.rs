@@ -139,18 +139,43 @@ impl Rfc2136 {
         }
     }
 
-    /// Signs `message`, sends it and checks what comes back; `what` names it for the log.
-    fn exchange(&self, message: Vec<u8>, now: u64, what: &str) -> Result<Answer, BackendError> {
+    /// Signs `message`, sends it and checks what comes back; `what` names it for the log,
+    /// `zone` is the zone it concerns.
+    fn exchange(
+        &self,
+        message: Vec<u8>,
+        now: u64,
+        what: &str,
+        zone: &str,
+    ) -> Result<Answer, BackendError> {
         let request = tsig::sign(message, &self.key, now);
-        let reply = self.transport.exchange(&request.bytes).map_err(|f| match f {
-            Failure::Timeout => BackendError::Timeout {
-                registrar: self.label.clone(),
-            },
-            f => self.failure(format!(
-                "{what}: no answer from {} ({f}); check the server and port keys and that the server listens there",
-                self.server()
-            )),
-        })?;
+        if request.bytes.len() > transport::MESSAGE_LIMIT {
+            return Err(self.too_large(request.bytes.len(), what));
+        }
+        // Over UDP a forged datagram may come first: the transport waits for one whose
+        // signature settles the matter.
+        let settles = |bytes: &[u8]| {
+            wire::decode(bytes).is_ok_and(|m| {
+                m.id == request.id
+                    && !matches!(
+                        tsig::verify(bytes, &m, &self.key, &request, now),
+                        Verdict::Unverified { .. }
+                    )
+            })
+        };
+        let reply = self
+            .transport
+            .exchange(&request.bytes, &settles)
+            .map_err(|f| match f {
+                Failure::Timeout => BackendError::Timeout {
+                    registrar: self.label.clone(),
+                },
+                Failure::TooLarge(len) => self.too_large(len, what),
+                f => self.failure(format!(
+                    "{what}: no answer from {} ({f}); check the server and port keys and that the server listens there",
+                    self.server()
+                )),
+            })?;
         let message = wire::decode(&reply).map_err(|e| {
             self.failure(format!(
                 "{what}: the answer from {} is not a DNS message ({e})",
@@ -168,11 +193,30 @@ impl Rfc2136 {
             )));
         }
         let verdict = tsig::verify(&reply, &message, &self.key, &request, now);
-        self.judge(message, &verdict, what)
+        self.judge(message, &verdict, what, zone)
+    }
+
+    /// A message no DNS transport can carry: refused before anything is sent.
+    fn too_large(&self, len: usize, what: &str) -> BackendError {
+        BackendError::Rejected {
+            registrar: self.label.clone(),
+            detail: format!(
+                "{what}: the message would be {len} bytes, more than the {} a DNS message can carry; nothing was sent; update fewer hosts of the zone in one request",
+                transport::MESSAGE_LIMIT
+            ),
+        }
     }
 
     /// The one place rcodes and TSIG errors become outcomes (rfc2136-tsig.md §1.6, §2.4).
-    fn judge(&self, m: Message, verdict: &Verdict, what: &str) -> Result<Answer, BackendError> {
+    /// Only a verified reply's rcode counts; the TSIG errors servers send unsigned by
+    /// design (BADKEY, BADSIG) and the signed BADTIME are read before that (§2.4).
+    fn judge(
+        &self,
+        m: Message,
+        verdict: &Verdict,
+        what: &str,
+        zone: &str,
+    ) -> Result<Answer, BackendError> {
         let key = &self.settings.key_name;
         let server = self.server();
         match verdict {
@@ -200,21 +244,41 @@ impl Rfc2136 {
                     tsig::FUDGE
                 )));
             }
-            Verdict::Valid | Verdict::Unverified { .. } => {}
+            Verdict::Unverified { why } => return Err(self.unverified(m.rcode, why, what, zone)),
+            Verdict::Valid => {}
         }
         let is_query = m.opcode == wire::OPCODE_QUERY;
         match m.rcode {
-            NOERROR => {}
-            NXDOMAIN if is_query => {}
-            NXRRSET | YXRRSET if !is_query => return Ok(Answer::Stale),
-            rcode => return Err(self.rcode_error(rcode, what)),
+            NOERROR => Ok(Answer::Done(m)),
+            NXDOMAIN if is_query => Ok(Answer::Done(m)),
+            NXRRSET | YXRRSET if !is_query => Ok(Answer::Stale),
+            REFUSED | NOTAUTH if is_query => Err(BackendError::NotServed {
+                registrar: self.label.clone(),
+                detail: format!(
+                    "{server} does not serve zone {zone}; it refused to answer for it ({}); set server to the zone's primary, or fix zones",
+                    rcode_name(m.rcode)
+                ),
+            }),
+            rcode => Err(self.rcode_error(rcode, what)),
         }
-        if let Verdict::Unverified { why } = verdict {
-            return Err(self.failure(format!(
-                "{what}: the answer from {server} cannot be trusted: {why}; the change may or may not be made; check that key {key} is the server's and nothing else answers on that port"
-            )));
-        }
-        Ok(Answer::Done(m))
+    }
+
+    /// A reply whose signature does not verify proves nothing, whatever its rcode says:
+    /// anyone who can send a datagram could have forged it.
+    fn unverified(&self, rcode: u8, why: &str, what: &str, zone: &str) -> BackendError {
+        let key = &self.settings.key_name;
+        let server = self.server();
+        let hint = if rcode == NOTAUTH {
+            format!(
+                "; if it is genuine, {server} does not serve zone {zone} (Knot answers so unsigned): set server to the zone's primary, or fix zones"
+            )
+        } else {
+            String::new()
+        };
+        self.failure(format!(
+            "{what}: unverified reply from {server} (rcode {}): {why}; it proves nothing, so the change may or may not be made; check that key {key} is the server's and nothing else answers on that port{hint}",
+            rcode_name(rcode)
+        ))
     }
 
     fn rcode_error(&self, rcode: u8, what: &str) -> BackendError {
@@ -267,7 +331,8 @@ impl Rfc2136 {
         let qname = wire::name(host.as_str())
             .map_err(|_| self.failure(format!("{what}: not a DNS name")))?;
         let id = random_id();
-        let Answer::Done(m) = self.exchange(wire::query(id, &qname, rtype), now, &what)? else {
+        let Answer::Done(m) = self.exchange(wire::query(id, &qname, rtype), now, &what, zone)?
+        else {
             return Err(self.failure(format!("{what}: unexpected answer")));
         };
         if !m.authoritative {
@@ -447,14 +512,17 @@ impl Rfc2136 {
             .map_err(|_| self.failure(format!("zone {} is not a DNS name", change.zone)))?;
         let what = format!("updating zone {}", change.zone);
         let message = wire::update(random_id(), &zone, &prerequisites, &updates);
-        match self.exchange(message, now, &what)? {
+        // The TSIG record adds its own bytes.
+        let size = message.len() + tsig::record_len(&self.key);
+        match self.exchange(message, now, &what, &change.zone)? {
             Answer::Done(_) => {
                 log.debug(format_args!(
-                    "{}: {what} at {}: {} prerequisites, {} updates: NOERROR",
+                    "{}: {what} at {}: {} prerequisites, {} updates: NOERROR ({size} bytes, sent over {})",
                     self.label,
                     self.server(),
                     prerequisites.len(),
-                    updates.len()
+                    updates.len(),
+                    self.transport.carrier(size).name()
                 ));
                 Ok(Some(plans))
             }
@@ -473,8 +541,12 @@ impl Rfc2136 {
         let what = format!("reading the SOA of {zone}");
         let qname =
             wire::name(zone).map_err(|_| self.failure(format!("{zone} is not a DNS name")))?;
-        let Answer::Done(m) =
-            self.exchange(wire::query(random_id(), &qname, wire::TYPE_SOA), now, &what)?
+        let Answer::Done(m) = self.exchange(
+            wire::query(random_id(), &qname, wire::TYPE_SOA),
+            now,
+            &what,
+            zone,
+        )?
         else {
             return Err(self.failure(format!("{what}: unexpected answer")));
         };
@@ -522,6 +594,25 @@ fn address_bytes(addr: IpAddr) -> Vec<u8> {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
     }
+}
+
+/// An rcode's mnemonic, for log lines.
+fn rcode_name(rcode: u8) -> String {
+    let name = match rcode {
+        NOERROR => "NOERROR",
+        FORMERR => "FORMERR",
+        SERVFAIL => "SERVFAIL",
+        NXDOMAIN => "NXDOMAIN",
+        NOTIMP => "NOTIMP",
+        REFUSED => "REFUSED",
+        YXDOMAIN => "YXDOMAIN",
+        YXRRSET => "YXRRSET",
+        NXRRSET => "NXRRSET",
+        NOTAUTH => "NOTAUTH",
+        NOTZONE => "NOTZONE",
+        other => return other.to_string(),
+    };
+    name.to_string()
 }
 
 /// A message ID nobody off-path can guess.
@@ -657,17 +748,62 @@ mod tests {
 
     const SECRET: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-    /// One scripted reply: its rcode and the A records it answers, from the request.
-    type Script = Box<dyn Fn(&Message) -> (u8, Vec<[u8; 4]>)>;
+    /// How a scripted reply is signed.
+    #[derive(Clone, Copy)]
+    enum Signing {
+        /// With our key, at the request's time plus `offset` seconds, with TSIG `error`.
+        Signed { offset: u64, error: u16 },
+        /// Not at all.
+        Unsigned,
+        /// A TSIG record with this error and no MAC, as BADKEY and BADSIG replies are.
+        Bare(u16),
+    }
+
+    /// One scripted reply: its rcode, the A records it answers and its signature.
+    struct Reply {
+        rcode: u8,
+        addrs: Vec<[u8; 4]>,
+        signing: Signing,
+    }
+
+    /// A reply signed as a server signs a success.
+    fn reply(rcode: u8, addrs: Vec<[u8; 4]>) -> Reply {
+        let signing = Signing::Signed {
+            offset: 0,
+            error: 0,
+        };
+        Reply {
+            rcode,
+            addrs,
+            signing,
+        }
+    }
+
+    fn forged(rcode: u8) -> Reply {
+        Reply {
+            rcode,
+            addrs: vec![],
+            signing: Signing::Unsigned,
+        }
+    }
+
+    /// One scripted reply, from the request.
+    type Script = Box<dyn Fn(&Message) -> Reply>;
 
     /// A server played from a script, signing its replies with the key.
     struct Scripted {
         key: Key,
         replies: RefCell<Vec<Script>>,
+        /// What the exchange's `settles` said of each reply.
+        settled: std::rc::Rc<RefCell<Vec<bool>>>,
     }
 
     impl Transport for Scripted {
-        fn exchange(&self, message: &[u8]) -> Result<Vec<u8>, Failure> {
+        fn exchange(
+            &self,
+            message: &[u8],
+            settles: &dyn Fn(&[u8]) -> bool,
+        ) -> Result<Vec<u8>, Failure> {
             let request = wire::decode(message).unwrap();
             let tsig = request.additional.last().unwrap();
             let data = wire::TsigRdata::read(message, tsig).unwrap();
@@ -678,7 +814,11 @@ mod tests {
                 time: data.time,
             };
             let script = self.replies.borrow_mut().remove(0);
-            let (rcode, addrs) = script(&request);
+            let Reply {
+                rcode,
+                addrs,
+                signing,
+            } = script(&request);
             let (qname, qtype, _) = request.questions[0].clone();
             let mut reply = wire::query(request.id, &qname, qtype);
             reply[2] = 0x80 | (request.opcode << 3) | 0x04;
@@ -694,7 +834,35 @@ mod tests {
                 }
                 .write(&mut reply);
             }
-            Ok(tsig::sign_reply(reply, &self.key, &signed, data.time, 0))
+            let reply = match signing {
+                Signing::Signed { offset, error } => {
+                    tsig::sign_reply(reply, &self.key, &signed, data.time + offset, error)
+                }
+                Signing::Unsigned => reply,
+                Signing::Bare(error) => {
+                    reply[11] += 1;
+                    let rdata = wire::TsigRdata {
+                        algorithm: wire::name(self.key.algorithm.name()).unwrap(),
+                        time: data.time,
+                        fudge: tsig::FUDGE,
+                        mac: vec![],
+                        original_id: request.id,
+                        error,
+                        other: vec![],
+                    };
+                    Rr {
+                        owner: self.key.name.clone(),
+                        rtype: wire::TYPE_TSIG,
+                        class: CLASS_ANY,
+                        ttl: 0,
+                        rdata: rdata.to_bytes(),
+                    }
+                    .write(&mut reply);
+                    reply
+                }
+            };
+            self.settled.borrow_mut().push(settles(&reply));
+            Ok(reply)
         }
 
         fn describe(&self) -> String {
@@ -716,6 +884,7 @@ mod tests {
         let scripted = Scripted {
             key: settings.key(),
             replies: RefCell::new(replies),
+            settled: Default::default(),
         };
         let policy = EditPolicy {
             create_missing: false,
@@ -751,13 +920,13 @@ mod tests {
         let prerequisite = std::rc::Rc::new(RefCell::new(Vec::new()));
         let p = prerequisite.clone();
         let result = run(vec![
-            Box::new(|_| (NOERROR, vec![[192, 0, 2, 1]])),
-            Box::new(|_| (NXRRSET, vec![])),
-            Box::new(|_| (NOERROR, vec![[198, 51, 100, 1]])),
+            Box::new(|_| reply(NOERROR, vec![[192, 0, 2, 1]])),
+            Box::new(|_| reply(NXRRSET, vec![])),
+            Box::new(|_| reply(NOERROR, vec![[198, 51, 100, 1]])),
             Box::new(move |m: &Message| {
                 p.borrow_mut()
                     .extend(m.answers.iter().map(|r| r.rdata.clone()));
-                (NOERROR, vec![])
+                reply(NOERROR, vec![])
             }),
         ]);
         let outcomes = result.unwrap();
@@ -778,10 +947,10 @@ mod tests {
     #[test]
     fn stale_twice_changes_nothing_and_says_so() {
         let result = run(vec![
-            Box::new(|_| (NOERROR, vec![])),
-            Box::new(|_| (YXRRSET, vec![])),
-            Box::new(|_| (NOERROR, vec![[192, 0, 2, 1]])),
-            Box::new(|_| (NXRRSET, vec![])),
+            Box::new(|_| reply(NOERROR, vec![])),
+            Box::new(|_| reply(YXRRSET, vec![])),
+            Box::new(|_| reply(NOERROR, vec![[192, 0, 2, 1]])),
+            Box::new(|_| reply(NXRRSET, vec![])),
         ]);
         // create_missing is off: the first read's empty RRset refuses the host at once.
         assert_eq!(
@@ -790,10 +959,10 @@ mod tests {
         );
 
         let result = run(vec![
-            Box::new(|_| (NOERROR, vec![[192, 0, 2, 1]])),
-            Box::new(|_| (NXRRSET, vec![])),
-            Box::new(|_| (NOERROR, vec![[192, 0, 2, 2]])),
-            Box::new(|_| (NXRRSET, vec![])),
+            Box::new(|_| reply(NOERROR, vec![[192, 0, 2, 1]])),
+            Box::new(|_| reply(NXRRSET, vec![])),
+            Box::new(|_| reply(NOERROR, vec![[192, 0, 2, 2]])),
+            Box::new(|_| reply(NXRRSET, vec![])),
         ]);
         let error = result.unwrap_err();
         assert!(matches!(error, BackendError::Rejected { .. }));
@@ -801,6 +970,210 @@ mod tests {
             error
                 .to_string()
                 .contains("changed again between our read and our UPDATE")
+        );
+    }
+
+    /// `change` applied with `replies`; the result, and what `settles` said of each reply.
+    fn run_change(
+        replies: Vec<Script>,
+        change: &ZoneChange,
+    ) -> (Result<Vec<RecordOutcome>, BackendError>, Vec<bool>) {
+        let settled = std::rc::Rc::new(RefCell::new(Vec::new()));
+        let mut account = account(vec![]);
+        account.transport = Box::new(Scripted {
+            key: account.key.clone(),
+            replies: RefCell::new(replies),
+            settled: settled.clone(),
+        });
+        let log = Log::to(Level::Error, Box::new(std::io::sink()));
+        let clock = || SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let result = account.apply(change, &clock, &log);
+        let said = settled.borrow().clone();
+        (result, said)
+    }
+
+    /// The error one UPDATE reply makes, after a read that found 192.0.2.1.
+    fn update_error(update: Reply) -> (BackendError, Vec<bool>) {
+        let update = RefCell::new(Some(update));
+        let (result, settled) = run_change(
+            vec![
+                Box::new(|_| reply(NOERROR, vec![[192, 0, 2, 1]])),
+                Box::new(move |_| update.borrow_mut().take().unwrap()),
+            ],
+            &change(),
+        );
+        (result.unwrap_err(), settled)
+    }
+
+    #[test]
+    fn each_update_rcode_has_its_error_and_tells_the_admin_what_to_do() {
+        let cases: [(u8, &str, &str); 6] = [
+            (
+                SERVFAIL,
+                "NameServer",
+                "updating zone example.com: scripted failed (SERVFAIL); see its log (journal, disk, zone file)",
+            ),
+            (
+                NOTIMP,
+                "NameServer",
+                "scripted does not do DNS UPDATE (NOTIMP); set server to the zone's primary",
+            ),
+            (
+                FORMERR,
+                "Rejected",
+                "scripted answered FORMERR (it cannot parse our message); nothing was changed; this is a bug in ddns-cgi",
+            ),
+            (
+                NOTZONE,
+                "Rejected",
+                "scripted answered NOTZONE (a name outside the zone)",
+            ),
+            (
+                REFUSED,
+                "CredentialsRejected",
+                "scripted refused it (REFUSED): its policy does not let key ddns-key change this name or type",
+            ),
+            (
+                NOTAUTH,
+                "NotServed",
+                "scripted is not authoritative for the zone (NOTAUTH)",
+            ),
+        ];
+        for (rcode, variant, text) in cases {
+            let (error, settled) = update_error(reply(rcode, vec![]));
+            assert!(format!("{error:?}").starts_with(variant), "{error:?}");
+            assert!(error.to_string().contains(text), "{rcode}: {error}");
+            assert_eq!(settled, [true, true]);
+        }
+    }
+
+    #[test]
+    fn badtime_tells_the_skew_and_badkey_sent_bare_names_the_key() {
+        let (error, _) = update_error(Reply {
+            signing: Signing::Signed {
+                offset: 3600,
+                error: tsig::BADTIME,
+            },
+            ..reply(NOTAUTH, vec![])
+        });
+        assert!(matches!(error, BackendError::NameServer { .. }));
+        assert!(
+            error.to_string().contains(
+                "scripted refused our signature as BADTIME: this host's clock is 3600 s behind the server's (300 s allowed); fix the time (NTP)"
+            ),
+            "{error}"
+        );
+        assert_eq!(
+            crate::core::Outcome::of_error(&error),
+            crate::core::Outcome::ServerSide
+        );
+
+        // Servers send BADKEY and BADSIG unsigned by design (rfc2136-tsig.md §2.4).
+        for (code, text) in [
+            (
+                tsig::BADKEY,
+                "(BADKEY: the server knows no key ddns-key with algorithm hmac-sha256",
+            ),
+            (
+                tsig::BADSIG,
+                "(BADSIG: key_secret differs from the secret of key ddns-key",
+            ),
+        ] {
+            let (error, settled) = update_error(Reply {
+                signing: Signing::Bare(code),
+                ..reply(NOTAUTH, vec![])
+            });
+            assert!(matches!(error, BackendError::CredentialsRejected { .. }));
+            assert!(error.to_string().contains(text), "{error}");
+            assert_eq!(settled, [true, true]);
+        }
+    }
+
+    #[test]
+    fn an_unverified_reply_never_decides_the_answer() {
+        for rcode in [NOTAUTH, REFUSED, NOERROR, NXRRSET, SERVFAIL] {
+            let (error, settled) = update_error(forged(rcode));
+            assert!(
+                matches!(error, BackendError::NameServer { .. }),
+                "{rcode}: {error:?}"
+            );
+            let text = error.to_string();
+            assert!(
+                text.contains(&format!(
+                    "updating zone example.com: unverified reply from scripted (rcode {}): the answer is not signed; it proves nothing",
+                    rcode_name(rcode)
+                )),
+                "{text}"
+            );
+            assert_eq!(
+                text.contains("does not serve zone example.com (Knot answers so unsigned)"),
+                rcode == NOTAUTH,
+                "{text}"
+            );
+            // The transport was told this reply settles nothing.
+            assert_eq!(settled, [true, false]);
+        }
+        // A forged read is no answer either, and no reason to call the zone unserved.
+        let (result, _) = run_change(vec![Box::new(|_| forged(NOTAUTH))], &change());
+        let error = result.unwrap_err();
+        assert!(
+            matches!(error, BackendError::NameServer { .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains(
+            "reading A of home.example.com: unverified reply from scripted (rcode NOTAUTH)"
+        ));
+    }
+
+    #[test]
+    fn a_read_refused_or_notauth_means_the_server_does_not_serve_the_zone() {
+        for (rcode, name) in [(REFUSED, "REFUSED"), (NOTAUTH, "NOTAUTH")] {
+            let (result, settled) =
+                run_change(vec![Box::new(move |_| reply(rcode, vec![]))], &change());
+            let error = result.unwrap_err();
+            assert!(matches!(error, BackendError::NotServed { .. }), "{error:?}");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "rfc2136: scripted does not serve zone example.com; it refused to answer for it ({name}); set server to the zone's primary, or fix zones"
+                )
+            );
+            assert_eq!(settled, [true]);
+        }
+    }
+
+    #[test]
+    fn a_message_too_long_for_dns_is_never_sent() {
+        let hosts = 800;
+        let mut big = change();
+        big.records = (0..hosts)
+            .map(|i| RecordChange {
+                host: format!("host{i}.example.com").parse().unwrap(),
+                name: format!("host{i}"),
+                operations: vec![Operation::Set("84.17.5.9".parse().unwrap())],
+                known: PerFamily::default(),
+                ttl: None,
+            })
+            .collect();
+        // One reply per read, and none for an UPDATE.
+        let replies: Vec<Script> = (0..hosts)
+            .map(|_| Box::new(|_: &Message| reply(NOERROR, vec![[192, 0, 2, 1]])) as Script)
+            .collect();
+        let (result, settled) = run_change(replies, &big);
+        let error = result.unwrap_err();
+        assert!(matches!(error, BackendError::Rejected { .. }), "{error:?}");
+        let text = error.to_string();
+        assert!(
+            text.contains("updating zone example.com: the message would be ")
+                && text.contains(
+                    " bytes, more than the 65535 a DNS message can carry; nothing was sent"
+                ),
+            "{text}"
+        );
+        assert_eq!(settled.len(), hosts, "only the reads were exchanged");
+        assert_eq!(
+            crate::core::Outcome::of_error(&error),
+            crate::core::Outcome::Rejected
         );
     }
 
@@ -814,7 +1187,7 @@ mod tests {
         let m = wire::decode(&reply).unwrap();
         let verdict = tsig::verify(&reply, &m, &acc.key, &request, 100);
         assert!(matches!(
-            acc.judge(m, &verdict, "reading"),
+            acc.judge(m, &verdict, "reading", "example.com"),
             Err(BackendError::NameServer { .. })
         ));
     }

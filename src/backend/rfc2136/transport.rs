@@ -11,6 +11,9 @@ use crate::budget::Budget;
 
 /// Largest message sent over UDP (RFC 1035 §4.2.1, RFC 2136 §2.1).
 pub const UDP_LIMIT: usize = 512;
+/// Largest message a DNS transport carries: TCP frames it with a 2-byte length
+/// (RFC 1035 §4.2.2).
+pub const MESSAGE_LIMIT: usize = 65535;
 /// Sends of one UDP message at most, always the same bytes.
 const UDP_SENDS: u32 = 3;
 /// Largest reply read over UDP.
@@ -25,6 +28,8 @@ pub enum Failure {
     Unreachable(String),
     /// The connection broke or the reply was cut short.
     Broken(String),
+    /// The message is longer than [`MESSAGE_LIMIT`]: nothing was sent.
+    TooLarge(usize),
 }
 
 impl fmt::Display for Failure {
@@ -32,16 +37,27 @@ impl fmt::Display for Failure {
         match self {
             Failure::Timeout => f.write_str("no answer within the time left"),
             Failure::Unreachable(why) | Failure::Broken(why) => f.write_str(why),
+            Failure::TooLarge(len) => write!(
+                f,
+                "a message of {len} bytes, more than the {MESSAGE_LIMIT} DNS allows"
+            ),
         }
     }
 }
 
 /// One request, one reply.
 pub trait Transport {
-    /// Sends `message` and returns the reply's bytes (not yet checked).
-    fn exchange(&self, message: &[u8]) -> Result<Vec<u8>, Failure>;
+    /// Sends `message` and returns the reply's bytes (not yet checked further). Over UDP,
+    /// a datagram `settles` does not accept is set aside and the wait goes on for one it
+    /// does; the one set aside is returned only when none came.
+    fn exchange(&self, message: &[u8], settles: &dyn Fn(&[u8]) -> bool)
+    -> Result<Vec<u8>, Failure>;
     /// `server:port over tcp`, for log lines.
     fn describe(&self) -> String;
+    /// The protocol a message of `len` bytes is sent over first.
+    fn carrier(&self, _len: usize) -> Protocol {
+        Protocol::Tcp
+    }
 }
 
 /// Which protocol to prefer.
@@ -54,6 +70,15 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// What a message of `len` bytes goes over: UDP only when preferred and it fits.
+    pub fn for_len(self, len: usize) -> Protocol {
+        if self == Protocol::Udp && len <= UDP_LIMIT {
+            Protocol::Udp
+        } else {
+            Protocol::Tcp
+        }
+    }
+
     /// The name the config uses.
     pub fn name(self) -> &'static str {
         match self {
@@ -76,7 +101,14 @@ pub struct Network {
 }
 
 impl Transport for Network {
-    fn exchange(&self, message: &[u8]) -> Result<Vec<u8>, Failure> {
+    fn exchange(
+        &self,
+        message: &[u8],
+        settles: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<u8>, Failure> {
+        if message.len() > MESSAGE_LIMIT {
+            return Err(Failure::TooLarge(message.len()));
+        }
         let left = self.budget.remaining();
         if left.is_zero() {
             return Err(Failure::Timeout);
@@ -84,9 +116,9 @@ impl Transport for Network {
         let deadline = Instant::now() + left;
         self.budget.spend(|| {
             let addr = self.address()?;
-            if self.protocol == Protocol::Udp && message.len() <= UDP_LIMIT {
+            if self.protocol.for_len(message.len()) == Protocol::Udp {
                 // None: truncated, so again over TCP.
-                if let Some(reply) = udp(addr, message, deadline)? {
+                if let Some(reply) = udp(addr, message, deadline, settles)? {
                     return Ok(reply);
                 }
             }
@@ -101,6 +133,10 @@ impl Transport for Network {
             self.port,
             self.protocol.name()
         )
+    }
+
+    fn carrier(&self, len: usize) -> Protocol {
+        self.protocol.for_len(len)
     }
 }
 
@@ -137,7 +173,8 @@ fn io_failure(e: std::io::Error, what: &str) -> Failure {
 fn tcp(addr: SocketAddr, message: &[u8], deadline: Instant) -> Result<Vec<u8>, Failure> {
     let mut stream = TcpStream::connect_timeout(&addr, left(deadline)?)
         .map_err(|e| io_failure(e, "connecting over TCP"))?;
-    let mut framed = (message.len() as u16).to_be_bytes().to_vec();
+    let len = u16::try_from(message.len()).map_err(|_| Failure::TooLarge(message.len()))?;
+    let mut framed = len.to_be_bytes().to_vec();
     framed.extend_from_slice(message);
     stream
         .set_write_timeout(Some(left(deadline)?))
@@ -174,8 +211,14 @@ fn read_full(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Resul
 
 /// One exchange over UDP: the same bytes sent up to three times, waiting 1 s after the
 /// first send and 2 s after each later one (RFC 2136 §7.8 for why the bytes stay the same).
-/// Replies with another ID are ignored. `None` when the reply is truncated.
-fn udp(addr: SocketAddr, message: &[u8], deadline: Instant) -> Result<Option<Vec<u8>>, Failure> {
+/// Replies with another ID are ignored, and one `settles` refuses is kept only in case no
+/// other comes. `None` when the reply is truncated.
+fn udp(
+    addr: SocketAddr,
+    message: &[u8],
+    deadline: Instant,
+    settles: &dyn Fn(&[u8]) -> bool,
+) -> Result<Option<Vec<u8>>, Failure> {
     let local: SocketAddr = if addr.is_ipv4() {
         "0.0.0.0:0".parse().expect("literal")
     } else {
@@ -187,6 +230,7 @@ fn udp(addr: SocketAddr, message: &[u8], deadline: Instant) -> Result<Option<Vec
         .connect(addr)
         .map_err(|e| io_failure(e, "connecting the UDP socket"))?;
     let mut buf = vec![0u8; UDP_READ];
+    let mut unsettled = None;
     for send in 0..UDP_SENDS {
         socket
             .send(message)
@@ -205,17 +249,22 @@ fn udp(addr: SocketAddr, message: &[u8], deadline: Instant) -> Result<Option<Vec
                     if buf[2] & 0x02 != 0 {
                         return Ok(None);
                     }
-                    return Ok(Some(buf[..n].to_vec()));
+                    if settles(&buf[..n]) {
+                        return Ok(Some(buf[..n].to_vec()));
+                    }
+                    unsettled = Some(buf[..n].to_vec());
                 }
                 Ok(_) => {} // another ID: not ours
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_failure(e, "reading over UDP")),
+                Err(e) => return unsettled.map(Some).ok_or(io_failure(e, "reading over UDP")),
             }
         }
-        left(deadline)?;
+        if left(deadline).is_err() {
+            break;
+        }
     }
-    Err(Failure::Timeout)
+    unsettled.map(Some).ok_or(Failure::Timeout)
 }
 
 #[cfg(test)]
@@ -239,21 +288,24 @@ mod tests {
         drop(listener);
         let started = Instant::now();
         let n = network(port, Protocol::Tcp, Duration::from_secs(5));
-        assert!(matches!(n.exchange(b"x"), Err(Failure::Unreachable(_))));
+        assert!(matches!(
+            n.exchange(b"x", &|_| true),
+            Err(Failure::Unreachable(_))
+        ));
         assert!(started.elapsed() < Duration::from_secs(1));
 
         let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = silent.local_addr().unwrap().port();
         let n = network(port, Protocol::Udp, Duration::from_millis(1500));
         let started = Instant::now();
-        assert_eq!(n.exchange(&[0; 20]), Err(Failure::Timeout));
+        assert_eq!(n.exchange(&[0; 20], &|_| true), Err(Failure::Timeout));
         let took = started.elapsed();
         assert!(
             took >= Duration::from_millis(1400) && took < Duration::from_millis(2000),
             "{took:?}"
         );
         assert_eq!(n.budget.remaining(), Duration::ZERO);
-        assert_eq!(n.exchange(&[0; 20]), Err(Failure::Timeout));
+        assert_eq!(n.exchange(&[0; 20], &|_| true), Err(Failure::Timeout));
     }
 
     #[test]
@@ -271,8 +323,101 @@ mod tests {
             s.write_all(&msg).unwrap();
         });
         let n = network(port, Protocol::Tcp, Duration::from_secs(5));
-        assert_eq!(n.exchange(b"abc").unwrap(), b"cba");
+        assert_eq!(n.exchange(b"abc", &|_| true).unwrap(), b"cba");
         server.join().unwrap();
         assert_eq!(n.budget.calls(), 1);
+    }
+
+    #[test]
+    fn a_message_over_65535_bytes_is_refused_before_sending() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let n = network(port, Protocol::Tcp, Duration::from_secs(5));
+        let big = vec![0u8; MESSAGE_LIMIT + 1];
+        assert_eq!(
+            n.exchange(&big, &|_| true),
+            Err(Failure::TooLarge(MESSAGE_LIMIT + 1))
+        );
+        // Nothing connected, and no exchange counted.
+        assert!(listener.accept().is_err());
+        assert_eq!(n.budget.calls(), 0);
+        // The framing refuses it too, whatever calls it.
+        let addr = listener.local_addr().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        assert_eq!(
+            tcp(addr, &big, deadline),
+            Err(Failure::TooLarge(MESSAGE_LIMIT + 1))
+        );
+    }
+
+    #[test]
+    fn udp_waits_past_a_datagram_that_settles_nothing() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let replier = std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            let (len, from) = server.recv_from(&mut buf).unwrap();
+            let id = [buf[0], buf[1]];
+            // A forged reply first, then the real one, both with the request's ID.
+            server.send_to(&[id[0], id[1], 0x80, b'f'], from).unwrap();
+            server.send_to(&[id[0], id[1], 0x80, b'r'], from).unwrap();
+            len
+        });
+        let n = network(port, Protocol::Udp, Duration::from_secs(3));
+        let reply = n.exchange(&[7, 9, 0, 0, 0], &|r| r.get(3) == Some(&b'r'));
+        assert_eq!(reply.unwrap(), [7, 9, 0x80, b'r']);
+        assert_eq!(replier.join().unwrap(), 5);
+
+        // Only the forged one: it is returned once the wait is over, for the caller to
+        // refuse with its own words.
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let replier = std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            let (_, from) = server.recv_from(&mut buf).unwrap();
+            server.send_to(&[buf[0], buf[1], 0x80, b'f'], from).unwrap();
+            // Still there, silent, for the resends.
+            server
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .unwrap();
+            let mut resends = 0;
+            while server.recv_from(&mut buf).is_ok() {
+                resends += 1;
+            }
+            resends
+        });
+        let n = network(port, Protocol::Udp, Duration::from_millis(1500));
+        let started = Instant::now();
+        let reply = n.exchange(&[7, 9, 0, 0, 0], &|r| r.get(3) == Some(&b'r'));
+        assert_eq!(reply.unwrap(), [7, 9, 0x80, b'f']);
+        assert!(started.elapsed() >= Duration::from_millis(1400));
+        assert_eq!(replier.join().unwrap(), 1, "sent again once after 1 s");
+    }
+
+    #[test]
+    fn udp_sends_a_message_over_512_bytes_over_tcp() {
+        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        let udp = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        udp.set_nonblocking(true).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = tcp.accept().unwrap();
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len).unwrap();
+            let mut msg = vec![0u8; u16::from_be_bytes(len).into()];
+            s.read_exact(&mut msg).unwrap();
+            s.write_all(&[0, 3, msg[0], msg[1], 0x80]).unwrap();
+            msg.len()
+        });
+        let n = network(port, Protocol::Udp, Duration::from_secs(5));
+        let mut big = vec![0u8; UDP_LIMIT + 1];
+        big[..2].copy_from_slice(&[4, 2]);
+        assert_eq!(n.carrier(big.len()), Protocol::Tcp);
+        assert_eq!(n.carrier(UDP_LIMIT), Protocol::Udp);
+        assert_eq!(n.exchange(&big, &|_| true).unwrap(), [4, 2, 0x80]);
+        assert_eq!(server.join().unwrap(), UDP_LIMIT + 1);
+        let mut buf = [0u8; 16];
+        assert!(udp.recv(&mut buf).is_err(), "nothing came over UDP");
     }
 }

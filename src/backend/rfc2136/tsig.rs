@@ -143,6 +143,13 @@ pub fn sign(message: Vec<u8>, key: &Key, time: u64) -> Signed {
     }
 }
 
+/// Bytes the TSIG record adds to a request signed with `key`.
+pub fn record_len(key: &Key) -> usize {
+    // Owner, type, class, TTL, RDLENGTH; then algorithm, time, fudge, MAC size, MAC,
+    // original ID, error, other length.
+    key.name.len() + 10 + key.algorithm_wire().len() + 6 + 2 + 2 + key.algorithm.mac_len() + 6
+}
+
 fn append(bytes: &mut Vec<u8>, key: &Key, data: &TsigRdata) {
     let count = u16::from_be_bytes([bytes[10], bytes[11]]).wrapping_add(1);
     bytes[10..12].copy_from_slice(&count.to_be_bytes());
@@ -296,6 +303,8 @@ mod tests {
             1_000_000,
         );
         assert_eq!(request.mac.len(), 32);
+        let unsigned = query(9, &name("home.example.com").unwrap(), TYPE_A).len();
+        assert_eq!(request.bytes.len(), unsigned + record_len(&k));
         assert!(decode(&request.bytes).is_ok());
         let reply = sign_reply(reply_to(&request), &k, &request, 1_000_010, 0);
         let m = decode(&reply).unwrap();

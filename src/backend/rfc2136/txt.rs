@@ -49,7 +49,7 @@ impl Rfc2136 {
         let qname = wire::name(record.host.as_str())
             .map_err(|_| self.failure(format!("{what}: not a DNS name")))?;
         let Answer::Done(m) =
-            self.exchange(wire::query(random_id(), &qname, TYPE_TXT), now, &what)?
+            self.exchange(wire::query(random_id(), &qname, TYPE_TXT), now, &what, zone)?
         else {
             return Err(self.failure(format!("{what}: unexpected answer")));
         };
