@@ -189,7 +189,8 @@ impl NameServer {
         false
     }
 
-    /// `dig` at this server, without recursion, bounded.
+    /// `dig` at this server, without recursion, over TCP (a loaded machine can make a
+    /// single UDP exchange go unanswered), bounded.
     pub fn dig(&self, args: &[&str]) -> String {
         output(
             Command::new("dig")
@@ -198,8 +199,9 @@ impl NameServer {
                     &self.port.to_string(),
                     "@127.0.0.1",
                     "+norec",
-                    "+time=2",
-                    "+tries=1",
+                    "+tcp",
+                    "+time=5",
+                    "+tries=2",
                 ])
                 .args(args),
         )
