@@ -915,3 +915,43 @@ fn a_huge_retry_after_is_capped() {
         .as_secs();
     assert!(until > now && until <= now + 7 * 86_400 + 5, "{text}");
 }
+
+/// Kills a process the test's command left running, by the PID it wrote.
+struct Leftover(PathBuf);
+
+impl Drop for Leftover {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", pid.trim()])
+                .status();
+        }
+    }
+}
+
+/// A process the command starts in a session of its own escapes the process group that
+/// is killed, and holds the output pipes open: the run waits for them no longer than
+/// command_timeout and uses what the command printed.
+#[test]
+fn a_command_whose_background_child_holds_the_pipes_ends_within_its_timeout() {
+    let dir = TempDir::new("client-setsid");
+    let pid = dir.path().join("sleep.pid");
+    let _leftover = Leftover(pid.clone());
+    let s = setup(
+        "client-setsid",
+        &format!(
+            "ipv4 = command\ncommand_v4 = setsid sleep 20 & echo $! > {}; echo 84.17.5.9\ncommand_timeout = 2s\n",
+            pid.display()
+        ),
+    );
+    let started = Instant::now();
+    let out = cli(&s.config, &["client"]);
+    let took = started.elapsed();
+    out.expect(0, "good home.example.com A 84.17.5.9 (was 198.51.100.7)\n");
+    out.logged(
+        "command_v4 exited, but a process it started in the background still holds its output open",
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(took >= Duration::from_millis(1900), "{took:?}");
+    assert_eq!(s.a(), Some(Rrset::new("home", "A", 300, &["84.17.5.9"])));
+}
