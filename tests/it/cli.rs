@@ -516,6 +516,51 @@ fn a_ws_ddns_command_line_with_context_and_totp_secret() {
     );
 }
 
+/// `delete` at the SchlundTech gateway: `-6` and `-4` remove one family each and leave
+/// the rest of the zone as it was; a second delete has nothing to do and writes nothing.
+#[test]
+fn delete_at_the_schlund_gateway_narrows_by_family_and_writes_once() {
+    use crate::schlund::{config_text, fake, only_changed};
+    let dir = TempDir::new("cli-delete-schlund");
+    let gw = fake();
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let writes = || {
+        gw.requests()
+            .iter()
+            .filter(|r| r.task_code == "0202")
+            .count()
+    };
+    cli(&cfg, &["delete", "-6", "home.example.co.uk"]).expect(
+        0,
+        "good home.example.co.uk AAAA deleted (was 2001:db8:85a3::8a2e:370:7334)\n",
+    );
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert!(zone.rr("home", "AAAA").is_empty());
+    assert_eq!(zone.rr("home", "A")[0].value, "198.51.100.7");
+    only_changed(&zone, &[("home", "AAAA")], false);
+    assert_eq!(writes(), 1);
+    cli(&cfg, &["delete", "-v", "-6", "home.example.co.uk"])
+        .expect(0, "nochg home.example.co.uk AAAA (no record)\n");
+    assert_eq!(writes(), 1, "nothing to delete, nothing written");
+    cli(&cfg, &["delete", "-4", "home.example.co.uk"])
+        .expect(0, "good home.example.co.uk A deleted (was 198.51.100.7)\n");
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert!(zone.rr("home", "A").is_empty());
+    only_changed(&zone, &[("home", "AAAA"), ("home", "A")], false);
+    assert_eq!(writes(), 2);
+    let out = cli(&cfg, &["delete", "home.example.co.uk"]);
+    out.expect(0, "");
+    cli(&cfg, &["delete", "-v", "home.example.co.uk"]).expect(
+        0,
+        "nochg home.example.co.uk A (no record)\nnochg home.example.co.uk AAAA (no record)\n",
+    );
+    assert_eq!(writes(), 2);
+    assert_no_secret(
+        &format!("{}{}", out.stdout, out.stderr),
+        &[crate::schlund::PASSWORD, crate::schlund::TOTP],
+    );
+}
+
 /// Two SchlundTech hosts of one zone change with one inquiry and one write.
 #[test]
 fn two_hosts_of_a_whole_zone_registrar_change_in_one_round_trip() {
