@@ -588,6 +588,27 @@ fn ip(args: &[&str]) -> bool {
         .success()
 }
 
+/// The interface tests run iproute2's `ip`; the script that installs the tests' tools
+/// must install it too, and it must be there.
+#[test]
+fn iproute2_is_installed_by_the_ci_script() {
+    let script =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ci/install-deps.sh"))
+            .unwrap();
+    let packages = script
+        .lines()
+        .find_map(|l| l.strip_prefix("packages=\""))
+        .expect("a packages= line");
+    assert!(
+        packages.split_whitespace().any(|p| p == "iproute2"),
+        "{packages}"
+    );
+    assert!(
+        ip(&["-V"]),
+        "`ip` (iproute2) is not installed; run ci/install-deps.sh as root"
+    );
+}
+
 /// A real interface holding documentation addresses: a dummy interface where the kernel
 /// has them, else the loopback. IPv4 through iproute2, IPv6 from /proc/net/if_inet6: a
 /// deprecated and a stable address, the stable one wins.
