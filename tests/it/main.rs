@@ -9,6 +9,7 @@ mod apache;
 mod cgi;
 mod cli;
 mod client;
+mod client_flags;
 mod client_users;
 mod credentials;
 mod ddclient;
