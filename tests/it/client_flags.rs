@@ -367,3 +367,42 @@ fn the_configured_proxy_carries_the_provider_requests() {
     assert_eq!(a.count() + b.count(), 0);
     assert!(s.gandi.requests().is_empty());
 }
+
+/// An address given on the command line passes the CGI's checks: `[client] accept_ranges`
+/// admits just its ranges, `allow_private_addresses` the private ones, and what neither
+/// admits stays refused (64, nothing written).
+#[test]
+fn accept_ranges_and_allow_private_addresses_admit_command_line_addresses() {
+    let s = setup(
+        "flags-admit-ranges",
+        "accept_ranges = 192.0.2.0/24 2001:db8:1::/48\n",
+    );
+    cli(&s.config, &["update", "home.example.com", "192.0.2.7", "2001:db8:1::7"]).expect(
+        0,
+        "good home.example.com A 192.0.2.7 (was 198.51.100.7)\ngood home.example.com AAAA 2001:db8:1::7 (was 2001:db8:85a3::8a2e:370:7334)\n",
+    );
+    s.gandi.clear_requests();
+    for refused in ["198.51.100.9", "10.1.2.3", "2001:db8:2::7"] {
+        let out = cli(&s.config, &["update", "home.example.com", refused]);
+        out.expect(64, "");
+        out.logged("accept_ranges");
+    }
+    assert!(s.gandi.requests().is_empty());
+    let dir = TempDir::new("flags-admit-private");
+    let gandi = FakeGandi::start(&[TOKEN], vec![fixture_zone()]);
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &format!(
+            "[default]\nallow_private_addresses = yes\n[gandi]\ntoken = {TOKEN}\nurl = {}\nzones = example.com\n",
+            gandi.base_url()
+        ),
+    );
+    cli(&cfg, &["update", "home.example.com", "10.1.2.3", "fd00::7"]).expect(
+        0,
+        "good home.example.com A 10.1.2.3 (was 198.51.100.7)\ngood home.example.com AAAA fd00::7 (was 2001:db8:85a3::8a2e:370:7334)\n",
+    );
+    assert_eq!(
+        gandi.rrset("example.com", "home", "A"),
+        Some(Rrset::new("home", "A", 300, &["10.1.2.3"]))
+    );
+}
