@@ -170,23 +170,18 @@ fn by_web(
             shuffle(&mut providers);
         }
     }
-    let rule = Rule {
-        quorum: settings.quorum,
-        max_queries: if inputs.every_provider {
-            providers.len()
-        } else {
-            settings.max_queries
-        },
-        deadline: settings.detect_timeout,
-    };
-    let rule = if inputs.every_provider {
-        // Every provider once: no early decision, the verdict comes from all answers.
-        Rule {
+    // Every provider once: no early decision, the verdict comes from all answers.
+    let rule = match inputs.every_provider {
+        true => Rule {
             quorum: providers.len().max(1),
-            ..rule
-        }
-    } else {
-        rule
+            max_queries: providers.len(),
+            deadline: settings.detect_timeout,
+        },
+        false => Rule {
+            quorum: settings.quorum,
+            max_queries: settings.max_queries,
+            deadline: settings.detect_timeout,
+        },
     };
     let agents = [true, false].map(|https_only| {
         web::agent(
