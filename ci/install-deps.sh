@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the web servers, DynDNS clients and name servers the tests run against:
 # apache2 (+ htpasswd from apache2-utils), nginx with fcgiwrap, ddclient, inadyn, curl,
-# file (the tests check that the release binary is statically linked), and BIND9 (named,
+# file (the tests check that the release binary is statically linked), iproute2 (`ip`,
+# for the client's interface method and its tests), and BIND9 (named,
 # tsig-keygen, dig, nsupdate) and Knot DNS (knotd, knotc, keymgr, kdig) for DNS UPDATE;
 # pebble (the ACME test server), lego and certbot for certificates issued end to end,
 # with openssl for pebble's own certificate.
@@ -14,7 +15,7 @@
 # Usage (as root, or with sudo available):  ci/install-deps.sh
 set -eu
 
-packages="apache2 apache2-utils nginx fcgiwrap ddclient inadyn curl file bind9 bind9-utils bind9-dnsutils knot knot-dnsutils pebble lego certbot openssl"
+packages="apache2 apache2-utils nginx fcgiwrap ddclient inadyn curl file iproute2 bind9 bind9-utils bind9-dnsutils knot knot-dnsutils pebble lego certbot openssl"
 
 missing=""
 for p in $packages; do

@@ -102,6 +102,11 @@ fn run_command(command: Command) -> ExitCode {
             return ExitCode::from(Status::Config.code());
         }
     };
+    // Before the first file is made: one made by the wrong user locks the CGI out.
+    if let Some(message) = cli::owner::check(&config.general.state_dir) {
+        log.error(format_args!("{message}"));
+        return ExitCode::from(Status::Config.code());
+    }
     let store = ddns_cgi::state::Store::new(&config.general.state_dir);
     let writes = !matches!(command, Command::Detect { .. });
     let _lock = match writes.then(|| ddns_cgi::client::lock::take(&store, common.wait)) {

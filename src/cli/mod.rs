@@ -13,6 +13,7 @@ pub mod args;
 pub mod commands;
 pub mod example;
 pub mod lines;
+pub mod owner;
 pub mod run;
 pub mod status;
 pub mod watch;

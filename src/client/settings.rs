@@ -353,6 +353,7 @@ fn family(
             })
             .collect(),
     };
+    no_twice(values, &providers_key, &providers)?;
     let command = values.optional(&key("command")).map(str::to_string);
     let resolve = values.optional(&key("resolve")).map(str::to_string);
     let needs = |what: Option<&String>, stem: &str| match what {
@@ -378,6 +379,33 @@ fn family(
             .to_string(),
         resolve,
     })
+}
+
+/// One server is one vote: two entries of a family naming the same scheme, host and port
+/// (`http://127.0.0.1:8080/` and `http://127.0.0.1:8080/?x`) would let it count twice.
+fn no_twice(values: &Values<'_>, key: &str, providers: &[Provider]) -> Result<(), ConfigError> {
+    let origin = |p: &Provider| {
+        url::Url::parse(&p.url).ok().map(|u| {
+            (
+                u.scheme().to_string(),
+                u.host_str().map(str::to_string),
+                u.port_or_known_default(),
+            )
+        })
+    };
+    for (i, p) in providers.iter().enumerate() {
+        if let Some(first) = providers[..i].iter().find(|q| origin(q) == origin(p)) {
+            return Err(values.error(
+                key,
+                format!(
+                    "`{}` and `{}` are the same server (scheme, host and port), so its vote would count twice toward quorum; list each provider once",
+                    crate::log::printable(&first.url),
+                    crate::log::printable(&p.url)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A provider entry: an optional format prefix, then an http(s) URL.
@@ -511,6 +539,14 @@ mod tests {
         assert!(err.contains("http:// only to this machine"), "{err}");
         assert!(load("text:http://loc%61lhost:8080/").is_err());
         assert!(load("http://127.0.0.1:8080/ http://[::1]:8080/ https://ip.example.net/").is_ok());
+        for twice in [
+            "http://127.0.0.1:8080/ http://127.0.0.1:8080/?x",
+            "https://ip.example.net/ json:ip:https://IP.example.net:443/json",
+        ] {
+            let err = load(twice).unwrap_err().to_string();
+            assert!(err.contains("its vote would count twice"), "{err}");
+        }
+        assert!(load("http://127.0.0.1:8080/ http://127.0.0.1:8081/ https://ip.example.net:8443/ https://ip.example.net/").is_ok());
     }
 
     #[test]

@@ -546,3 +546,40 @@ fn check_config_warns_about_a_wildcard_outside_the_zones() {
     assert_eq!(status, Some(0), "{stderr}");
     assert!(wildcard_warnings(&stderr).is_empty(), "{stderr}");
 }
+
+/// `DDNS_LOG_LEVEL` in the web server's environment sets the CGI's level over the config's
+/// `log_level`, as it does for the command line.
+#[test]
+fn ddns_log_level_sets_the_cgis_level() {
+    use fake_registrars::gandi::{FakeGandi, fixture_zone};
+    let dir = TempDir::new("cgi-log-level");
+    let gandi = FakeGandi::start(&[crate::gandi::TOKEN], vec![fixture_zone()]);
+    let cfg = crate::cli::gandi_config(&dir, &gandi, "");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replacen("[default]\n", "[default]\nlog_level = info\n", 1),
+    )
+    .unwrap();
+    let request = |addr: &str, level: Option<&str>| {
+        let req = get(&format!("hostname=home.example.com&myip={addr}")).user(Some("router"));
+        let req = match level {
+            Some(level) => req.env("DDNS_LOG_LEVEL", level),
+            None => req,
+        };
+        let answer = run(&cfg, &req);
+        assert_answer(&answer, "200 OK", &format!("good {addr}\n"));
+        answer
+    };
+    let info = request("84.17.5.70", None);
+    assert_logged(&info, "ddns-cgi: info: GET / user=router");
+    assert_not_logged(&info, "debug:");
+    let debug = request("84.17.5.71", Some("debug"));
+    assert_logged(
+        &debug,
+        "ddns-cgi: debug: gandi: writing A of home.example.com: 84.17.5.71 ttl 300",
+    );
+    assert_logged(&debug, "ddns-cgi: info: GET / user=router");
+    let error = request("84.17.5.72", Some("error"));
+    assert_eq!(error.stderr, "", "nothing below error");
+}

@@ -450,6 +450,117 @@ fn a_ws_ddns_command_line_updates_through_the_gateway() {
     );
 }
 
+/// ws.ddns's two-factor command line: a gateway user of context 7 with TOTP, every flag
+/// given; the one-time code goes with each request, and neither secret shows anywhere.
+#[test]
+fn a_ws_ddns_command_line_with_context_and_totp_secret() {
+    let dir = TempDir::new("cli-wsddns-totp");
+    let (password, totp) = ("tw0&factor%pw", "JBSWY3DPEHPK3PXP");
+    let fake = FakeSchlund::start(
+        vec![SchlundUser::new("7654321", password, "7").with_totp(totp)],
+        &[FIXTURE_ZONE],
+    );
+    let cfg = dir.write_config("empty.ini", "[default]\n");
+    let flags = |context: &str, secret: &str| {
+        [
+            "update",
+            "--url",
+            &fake.url(),
+            "--username",
+            "7654321",
+            "--password",
+            password,
+            "--context",
+            context,
+            "--totp-secret",
+            secret,
+            "home.example.co.uk",
+            "84.17.5.9",
+        ]
+        .map(String::from)
+    };
+    let run = |args: &[String; 13]| cli(&cfg, &args.each_ref().map(String::as_str));
+    // The wrong context, then a wrong second factor: the gateway refuses both (77).
+    for args in [flags("10", totp), flags("7", "GEZDGNBVGY3TQOJQ")] {
+        let out = run(&args);
+        out.expect(77, "911 home.example.co.uk A\n");
+        out.logged("the registrar rejected our credentials");
+        assert_no_secret(&format!("{}{}", out.stdout, out.stderr), &[password, totp]);
+    }
+    assert_eq!(
+        fake.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "198.51.100.7"
+    );
+    fake.clear_requests();
+    let out = run(&flags("7", totp));
+    out.expect(
+        0,
+        "good home.example.co.uk A 84.17.5.9 (was 198.51.100.7)\n",
+    );
+    assert_no_secret(&format!("{}{}", out.stdout, out.stderr), &[password, totp]);
+    let requests = fake.requests();
+    assert!(
+        requests.iter().all(|r| r.had_token && r.user == "7654321"),
+        "{requests:?}"
+    );
+    assert_eq!(requests.last().unwrap().task_code, "0202");
+    assert_eq!(requests.last().unwrap().status_code, "S0202");
+    let zone = fake.zone("example.co.uk").unwrap();
+    assert_eq!(zone.rr("home", "A")[0].value, "84.17.5.9");
+    assert_eq!(
+        zone.rr("a.b", "A"),
+        FakeSchlund::start(vec![], &[FIXTURE_ZONE])
+            .zone("example.co.uk")
+            .unwrap()
+            .rr("a.b", "A")
+    );
+}
+
+/// `delete` at the SchlundTech gateway: `-6` and `-4` remove one family each and leave
+/// the rest of the zone as it was; a second delete has nothing to do and writes nothing.
+#[test]
+fn delete_at_the_schlund_gateway_narrows_by_family_and_writes_once() {
+    use crate::schlund::{config_text, fake, only_changed};
+    let dir = TempDir::new("cli-delete-schlund");
+    let gw = fake();
+    let cfg = dir.write_config("ddns.ini", &config_text(&gw, "zones = example.co.uk"));
+    let writes = || {
+        gw.requests()
+            .iter()
+            .filter(|r| r.task_code == "0202")
+            .count()
+    };
+    cli(&cfg, &["delete", "-6", "home.example.co.uk"]).expect(
+        0,
+        "good home.example.co.uk AAAA deleted (was 2001:db8:85a3::8a2e:370:7334)\n",
+    );
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert!(zone.rr("home", "AAAA").is_empty());
+    assert_eq!(zone.rr("home", "A")[0].value, "198.51.100.7");
+    only_changed(&zone, &[("home", "AAAA")], false);
+    assert_eq!(writes(), 1);
+    cli(&cfg, &["delete", "-v", "-6", "home.example.co.uk"])
+        .expect(0, "nochg home.example.co.uk AAAA (no record)\n");
+    assert_eq!(writes(), 1, "nothing to delete, nothing written");
+    cli(&cfg, &["delete", "-4", "home.example.co.uk"])
+        .expect(0, "good home.example.co.uk A deleted (was 198.51.100.7)\n");
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert!(zone.rr("home", "A").is_empty());
+    only_changed(&zone, &[("home", "AAAA"), ("home", "A")], false);
+    assert_eq!(writes(), 2);
+    let out = cli(&cfg, &["delete", "home.example.co.uk"]);
+    out.expect(0, "");
+    cli(&cfg, &["delete", "-v", "home.example.co.uk"]).expect(
+        0,
+        "nochg home.example.co.uk A (no record)\nnochg home.example.co.uk AAAA (no record)\n",
+    );
+    assert_eq!(writes(), 2);
+    assert_no_secret(
+        &format!("{}{}", out.stdout, out.stderr),
+        &[crate::schlund::PASSWORD, crate::schlund::TOTP],
+    );
+}
+
 /// Two SchlundTech hosts of one zone change with one inquiry and one write.
 #[test]
 fn two_hosts_of_a_whole_zone_registrar_change_in_one_round_trip() {

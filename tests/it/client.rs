@@ -191,23 +191,18 @@ fn disagreement_writes_nothing_and_names_every_answer() {
     out.logged("nothing is written for IPv4");
     assert_eq!(asked(&all), 5);
     assert!(s.gandi.requests().is_empty());
-    // A CGNAT pool: a new address on every request.
-    let pool = Echo::start(false, |n, _| {
-        EchoReply::body(&format!("203.0.113.{}", 10 + n))
-    })
-    .unwrap();
+    // A CGNAT pool: a new address on every connection.
+    let pool: Vec<Echo> = (10..14).map(|n| body(&format!("203.0.113.{n}"))).collect();
+    let pool: Vec<&Echo> = pool.iter().collect();
     let s = setup(
         "client-pool",
-        &format!(
-            "providers_v4 = {u}, {u}, {u}, {u}\n{DOC_RANGES}",
-            u = pool.url()
-        ),
+        &format!("providers_v4 = {}\n{DOC_RANGES}", urls(&pool)),
     );
     let out = cli(&s.config, &["client"]);
     out.expect(75, "");
     out.logged("providers disagree");
     out.logged("carrier-grade NAT");
-    assert_eq!(pool.count(), 4);
+    assert_eq!(asked(&pool), 4);
 }
 
 #[test]
@@ -284,6 +279,7 @@ fn invalid_answers_are_no_votes() {
     out.logged("documentation address");
     // search: one address in an HTML page is a vote, two different ones are not.
     let page = body("<html><body>Current IP Address: 203.0.113.7</body></html>");
+    let page2 = body("<html><body>Current IP Address: 203.0.113.7</body></html>");
     let two = body("<p>203.0.113.7 or 198.51.100.9</p>");
     let s = setup(
         "client-search",
@@ -291,7 +287,7 @@ fn invalid_answers_are_no_votes() {
             "providers_v4 = search:{}, search:{}, search:{}\nprovider_order = listed\n{DOC_RANGES}",
             page.url(),
             two.url(),
-            page.url()
+            page2.url()
         ),
     );
     cli(&s.config, &["client"]).expect(
@@ -378,11 +374,20 @@ fn silent_providers_cost_the_provider_timeout_and_all_silent_is_75() {
         "{:?}",
         started.elapsed()
     );
+    let more: Vec<Echo> = (0..2)
+        .map(|_| {
+            Echo::fixed(
+                false,
+                EchoReply::body("203.0.113.7").after(Duration::from_secs(20)),
+            )
+        })
+        .collect();
+    let silents = [&silent, &more[0], &more[1]];
     let s = setup(
         "client-allslow",
         &format!(
-            "providers_v4 = {u}, {u}, {u}\ndetect_timeout = 1s\nprovider_timeout = 5s\n{DOC_RANGES}",
-            u = silent.url()
+            "providers_v4 = {}\ndetect_timeout = 1s\nprovider_timeout = 5s\n{DOC_RANGES}",
+            urls(&silents)
         ),
     );
     let started = Instant::now();
@@ -456,6 +461,7 @@ fn ipv6_providers_on_the_loopback_and_a_family_failing_alone() {
         Echo::fixed(true, EchoReply::body("2001:db8:1::7")),
     );
     let wrong = Echo::fixed(true, EchoReply::body("203.0.113.7"));
+    let wrong2 = Echo::fixed(true, EchoReply::body("203.0.113.7"));
     let (v4a, v4b) = (body("203.0.113.7"), body("203.0.113.7"));
     let s = setup(
         "client-v6",
@@ -476,7 +482,7 @@ fn ipv6_providers_on_the_loopback_and_a_family_failing_alone() {
             "ipv6 = web\nproviders_v4 = {}\nproviders_v6 = {}, {}\n{DOC_RANGES}",
             urls(&[&v4a, &v4b]),
             wrong.url(),
-            wrong.url()
+            wrong2.url()
         ),
     );
     let out = cli(&s.config, &["client"]);
@@ -582,6 +588,27 @@ fn ip(args: &[&str]) -> bool {
         .success()
 }
 
+/// The interface tests run iproute2's `ip`; the script that installs the tests' tools
+/// must install it too, and it must be there.
+#[test]
+fn iproute2_is_installed_by_the_ci_script() {
+    let script =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ci/install-deps.sh"))
+            .unwrap();
+    let packages = script
+        .lines()
+        .find_map(|l| l.strip_prefix("packages=\""))
+        .expect("a packages= line");
+    assert!(
+        packages.split_whitespace().any(|p| p == "iproute2"),
+        "{packages}"
+    );
+    assert!(
+        ip(&["-V"]),
+        "`ip` (iproute2) is not installed; run ci/install-deps.sh as root"
+    );
+}
+
 /// A real interface holding documentation addresses: a dummy interface where the kernel
 /// has them, else the loopback. IPv4 through iproute2, IPv6 from /proc/net/if_inet6: a
 /// deprecated and a stable address, the stable one wins.
@@ -674,15 +701,19 @@ fn the_interface_method_says_nat_for_a_private_only_interface() {
 
 #[test]
 fn runs_never_overlap_and_wait_when_asked() {
-    let slow = Echo::fixed(
-        false,
-        EchoReply::body("203.0.113.7").after(Duration::from_millis(1500)),
-    );
+    let slow_one = || {
+        Echo::fixed(
+            false,
+            EchoReply::body("203.0.113.7").after(Duration::from_millis(1500)),
+        )
+    };
+    let (slow, slow2) = (slow_one(), slow_one());
     let s = setup(
         "client-lock",
         &format!(
-            "providers_v4 = {u}, {u}\nprovider_timeout = 3s\n{DOC_RANGES}",
-            u = slow.url()
+            "providers_v4 = {}, {}\nprovider_timeout = 3s\n{DOC_RANGES}",
+            slow.url(),
+            slow2.url()
         ),
     );
     let first = command(&s.config, &["client"], &[])
@@ -914,4 +945,76 @@ fn a_huge_retry_after_is_capped() {
         .unwrap()
         .as_secs();
     assert!(until > now && until <= now + 7 * 86_400 + 5, "{text}");
+}
+
+/// Kills a process the test's command left running, by the PID it wrote.
+struct Leftover(PathBuf);
+
+impl Drop for Leftover {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", pid.trim()])
+                .status();
+        }
+    }
+}
+
+/// A process the command starts in a session of its own escapes the process group that
+/// is killed, and holds the output pipes open: the run waits for them no longer than
+/// command_timeout and uses what the command printed.
+#[test]
+fn a_command_whose_background_child_holds_the_pipes_ends_within_its_timeout() {
+    let dir = TempDir::new("client-setsid");
+    let pid = dir.path().join("sleep.pid");
+    let _leftover = Leftover(pid.clone());
+    let s = setup(
+        "client-setsid",
+        &format!(
+            "ipv4 = command\ncommand_v4 = setsid sleep 20 & echo $! > {}; echo 84.17.5.9\ncommand_timeout = 2s\n",
+            pid.display()
+        ),
+    );
+    let started = Instant::now();
+    let out = cli(&s.config, &["client"]);
+    let took = started.elapsed();
+    out.expect(0, "good home.example.com A 84.17.5.9 (was 198.51.100.7)\n");
+    out.logged(
+        "command_v4 exited, but a process it started in the background still holds its output open",
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(took >= Duration::from_millis(1900), "{took:?}");
+    assert_eq!(s.a(), Some(Rrset::new("home", "A", 300, &["84.17.5.9"])));
+}
+
+/// Two entries naming one server would give it two votes: a config error, before any
+/// provider is asked.
+#[test]
+fn one_server_listed_twice_is_a_config_error() {
+    let (a, b) = (body("203.0.113.7"), body("203.0.113.8"));
+    let s = setup(
+        "client-twice",
+        &format!(
+            "providers_v4 = {} {}?x {}\n{DOC_RANGES}",
+            a.url(),
+            a.url(),
+            b.url()
+        ),
+    );
+    // check-config says 1 for any config it cannot load, the runs 78.
+    for (args, code) in [
+        (&["client"][..], 78),
+        (&["detect", "-4"], 78),
+        (&["check-config"], 1),
+    ] {
+        let out = cli(&s.config, args);
+        assert_eq!(out.code, code, "{args:?}: {out:?}");
+        out.logged(&format!(
+            "`{}` and `{}?x` are the same server (scheme, host and port), so its vote would count twice toward quorum",
+            a.url(),
+            a.url()
+        ));
+    }
+    assert_eq!(asked(&[&a, &b]), 0);
+    assert!(s.gandi.requests().is_empty());
 }

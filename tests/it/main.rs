@@ -10,6 +10,8 @@ mod apache;
 mod cgi;
 mod cli;
 mod client;
+mod client_flags;
+mod client_users;
 mod credentials;
 mod ddclient;
 mod delete;

@@ -4,7 +4,8 @@
 
 use std::io::Read;
 use std::net::IpAddr;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 use super::web::search;
@@ -12,6 +13,13 @@ use crate::log::{Log, printable};
 
 /// Most output read from the command.
 const MAX_OUTPUT: u64 = 4096;
+
+/// What a reader thread passes on: bytes of stdout (`false`) or stderr (`true`), or that
+/// the pipe reached its end.
+enum Chunk {
+    Data(bool, Vec<u8>),
+    End,
+}
 
 /// Runs `command` through `sh -c`, with `DDNS_FAMILY` set, and reads its address.
 pub fn run(command: &str, v6: bool, timeout: Duration, log: &Log) -> Result<IpAddr, String> {
@@ -28,27 +36,19 @@ pub fn run(command: &str, v6: bool, timeout: Duration, log: &Log) -> Result<IpAd
     )
     .spawn()
     .map_err(|e| format!("command_v{family} could not be started ({e})"))?;
-    let pgid = child.id();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(pipe) = pipe {
-                let mut limited = pipe.take(MAX_OUTPUT);
-                let _ = limited.read_to_string(&mut text);
-            }
-            text
-        })
-    };
-    let out = read(stdout.map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = read(stderr.map(|p| Box::new(p) as Box<dyn Read + Send>));
     let started = Instant::now();
+    let (tx, rx) = mpsc::channel();
+    if let Some(pipe) = child.stdout.take() {
+        read(pipe, false, tx.clone());
+    }
+    if let Some(pipe) = child.stderr.take() {
+        read(pipe, true, tx);
+    }
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if started.elapsed() >= timeout => {
-                kill_group(pgid);
+                end(&mut child);
                 let _ = child.wait();
                 return Err(format!(
                     "command_v{family} did not finish within command_timeout ({} ms) and was killed",
@@ -59,15 +59,18 @@ pub fn run(command: &str, v6: bool, timeout: Duration, log: &Log) -> Result<IpAd
             Err(e) => return Err(format!("command_v{family} could not be waited for ({e})")),
         }
     };
-    // The pipes close once every process of the group is gone; a child left running in
-    // the background must not hold the run.
-    kill_group(pgid);
-    for line in err
-        .join()
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-    {
+    // The pipes close once every process of the group is gone. A process the command
+    // started in a session of its own escapes the group and may keep them open: its output
+    // is then waited for no longer than command_timeout, and what came so far is used.
+    end(&mut child);
+    let (out, err, open) = collect(&rx, started + timeout);
+    if open {
+        log.warn(format_args!(
+            "command_v{family} exited, but a process it started in the background still holds its output open; the output up to command_timeout ({} ms) is used; end that process, or start it with its output redirected",
+            timeout.as_millis()
+        ));
+    }
+    for line in err.lines().filter(|l| !l.trim().is_empty()) {
         log.warn(format_args!("command_v{family}: {}", printable(line)));
     }
     if !status.success() {
@@ -75,16 +78,68 @@ pub fn run(command: &str, v6: bool, timeout: Duration, log: &Log) -> Result<IpAd
             "command_v{family} failed ({status}); its output is not used"
         ));
     }
-    let text = out.join().unwrap_or_default();
-    search(&text, v6).map_err(|e| format!("command_v{family} printed no single address: {e}"))
+    search(&out, v6).map_err(|e| format!("command_v{family} printed no single address: {e}"))
+}
+
+/// Reads one pipe in a thread of its own, passing on each piece as it comes, so that a
+/// pipe that never ends cannot hold the run.
+fn read(pipe: impl Read + Send + 'static, stderr: bool, tx: Sender<Chunk>) {
+    std::thread::spawn(move || {
+        let mut limited = pipe.take(MAX_OUTPUT);
+        let mut buf = [0u8; 1024];
+        loop {
+            match limited.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.send(Chunk::Data(stderr, buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(Chunk::End);
+    });
+}
+
+/// stdout and stderr as read until both ended or `deadline` passed, and whether one was
+/// still open then.
+fn collect(rx: &Receiver<Chunk>, deadline: Instant) -> (String, String, bool) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut ended = 0;
+    let mut open = false;
+    while ended < 2 {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(Chunk::Data(false, bytes)) => out.extend(bytes),
+            Ok(Chunk::Data(true, bytes)) => err.extend(bytes),
+            Ok(Chunk::End) => ended += 1,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                open = true;
+                break;
+            }
+            // Both readers are gone.
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    (text(out), text(err), open)
+}
+
+/// Ends the command's process group, or the command alone when that fails.
+fn end(child: &mut Child) {
+    if !kill_group(child.id()) {
+        let _ = child.kill();
+    }
 }
 
 /// Ends the command's process group. Without `unsafe` there is no `kill(2)` here, so the
-/// `kill` program does it; a group already gone is no error.
-fn kill_group(pgid: u32) {
-    let _ = Command::new("kill")
+/// `kill` program does it. False when it could not (the group is gone, or no `kill`).
+fn kill_group(pgid: u32) -> bool {
+    Command::new("kill")
         .args(["-KILL", "--", &format!("-{pgid}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status();
+        .status()
+        .is_ok_and(|s| s.success())
 }

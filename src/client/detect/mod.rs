@@ -170,23 +170,18 @@ fn by_web(
             shuffle(&mut providers);
         }
     }
-    let rule = Rule {
-        quorum: settings.quorum,
-        max_queries: if inputs.every_provider {
-            providers.len()
-        } else {
-            settings.max_queries
-        },
-        deadline: settings.detect_timeout,
-    };
-    let rule = if inputs.every_provider {
-        // Every provider once: no early decision, the verdict comes from all answers.
-        Rule {
+    // Every provider once: no early decision, the verdict comes from all answers.
+    let rule = match inputs.every_provider {
+        true => Rule {
             quorum: providers.len().max(1),
-            ..rule
-        }
-    } else {
-        rule
+            max_queries: providers.len(),
+            deadline: settings.detect_timeout,
+        },
+        false => Rule {
+            quorum: settings.quorum,
+            max_queries: settings.max_queries,
+            deadline: settings.detect_timeout,
+        },
     };
     let agents = [true, false].map(|https_only| {
         web::agent(
@@ -222,7 +217,12 @@ fn by_web(
     remember(&asked, &mut backoff, settings, inputs);
     let addr = match &verdict {
         Verdict::Agreed { addr, .. } => Ok(*addr),
-        other => Err(failure(other, &asked, n, providers.len())),
+        other => Err(failure(
+            other,
+            &asked,
+            n,
+            (providers.len(), settings.proxy.as_deref()),
+        )),
     };
     (addr, asked, verdict)
 }
@@ -296,8 +296,10 @@ fn recount(asked: &[Asked], quorum: usize) -> Verdict {
     }
 }
 
-/// The admin's message for a failed consensus, naming every answer.
-fn failure(verdict: &Verdict, asked: &[Asked], n: u8, listed: usize) -> String {
+/// The admin's message for a failed consensus, naming every answer. `setup` is how many
+/// providers are listed and the configured proxy, which is blamed when nobody answered.
+fn failure(verdict: &Verdict, asked: &[Asked], n: u8, setup: (usize, Option<&str>)) -> String {
+    let (listed, proxy) = setup;
     let answers: Vec<String> = asked
         .iter()
         .map(|a| match &a.answer.result {
@@ -321,9 +323,21 @@ fn failure(verdict: &Verdict, asked: &[Asked], n: u8, listed: usize) -> String {
         Verdict::TooFew { valid, asked } if listed == 0 => format!(
             "no IPv{n} provider left to ask ({valid} of {asked}): every provider is backed off or none is listed"
         ),
-        Verdict::TooFew { valid, asked } => format!(
-            "only {valid} of {asked} providers gave a usable IPv{n} answer ({answers}): the network or the providers are down"
-        ),
+        Verdict::TooFew {
+            valid,
+            asked: count,
+        } => {
+            let cause = match proxy {
+                Some(proxy) if asked.iter().all(|a| a.answer.status.is_none()) => format!(
+                    // The config refuses a proxy URL with credentials.
+                    "no provider answered through [client] proxy {proxy}; check that the proxy runs and lets the requests through"
+                ),
+                _ => "the network or the providers are down".to_string(),
+            };
+            format!(
+                "only {valid} of {count} providers gave a usable IPv{n} answer ({answers}): {cause}"
+            )
+        }
         Verdict::Agreed { .. } => String::new(),
     }
 }
