@@ -249,15 +249,16 @@ impl Limiter<'_> {
     }
 }
 
-/// Replaces `path` atomically with `text`, as the host state is replaced.
+/// Replaces `path` atomically with `text`. Unlike a host's state it is not synced to disk:
+/// every request that checks a password writes it twice (counted, then forgiven), and what a
+/// power cut could lose is a window's failures, which an attacker cannot cause, while a file
+/// left damaged reads as no failures. Other processes see the rename at once either way.
 fn replace(dir: &Path, path: &Path, text: &str, access: files::Access) -> Result<(), StoreError> {
     let (mut file, temp) = files::create_temp(dir, ".saving.", access)
         .map_err(|e| StoreError::from((dir, e.into())))?;
     let mut write = || -> std::io::Result<()> {
         file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&temp, path)?;
-        File::open(dir)?.sync_all()
+        fs::rename(&temp, path)
     };
     write().map_err(|e| {
         let _ = fs::remove_file(&temp);
