@@ -210,7 +210,7 @@ pub fn route(script_name: &str, path_info: &str) -> Option<(&'static dyn Dialect
     let mut best: Option<(&'static dyn Dialect, &'static str)> = None;
     for dialect in DIALECTS {
         for route in dialect.routes() {
-            if captures(&path, route).is_some() && best.is_none_or(|(_, b)| route.len() > b.len()) {
+            if ends_in(&path, route) && best.is_none_or(|(_, b)| route.len() > b.len()) {
                 best = Some((*dialect, route));
             }
         }
@@ -220,6 +220,20 @@ pub fn route(script_name: &str, path_info: &str) -> Option<(&'static dyn Dialect
         None if info.is_empty() => DIALECTS.first().map(|d| (*d, d.routes()[0])),
         None => None,
     }
+}
+
+/// Whether `path` ends in `route` on a segment boundary, `*` standing for any one segment.
+/// Allocates nothing: every request tries every route.
+fn ends_in(path: &str, route: &str) -> bool {
+    let wanted = route.bytes().filter(|b| *b == b'/').count();
+    if path.bytes().filter(|b| *b == b'/').count() < wanted {
+        return false;
+    }
+    route
+        .rsplit('/')
+        .zip(path.rsplit('/'))
+        .take(wanted)
+        .all(|(want, got)| want == "*" || want == got)
 }
 
 /// What the `*` segments of `route` stood for, if `path` ends in `route` on a segment
@@ -247,6 +261,35 @@ pub fn not_found() -> CgiResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ends_in_agrees_with_captures() {
+        let paths = [
+            "/nic/update",
+            "/ddns/nic/update",
+            "/update",
+            "/x/update-by-path/s/h",
+            "/",
+            "",
+            "/a//b",
+        ];
+        let routes = [
+            "/nic/update",
+            "/update",
+            "/update-by-path/*/*",
+            "/*",
+            "/acme/present",
+        ];
+        for path in paths {
+            for route in routes {
+                assert_eq!(
+                    ends_in(path, route),
+                    captures(path, route).is_some(),
+                    "{path} {route}"
+                );
+            }
+        }
+    }
 
     fn routed(script_name: &str, path_info: &str) -> Option<&'static str> {
         route(script_name, path_info).map(|(_, r)| r)
