@@ -495,3 +495,41 @@ fn a_fritzbox_moves_its_lan_hosts_on_a_real_bind_in_one_message() {
     assert_eq!(updates_applied(&ns), 4);
     assert_eq!(ns.zone(), after);
 }
+
+/// A LAN host whose zone's lock is busy makes the router retry too; the zone it could
+/// lock is written, the busy one is left alone.
+#[test]
+fn a_lan_host_whose_zone_lock_is_busy_makes_the_router_retry() {
+    let dir = TempDir::new("prefix-lan-lock");
+    let gw = crate::schlund::fake();
+    let gandi = crate::gandi::fake();
+    let cfg = two_zones(&dir, &gw, &gandi, "");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "create_missing_records = yes",
+        "create_missing_records = yes\nlock_wait = 1",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let before = gw.zone("example.co.uk").unwrap().to_xml();
+    let locks = dir.path().join("state/locks");
+    std::fs::create_dir_all(&locks).unwrap();
+    let held = std::fs::File::create(locks.join("schlund-example.co.uk.lock")).unwrap();
+    held.lock().unwrap();
+    let answer = run(&cfg, &get(FRITZ));
+    assert_answer(&answer, "200 OK", "911\n");
+    assert_logged(&answer, "still held by another request after 1 s");
+    assert!(gw.requests().is_empty());
+    assert_eq!(gw.zone("example.co.uk").unwrap().to_xml(), before);
+    // The Gandi zone was not waiting for it.
+    assert_eq!(
+        aaaa(&gandi, "a.b").unwrap().values,
+        ["2a02:908:1200:1234:211:32ff:fe12:3456"]
+    );
+    drop(held);
+    let answer = run(&cfg, &get(FRITZ));
+    assert_answer(&answer, "200 OK", "nochg 84.17.5.9,2a02:908:1200:1200::1\n");
+    let zone = gw.zone("example.co.uk").unwrap();
+    assert_eq!(
+        zone.rr("home", "AAAA")[0].value,
+        "2a02:908:1200:1234:0:8a2e:370:7334"
+    );
+}
