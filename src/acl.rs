@@ -147,26 +147,18 @@ impl Acl {
     /// Whether `user` may change `host`. A name [`check_user_name`] refuses may change
     /// nothing.
     pub fn allows(&self, user: &str, host: &Hostname) -> bool {
-        if check_user_name(user).is_err() {
-            return false;
-        }
-        match self {
-            Acl::Open => true,
-            Acl::Lists { global, users } => {
-                let rule = users.get(&user.to_ascii_lowercase());
-                let own = rule.is_some_and(|r| r.patterns.iter().any(|p| p.matches(host)));
-                let via_global =
-                    rule.is_none_or(|r| r.use_global) && global.iter().any(|p| p.matches(host));
-                own || via_global
-            }
-        }
+        self.any_pattern(user, |p| p.matches(host))
     }
-}
 
-impl Acl {
     /// Whether one of the wildcards that apply to `user` is `*.base`: names below `base`
     /// are theirs, and a certificate for them is validated at `base` itself.
     pub fn allows_below(&self, user: &str, base: &Hostname) -> bool {
+        self.any_pattern(user, |p| p.wildcard_base() == Some(base))
+    }
+
+    /// Whether a pattern that applies to `user` passes `test`: their own, and the global
+    /// list unless their section narrows them to their own. Everything, without lists.
+    fn any_pattern(&self, user: &str, test: impl Fn(&Pattern) -> bool) -> bool {
         if check_user_name(user).is_err() {
             return false;
         }
@@ -174,9 +166,8 @@ impl Acl {
             Acl::Open => true,
             Acl::Lists { global, users } => {
                 let rule = users.get(&user.to_ascii_lowercase());
-                let is_base = |p: &Pattern| p.wildcard_base() == Some(base);
-                rule.is_some_and(|r| r.patterns.iter().any(is_base))
-                    || (rule.is_none_or(|r| r.use_global) && global.iter().any(is_base))
+                let own = rule.is_some_and(|r| r.patterns.iter().any(&test));
+                own || (rule.is_none_or(|r| r.use_global) && global.iter().any(&test))
             }
         }
     }

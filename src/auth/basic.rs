@@ -3,7 +3,33 @@
 
 use base64::Engine as _;
 
+use super::{AuthFailure, Claim, Source};
 use crate::secret::Secret;
+
+/// The web server's `REMOTE_USER`, and the user and password of a Basic header the web
+/// server passed on, when the dialect's switch says to read it.
+pub fn claims(
+    remote_user: Option<&str>,
+    header: Option<&str>,
+    read_header: bool,
+) -> Result<Vec<Claim>, AuthFailure> {
+    let mut claims: Vec<Claim> = remote_user
+        .map(|user| Claim::RemoteUser(user.to_string()))
+        .into_iter()
+        .collect();
+    if read_header {
+        match parse(header) {
+            Basic::Absent => {}
+            Basic::Malformed => return Err(AuthFailure::MalformedHeader),
+            Basic::Credentials { user, password } => claims.push(Claim::Password {
+                user,
+                password,
+                from: Source::Header,
+            }),
+        }
+    }
+    Ok(claims)
+}
 
 /// What a Basic header holds.
 #[derive(Debug, Clone, PartialEq, Eq)]

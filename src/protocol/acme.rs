@@ -10,8 +10,8 @@
 use serde::Deserialize;
 
 use super::{Dialect, Parsed, Refusal, Switches};
-use crate::auth::basic::{self, Basic};
-use crate::auth::{AuthFailure, Claim, Principal, Source};
+use crate::auth::basic;
+use crate::auth::{Claim, Principal};
 use crate::cgi::{CgiRequest, CgiResponse};
 use crate::config::General;
 use crate::core::operation::Operation;
@@ -60,25 +60,12 @@ impl Dialect for Acme {
         if request.method != "POST" {
             return Err(Refusal::MethodNotAllowed);
         }
-        let mut claims: Vec<Claim> = request
-            .remote_user
-            .iter()
-            .map(|user| Claim::RemoteUser(user.clone()))
-            .collect();
-        if switches.is_on(AUTHORIZATION_HEADER) {
-            match basic::parse(request.authorization.as_deref()) {
-                Basic::Absent => {}
-                Basic::Malformed => {
-                    return Err(Refusal::Unauthenticated(AuthFailure::MalformedHeader));
-                }
-                Basic::Credentials { user, password } => claims.push(Claim::Password {
-                    user,
-                    password,
-                    from: Source::Header,
-                }),
-            }
-        }
-        Ok(claims)
+        basic::claims(
+            request.remote_user.as_deref(),
+            request.authorization.as_deref(),
+            switches.is_on(AUTHORIZATION_HEADER),
+        )
+        .map_err(Refusal::Unauthenticated)
     }
 
     fn parse(

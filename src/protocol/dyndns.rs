@@ -15,8 +15,8 @@ use url::form_urlencoded;
 use super::params::Params;
 use super::{Dialect, Parsed, Refusal, Switches};
 use crate::address::{check_usable, parse_ip};
-use crate::auth::basic::{self, Basic};
-use crate::auth::{AuthFailure, Claim, Principal, Source};
+use crate::auth::basic;
+use crate::auth::{AuthFailure, Claim, Principal};
 use crate::cgi::{CgiRequest, CgiResponse};
 use crate::config::General;
 use crate::core::operation::{Operation, RrType};
@@ -89,20 +89,13 @@ impl Dialect for Dyndns {
         if !matches!(request.method.as_str(), "GET" | "HEAD") {
             return Err(Refusal::MethodNotAllowed);
         }
-        let mut claims: Vec<Claim> = request
-            .remote_user
-            .iter()
-            .map(|user| Claim::RemoteUser(user.clone()))
-            .collect();
-        match basic::parse(request.authorization.as_deref()) {
-            Basic::Absent => {}
-            Basic::Malformed => return Err(Refusal::Unauthenticated(AuthFailure::MalformedHeader)),
-            Basic::Credentials { user, password } => claims.push(Claim::Password {
-                user,
-                password,
-                from: Source::Header,
-            }),
-        }
+        // Basic auth is accepted beside the secret, as the dyndns server's users may send it.
+        let mut claims = basic::claims(
+            request.remote_user.as_deref(),
+            request.authorization.as_deref(),
+            true,
+        )
+        .map_err(Refusal::Unauthenticated)?;
         let secret = match segments(request) {
             Some((route, found)) if route != QUERY => found.first().map(|s| s.to_string()),
             _ => Params::read(&request.query, None, &[])

@@ -8,8 +8,8 @@
 //! - `query_credentials = yes`: `username`/`user` and `password`/`pass` in the query or form,
 //!   as router URL templates put them. Opt-in: web servers' access logs keep URLs.
 
-use crate::auth::basic::{self, Basic};
-use crate::auth::{AuthFailure, Claim, Source};
+use crate::auth::basic;
+use crate::auth::{Claim, Source};
 use crate::cgi::CgiRequest;
 use crate::protocol::params::Params;
 use crate::protocol::{Refusal, Switches};
@@ -28,24 +28,12 @@ pub const SWITCHES: &[&str] = &[
 
 /// Every claim the request carries that the switches allow reading.
 pub fn claims(request: &CgiRequest, switches: &Switches) -> Result<Vec<Claim>, Refusal> {
-    let mut claims: Vec<Claim> = request
-        .remote_user
-        .iter()
-        .map(|user| Claim::RemoteUser(user.clone()))
-        .collect();
-    if switches.is_on(AUTHORIZATION_HEADER) {
-        match basic::parse(request.authorization.as_deref()) {
-            Basic::Absent => {}
-            Basic::Malformed => {
-                return Err(Refusal::Unauthenticated(AuthFailure::MalformedHeader));
-            }
-            Basic::Credentials { user, password } => claims.push(Claim::Password {
-                user,
-                password,
-                from: Source::Header,
-            }),
-        }
-    }
+    let mut claims = basic::claims(
+        request.remote_user.as_deref(),
+        request.authorization.as_deref(),
+        switches.is_on(AUTHORIZATION_HEADER),
+    )
+    .map_err(Refusal::Unauthenticated)?;
     if switches.is_on(QUERY_CREDENTIALS) {
         let params = Params::read(
             &request.query,
@@ -69,6 +57,7 @@ pub fn claims(request: &CgiRequest, switches: &Switches) -> Result<Vec<Claim>, R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::AuthFailure;
 
     fn request(query: &str, user: Option<&str>, header: Option<&str>) -> CgiRequest {
         CgiRequest {
