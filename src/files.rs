@@ -205,7 +205,32 @@ pub fn check_dir(dir: &Path, access: Access) -> Result<(), FileError> {
         .map_err(|e| open_error(dir, e))?;
     let meta = opened.metadata()?;
     access.check_owner(&meta)?;
+    let meta = open_to_group(&opened, meta, access.dir_mode(), access)?;
     close_to_others(&opened, &meta)
+}
+
+/// In a shared state directory, gives an existing file or directory the group's access when
+/// it lacks it: one made before the admin shared the directory is still its maker's alone,
+/// and the other user could neither lock it nor read it. Best effort: only its owner (or
+/// root) can change it, and a file with two names is left alone.
+/// Gives the metadata as it is afterwards.
+fn open_to_group(
+    file: &File,
+    meta: fs::Metadata,
+    mode: u32,
+    access: Access,
+) -> io::Result<fs::Metadata> {
+    let Some(gid) = access.group else {
+        return Ok(meta);
+    };
+    let current = meta.mode() & 0o7777;
+    if (meta.gid() == gid && current & mode == mode) || (!meta.is_dir() && meta.nlink() != 1) {
+        return Ok(meta);
+    }
+    // The group first: a change of group may clear the setgid bit.
+    let _ = std::os::unix::fs::fchown(file, None, Some(gid));
+    let _ = file.set_permissions(Permissions::from_mode(mode | (current & 0o0700)));
+    file.metadata()
 }
 
 /// Removes the bits of others from an existing file or directory opened as `file`, if any.
@@ -322,6 +347,7 @@ pub fn open_lock(path: &Path, access: Access) -> Result<File, FileError> {
     let file = regular(options.open(path).map_err(|e| open_error(path, e))?)?;
     let meta = file.metadata()?;
     access.check_owner(&meta)?;
+    let meta = open_to_group(&file, meta, access.file_mode(), access)?;
     close_to_others(&file, &meta)?;
     Ok(file)
 }
@@ -338,7 +364,9 @@ pub fn open_regular(path: &Path, access: Access) -> Result<Option<File>, FileErr
         Err(e) => Err(open_error(path, e)),
         Ok(file) => {
             let file = regular(file)?;
-            access.check_owner(&file.metadata()?)?;
+            let meta = file.metadata()?;
+            access.check_owner(&meta)?;
+            open_to_group(&file, meta, access.file_mode(), access)?;
             Ok(Some(file))
         }
     }

@@ -117,9 +117,10 @@ fn status(outcome: Outcome) -> u16 {
         Outcome::Changed | Outcome::Unchanged => 200,
         Outcome::NotFqdn | Outcome::BadAddress | Outcome::BadTtl => 400,
         Outcome::NotAllowed => 403,
-        Outcome::NoZone | Outcome::NoRecord => 404,
+        // A CNAME at `_acme-challenge` delegates the challenge elsewhere: nothing to write.
+        Outcome::NoZone | Outcome::NoRecord | Outcome::Alias => 404,
         Outcome::Abuse => 429,
-        Outcome::RoundRobin | Outcome::Alias | Outcome::NotPlain | Outcome::Rejected => 502,
+        Outcome::RoundRobin | Outcome::NotPlain | Outcome::Rejected => 502,
         Outcome::ServerSide => 503,
     }
 }
@@ -135,10 +136,9 @@ pub fn word(outcome: Outcome) -> &'static str {
         Outcome::NotAllowed => "403 name not allowed",
         Outcome::NoZone => "404 no zone",
         Outcome::NoRecord => "404 no record",
+        Outcome::Alias => "404 CNAME",
         Outcome::Abuse => "429 too many values or changes at this name; clean up or wait",
-        Outcome::RoundRobin | Outcome::Alias | Outcome::NotPlain | Outcome::Rejected => {
-            "502 registrar refused"
-        }
+        Outcome::RoundRobin | Outcome::NotPlain | Outcome::Rejected => "502 registrar refused",
         Outcome::ServerSide => "503 server error",
     }
 }

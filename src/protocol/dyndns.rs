@@ -5,8 +5,9 @@
 //!
 //! The secret is a `[user:NAME] secret`, so it names a principal with its own host names;
 //! Basic auth and `REMOTE_USER` are accepted too. A family the request does not name is
-//! left alone unless `[dialect:dyndns] delete_missing_family = yes`. `ttl` must be an
-//! integer and is otherwise not used: the record keeps its TTL.
+//! left alone unless `[dialect:dyndns] delete_missing_family = yes`. `ttl` is written with
+//! the address, within the zone's backend's limits (456 outside them); without it the
+//! record keeps its TTL.
 
 use std::net::IpAddr;
 

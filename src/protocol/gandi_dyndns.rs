@@ -182,9 +182,10 @@ fn status(outcome: Outcome) -> u16 {
     match outcome {
         Outcome::Changed | Outcome::Unchanged => 200,
         Outcome::NotFqdn | Outcome::BadAddress | Outcome::BadTtl => 400,
-        Outcome::NotAllowed | Outcome::NoZone | Outcome::NoRecord => 404,
+        // A CNAME has no address record to change, as for NoIP's nohost.
+        Outcome::NotAllowed | Outcome::NoZone | Outcome::NoRecord | Outcome::Alias => 404,
         Outcome::Abuse => 403,
-        Outcome::RoundRobin | Outcome::Alias | Outcome::NotPlain | Outcome::Rejected => 502,
+        Outcome::RoundRobin | Outcome::NotPlain | Outcome::Rejected => 502,
         Outcome::ServerSide => 503,
     }
 }
@@ -200,8 +201,9 @@ pub fn word(outcome: Outcome) -> &'static str {
         Outcome::NotAllowed => "404 (name not allowed)",
         Outcome::NoZone => "404 (no zone)",
         Outcome::NoRecord => "404 (no record)",
+        Outcome::Alias => "404 (CNAME)",
         Outcome::Abuse => "403 (abuse)",
-        Outcome::RoundRobin | Outcome::Alias | Outcome::NotPlain | Outcome::Rejected => "502",
+        Outcome::RoundRobin | Outcome::NotPlain | Outcome::Rejected => "502",
         Outcome::ServerSide => "503",
     }
 }
@@ -309,5 +311,12 @@ mod tests {
         ] {
             assert_ne!(status(outcome), 200, "{outcome:?}");
         }
+    }
+
+    #[test]
+    fn a_cname_is_404_as_nohost_is_for_noip() {
+        assert_eq!(status(Outcome::Alias), 404);
+        assert_eq!(crate::protocol::noip::word(Outcome::Alias), "nohost");
+        assert_eq!(status(Outcome::RoundRobin), 502);
     }
 }

@@ -197,3 +197,60 @@ fn a_run_as_another_user_on_an_unshared_state_dir_is_refused_before_it_writes() 
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A state directory shared after the CGI already used it: what the CGI made before is
+/// its own (`0700`/`0600`), and the first request after sharing gives it to the group, so
+/// the client of that group can then lock and read it.
+#[test]
+fn what_the_cgi_made_before_the_directory_was_shared_is_opened_to_the_group() {
+    let dir = TempDir::new("client-shared-later");
+    chmod(dir.path(), 0o755);
+    let fake = FakeSchlund::start(
+        vec![SchlundUser::new("7654321", "pw", "10")],
+        &[FIXTURE_ZONE],
+    );
+    let addr = dir.path().join("addr");
+    std::fs::write(&addr, "84.17.6.1").unwrap();
+    chmod(&addr, 0o644);
+    let cfg = dir.write_config(
+        "ddns.ini",
+        &format!("[default]\nusername = 7654321\npassword = pw\nurl = {}\ncache_seconds = 0\n[client]\nhostnames = home.example.co.uk\nipv4 = command\nrecheck = 0\ncommand_v4 = cat {}\n", fake.url(), addr.display()),
+    );
+    std::os::unix::fs::chown(&cfg, Some(0), Some(WWW_DATA)).unwrap();
+    chmod(&cfg, 0o640);
+    // As section 2 of docs/install.md makes it, and used by the CGI.
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::os::unix::fs::chown(&state, Some(WWW_DATA), Some(WWW_DATA)).unwrap();
+    chmod(&state, 0o750);
+    let cgi = cgi_as_www_data(&cfg, "hostname=home.example.co.uk&myip=84.17.7.1");
+    assert_answer(&cgi, "200 OK", "good 84.17.7.1\n");
+    let mode = |p: &str| std::fs::metadata(state.join(p)).unwrap().mode() & 0o7777;
+    assert_eq!(
+        (mode("locks"), mode("hosts/home.example.co.uk")),
+        (0o700, 0o600)
+    );
+    // The admin shares only the directory itself; the next request opens the rest.
+    chmod(&state, 0o2770);
+    let cgi = cgi_as_www_data(&cfg, "hostname=home.example.co.uk&myip=84.17.7.2");
+    assert_answer(&cgi, "200 OK", "good 84.17.7.2\n");
+    assert_eq!(
+        (
+            mode("locks"),
+            mode("hosts"),
+            mode("locks/schlund-example.co.uk.lock")
+        ),
+        (0o2770, 0o2770, 0o660)
+    );
+    let client = client_as_group_member(&cfg).output().unwrap();
+    let stderr = String::from_utf8_lossy(&client.stderr);
+    assert_eq!(client.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&client.stdout),
+        "good home.example.co.uk A 84.17.6.1 (was 84.17.7.2)\n"
+    );
+    assert_eq!(
+        fake.zone("example.co.uk").unwrap().rr("home", "A")[0].value,
+        "84.17.6.1"
+    );
+}
