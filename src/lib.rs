@@ -15,6 +15,7 @@ pub mod auth;
 pub mod backend;
 pub mod budget;
 pub mod cgi;
+pub mod cidr;
 pub mod cli;
 pub mod client;
 pub mod config;

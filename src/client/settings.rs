@@ -5,7 +5,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::ranges::Cidr;
+use super::ranges;
+use crate::cidr::Cidr;
 use crate::config::ConfigError;
 use crate::config::values::Values;
 use crate::hostname::Hostname;
@@ -267,10 +268,8 @@ pub fn parse(values: &Values<'_>) -> Result<ClientSettings, ConfigError> {
             Some(InterfaceId::parse(id).map_err(|e| values.error("ipv6_interface_id", e))?);
     }
     for word in list(values.get("accept_ranges")) {
-        s.accept_ranges.push(
-            word.parse()
-                .map_err(|e: String| values.error("accept_ranges", e))?,
-        );
+        s.accept_ranges
+            .push(ranges::block(word).map_err(|e| values.error("accept_ranges", e))?);
     }
     if values.optional("proxy").is_some() {
         s.proxy = Some(values.url("proxy", "")?);
