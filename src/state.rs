@@ -311,20 +311,13 @@ impl Store {
     pub fn save(&self, host: &Hostname, state: &HostState) -> Result<(), StoreError> {
         let (dir, access) = self.subdir("hosts")?;
         let path = self.host_path(host);
-        // Not named after the host: a name of 253 characters plus any decoration would pass
-        // the 255-byte limit of a file name.
-        let (mut file, temp) = files::create_temp(&dir, ".saving.", access)
-            .map_err(|e| StoreError::from((dir.as_path(), e.into())))?;
-        let mut write = || -> std::io::Result<()> {
-            file.write_all(state.render().as_bytes())?;
-            file.sync_all()?;
-            // Replaces whatever has the name, a planted link included, never its target.
-            fs::rename(&temp, &path)
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&temp);
-            StoreError::from((path.as_path(), e.into()))
-        })
+        replace(
+            &dir,
+            &path,
+            state.render().as_bytes(),
+            access,
+            Durable::Content,
+        )
     }
 
     /// Makes the saves so far durable: a rename is once the directory's entries are.
@@ -343,6 +336,42 @@ impl Store {
         let _ = fs::remove_file(&probe);
         Ok(())
     }
+}
+
+/// How much of a replaced file must be on disk before the rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durable {
+    /// Its content (the directory entry follows with [`Store::sync`]).
+    Content,
+    /// Nothing: a file whose loss on a power cut costs nothing that matters.
+    Nothing,
+}
+
+/// Replaces `path` in `dir` atomically with `text`: written to a temporary file of an
+/// unpredictable name first, then renamed over whatever has the name (a planted link
+/// included, never its target), so other processes see the old file or the new one.
+pub fn replace(
+    dir: &Path,
+    path: &Path,
+    text: &[u8],
+    access: files::Access,
+    durable: Durable,
+) -> Result<(), StoreError> {
+    // Not named after the target: a host name of 253 characters plus any decoration would
+    // pass the 255-byte limit of a file name.
+    let (mut file, temp) = files::create_temp(dir, ".saving.", access)
+        .map_err(|e| StoreError::from((dir, e.into())))?;
+    let mut write = || -> std::io::Result<()> {
+        file.write_all(text)?;
+        if durable == Durable::Content {
+            file.sync_all()?;
+        }
+        fs::rename(&temp, path)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&temp);
+        StoreError::from((path, e.into()))
+    })
 }
 
 #[cfg(test)]

@@ -7,12 +7,12 @@
 //! hold only times: no user name, credential or hash.
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::files;
-use crate::state::{Store, StoreError};
+use crate::state::{self, Durable, Store, StoreError};
 
 /// The first line of a failure file.
 const HEADER: &str = "ddns-cgi-auth-failures 1";
@@ -214,7 +214,16 @@ impl Limiter<'_> {
         for t in &times[keep..] {
             text.push_str(&format!("{t}\n"));
         }
-        replace(dir, &self.path(key), &text, access)
+        // Not synced to disk, unlike a host's state: every request that checks a password
+        // writes it twice (counted, then forgiven), and what a power cut could lose is a
+        // window's failures, which an attacker cannot cause; a damaged file reads as none.
+        state::replace(
+            dir,
+            &self.path(key),
+            text.as_bytes(),
+            access,
+            Durable::Nothing,
+        )
     }
 
     /// When `dir` holds more than `prune_at` failure files, removes those not written
@@ -247,23 +256,6 @@ impl Limiter<'_> {
             .count();
         count - removed
     }
-}
-
-/// Replaces `path` atomically with `text`. Unlike a host's state it is not synced to disk:
-/// every request that checks a password writes it twice (counted, then forgiven), and what a
-/// power cut could lose is a window's failures, which an attacker cannot cause, while a file
-/// left damaged reads as no failures. Other processes see the rename at once either way.
-fn replace(dir: &Path, path: &Path, text: &str, access: files::Access) -> Result<(), StoreError> {
-    let (mut file, temp) = files::create_temp(dir, ".saving.", access)
-        .map_err(|e| StoreError::from((dir, e.into())))?;
-    let mut write = || -> std::io::Result<()> {
-        file.write_all(text.as_bytes())?;
-        fs::rename(&temp, path)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&temp);
-        StoreError::from((path, e.into()))
-    })
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@
 //! provider is asked once more, or a dead one is warned about later.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 
 use crate::files;
-use crate::state::{Store, StoreError};
+use crate::state::{self, Durable, Store, StoreError};
 
 /// The file's name inside `<state_dir>/client/`.
 const FILE: &str = "provider-backoff";
@@ -92,14 +92,7 @@ impl Backoff {
             .iter()
             .map(|(url, runs)| format!("failed {runs} {url}\n"));
         let text: String = until.chain(failed).collect();
-        let (mut file, temp) = files::create_temp(&dir, ".saving.", access)
-            .map_err(|e| StoreError::from((dir.as_path(), e.into())))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| std::fs::rename(&temp, &path))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&temp);
-                StoreError::from((path.as_path(), e.into()))
-            })
+        state::replace(&dir, &path, text.as_bytes(), access, Durable::Nothing)
     }
 }
 
