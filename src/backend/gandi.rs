@@ -54,10 +54,13 @@ pub struct Gandi {
     scrub: Scrub,
     /// Zones listed by `GET /domains`, read at most once per process.
     discovered: RefCell<Option<Vec<String>>>,
-    /// A TXT rrset [`Registrar::current`] read under the zone's lock (zone, name, rrset),
-    /// taken by the write that follows so one request reads it once.
-    txt_read: RefCell<Option<(String, String, Option<RrsetBody>)>>,
+    /// The rrsets [`Registrar::current`] read under the zone's lock (zone, name, type,
+    /// rrset), each taken by the write that follows so one request reads it once.
+    read_ahead: RefCell<Vec<ReadAhead>>,
 }
+
+/// An rrset read ahead for a write: zone, relative name, type, and the rrset (None: none).
+type ReadAhead = (String, String, &'static str, Option<RrsetBody>);
 
 /// An rrset as GET returns it and PUT sends it (§4); other fields are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -159,7 +162,7 @@ impl Gandi {
             http,
             scrub,
             discovered: RefCell::new(None),
-            txt_read: RefCell::new(None),
+            read_ahead: RefCell::new(Vec::new()),
         }
     }
 
@@ -243,6 +246,26 @@ impl Gandi {
             utf8_percent_encode(zone, SEGMENT),
             utf8_percent_encode(name, SEGMENT)
         )
+    }
+
+    /// The rrset [`Registrar::current`] just read for this record, else a fresh read.
+    fn read_for_write(
+        &self,
+        zone: &str,
+        record: &RecordChange,
+        rr_type: &'static str,
+    ) -> Result<Option<RrsetBody>, BackendError> {
+        let mut ahead = self.read_ahead.borrow_mut();
+        let found = ahead
+            .iter()
+            .position(|(z, name, t, _)| z == zone && *name == record.name && *t == rr_type);
+        match found {
+            Some(at) => Ok(ahead.swap_remove(at).3),
+            None => {
+                drop(ahead);
+                self.read(zone, &record.name, rr_type, &record.host)
+            }
+        }
     }
 
     /// Reads one rrset: `Ok(None)` when the record does not exist.
@@ -392,7 +415,7 @@ impl Gandi {
                 previous: vec![known.addr.to_string()],
             }));
         }
-        let current = self.read(zone, &record.name, rr_type, &record.host)?;
+        let current = self.read_for_write(zone, record, rr_type)?;
         match &current {
             None if !self.policy.create_missing => {
                 return Ok(Err(RecordOutcome::Missing { rr_type }));
@@ -618,11 +641,23 @@ impl Registrar for Gandi {
         _clock: Clock<'_>,
         _log: &Log,
     ) -> Result<Vec<String>, BackendError> {
-        if rr_type == RrType::Txt {
-            return self.current_txt(zone, record);
-        }
-        let rrset = self.read(zone, &record.name, rr_type.name(), &record.host)?;
-        Ok(rrset.map(|r| r.rrset_values).unwrap_or_default())
+        let rr_name = rr_type.name();
+        let rrset = self.read(zone, &record.name, rr_name, &record.host)?;
+        let values: Vec<String> = rrset
+            .iter()
+            .flat_map(|r| r.rrset_values.iter())
+            .map(|v| {
+                if rr_type == RrType::Txt {
+                    txt::unquoted(v).to_string()
+                } else {
+                    v.clone()
+                }
+            })
+            .collect();
+        self.read_ahead
+            .borrow_mut()
+            .push((zone.to_string(), record.name.clone(), rr_name, rrset));
+        Ok(values)
     }
 
     fn probe(&self, _clock: Clock<'_>, log: &Log) -> Result<String, BackendError> {
@@ -683,7 +718,7 @@ impl Registrar for Gandi {
             }
         }
         // A read for a record that turned out to need no write is not kept for later.
-        self.txt_read.take();
+        self.read_ahead.borrow_mut().clear();
         Ok(outcomes)
     }
 }

@@ -221,6 +221,7 @@ fn a_prefix_for_the_requested_names_in_56_and_64() {
     );
     assert_answer(&answer, "200 OK", "nochg 2a02:908:1200:12ff::1/56\n");
     // /64, the ID from the current AAAA (2001:db8:85a3::8a2e:370:7334), with myip too.
+    gandi.clear_requests();
     let answer = run(
         &cfg,
         &get("hostname=home.example.com&myip=84.17.5.9&myipv6=2a02:908:1200:1234::/64"),
@@ -234,6 +235,14 @@ fn a_prefix_for_the_requested_names_in_56_and_64() {
         aaaa(&gandi, "home").unwrap().values,
         ["2a02:908:1200:1234:0:8a2e:370:7334"]
     );
+    // The AAAA read for its interface ID is the read its write uses: one GET per type.
+    let reads: Vec<String> = gandi
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(reads.len(), 2, "{reads:?}");
     crate::gandi::untouched(
         &gandi,
         &before,

@@ -14,7 +14,7 @@ fn quoted(value: &str) -> String {
 }
 
 /// A stored value's text: without the quotes Gandi adds.
-fn unquoted(stored: &str) -> &str {
+pub(super) fn unquoted(stored: &str) -> &str {
     let trimmed = stored.trim();
     trimmed
         .strip_prefix('"')
@@ -23,26 +23,6 @@ fn unquoted(stored: &str) -> &str {
 }
 
 impl Gandi {
-    /// The values of a name's TXT rrset as text, kept for the write that follows.
-    pub(super) fn current_txt(
-        &self,
-        zone: &str,
-        record: &RecordChange,
-    ) -> Result<Vec<String>, BackendError> {
-        let rrset = self.read(zone, &record.name, "TXT", &record.host)?;
-        let values = rrset
-            .as_ref()
-            .map(|r| {
-                r.rrset_values
-                    .iter()
-                    .map(|v| unquoted(v).to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        *self.txt_read.borrow_mut() = Some((zone.to_string(), record.name.clone(), rrset));
-        Ok(values)
-    }
-
     /// Adds and removes the challenge values of one name, keeping every other value.
     pub(super) fn apply_txt(
         &self,
@@ -51,14 +31,7 @@ impl Gandi {
         log: &Log,
     ) -> Result<RecordOutcome, BackendError> {
         let (add, remove) = txt::edits(&record.operations);
-        let cached = self
-            .txt_read
-            .borrow_mut()
-            .take_if(|(z, name, _)| z == zone && *name == record.name);
-        let current = match cached {
-            Some((_, _, rrset)) => rrset,
-            None => self.read(zone, &record.name, "TXT", &record.host)?,
-        };
+        let current = self.read_for_write(zone, record, "TXT")?;
         let stored = current
             .as_ref()
             .map(|c| c.rrset_values.clone())
