@@ -39,9 +39,16 @@ impl Ipv6Prefix {
         if !(1..=MAX_PREFIX_LEN).contains(&len) {
             return Err(AddressError::PrefixLength(len));
         }
-        let mut prefix = Ipv6Prefix { network, len };
-        prefix.network = Ipv6Addr::from_bits(network.to_bits() & prefix.mask());
-        Ok(prefix)
+        Ok(Ipv6Prefix::of(network, len))
+    }
+
+    /// The prefix of `addr` that is `len` (1 to 64) bits long: its host bits dropped.
+    fn of(addr: Ipv6Addr, len: u8) -> Ipv6Prefix {
+        let mask = Ipv6Prefix { network: addr, len }.mask();
+        Ipv6Prefix {
+            network: Ipv6Addr::from_bits(addr.to_bits() & mask),
+            len,
+        }
     }
 
     /// The prefix, refused unless it is one a router on the Internet can be delegated:
@@ -151,16 +158,8 @@ impl InterfaceId {
     /// The address of this ID under the prefix of `detected` (an address of this host,
     /// which carries no length): its first [`InterfaceId::prefix_len`] bits, then the ID.
     pub fn apply(self, detected: Ipv6Addr) -> Result<Ipv6Addr, AddressError> {
-        let prefix = Ipv6Prefix {
-            network: detected,
-            len: self.prefix_len(),
-        };
-        let prefix = Ipv6Prefix {
-            network: Ipv6Addr::from_bits(detected.to_bits() & prefix.mask()),
-            ..prefix
-        };
         // Only whether it fits is asked here; the caller checks the address as any other.
-        prefix.join(self)
+        Ipv6Prefix::of(detected, self.prefix_len()).join(self)
     }
 }
 
