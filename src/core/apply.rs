@@ -11,7 +11,7 @@ use super::prefixes::{self, Unresolved};
 use super::rules::{self, AbuseLimit};
 use super::txt;
 use super::{Context, Decided, Outcome, Words, unix};
-use crate::backend::{PerFamily, RecordChange, RecordOutcome, Registrar, ZoneChange};
+use crate::backend::{PerFamily, RecordChange, RecordOutcome, Registrar};
 use crate::hostname::Hostname;
 use crate::lock::lock_zone;
 use crate::log::{Log, printable};
@@ -67,10 +67,12 @@ pub fn apply(work: ZoneWork, user: &str, ctx: &Context<'_>, lock_budget: &mut Du
                 return false;
             }
         }
+        if !resolve_prefix(record, &change.zone, registrar, ctx, &mut out) {
+            return false;
+        }
         states.push(state);
         true
     });
-    resolve_prefixes(&mut change, &mut states, registrar, ctx, &mut out);
     if change.records.is_empty() {
         return out;
     }
@@ -160,43 +162,39 @@ fn challenge_plan(
     Challenge::Entries(plan.entries)
 }
 
-/// Joins each prefix to the host part of the host's AAAA as the registrar has it now (the
-/// lock is held, so it cannot change before the write). A host without exactly one AAAA
-/// to take it from, or whose address would be unusable, is answered on its own.
-fn resolve_prefixes(
-    change: &mut ZoneChange,
-    states: &mut Vec<HostState>,
+/// Joins a record's prefix to the host part of the host's AAAA as the registrar has it now
+/// (the lock is held, so it cannot change before the write). False when the host is
+/// answered on its own: no single AAAA to take the ID from, an unusable address, or a
+/// registrar failure.
+fn resolve_prefix(
+    record: &mut RecordChange,
+    zone: &str,
     registrar: &dyn Registrar,
     ctx: &Context<'_>,
     out: &mut Decided,
-) {
-    let mut kept = Vec::with_capacity(states.len());
-    let mut records = std::mem::take(&mut change.records);
-    let allow_private = ctx.general.allow_private_addresses;
-    for (mut record, state) in records.drain(..).zip(states.drain(..)) {
-        if prefixes::has_prefix(&record.operations) {
-            let current =
-                registrar.current(&change.zone, &record, RrType::Aaaa, ctx.clock, ctx.log);
-            let resolved = current.map(|values| {
-                prefixes::with_current_id(&record.operations, &values, allow_private)
-            });
-            match resolved {
-                Ok(Ok(operations)) => record.operations = operations,
-                Ok(Err(why)) => {
-                    unresolved(&record.host, &why, ctx, out);
-                    continue;
-                }
-                Err(error) => {
-                    ctx.log.error(format_args!("{error}"));
-                    out.note(&record.host, Outcome::of_error(&error), "", "", ctx.words);
-                    continue;
-                }
-            }
-        }
-        kept.push(state);
-        change.records.push(record);
+) -> bool {
+    if !prefixes::has_prefix(&record.operations) {
+        return true;
     }
-    *states = kept;
+    let allow_private = ctx.general.allow_private_addresses;
+    let resolved = registrar
+        .current(zone, record, RrType::Aaaa, ctx.clock, ctx.log)
+        .map(|values| prefixes::with_current_id(&record.operations, &values, allow_private));
+    match resolved {
+        Ok(Ok(operations)) => {
+            record.operations = operations;
+            true
+        }
+        Ok(Err(why)) => {
+            unresolved(&record.host, &why, ctx, out);
+            false
+        }
+        Err(error) => {
+            ctx.log.error(format_args!("{error}"));
+            out.note(&record.host, Outcome::of_error(&error), "", "", ctx.words);
+            false
+        }
+    }
 }
 
 /// The admin's line and the outcome for a prefix that gave no address.
