@@ -156,10 +156,7 @@ fn assert_nothing_shown(s: &Setup, answers: &[&Answer]) {
         .collect();
     secrets.extend(hash_list.iter().copied());
     secrets.push(&s.argon_hash);
-    let mut state = String::new();
-    for entry in walk(&s.dir.path().join("state")) {
-        state.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
-    }
+    let state = crate::util::text_below(&s.dir.path().join("state"));
     for answer in answers {
         for secret in &secrets {
             assert!(!answer.raw.contains(secret), "answer holds {secret:?}");
@@ -174,19 +171,6 @@ fn assert_nothing_shown(s: &Setup, answers: &[&Answer]) {
     for secret in &secrets {
         assert!(!state.contains(secret), "state holds {secret:?}");
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]

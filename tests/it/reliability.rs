@@ -7,7 +7,9 @@ use fake_registrars::gandi::{FakeGandi, Rrset, fixture_zone};
 use fake_registrars::schlund::{FIXTURE_ZONE, FakeSchlund, SchlundFault, SchlundUser};
 
 use crate::schlund::{PASSWORD, TOTP, USER, config_text, fake};
-use crate::util::{TempDir, assert_answer, assert_logged, binary, get, run, state_text};
+use crate::util::{
+    TempDir, assert_answer, assert_logged, binary, get, printed, run, state_text, text_below,
+};
 
 const HOSTS: usize = 100;
 
@@ -833,17 +835,13 @@ fn no_secret_in_any_answer_log_or_state_file() {
                 .path(&path),
         );
     }
-    let out = Command::new(binary())
-        .args(["check-config", "--config"])
-        .arg(&cfg)
-        .env_clear()
-        .output()
-        .unwrap();
-    seen.push_str(&String::from_utf8_lossy(&out.stdout));
-    seen.push_str(&String::from_utf8_lossy(&out.stderr));
-    for entry in walk(&dir.path().join("state")) {
-        seen.push_str(&std::fs::read_to_string(entry).unwrap_or_default());
-    }
+    seen.push_str(&printed(
+        Command::new(binary())
+            .args(["check-config", "--config"])
+            .arg(&cfg)
+            .env_clear(),
+    ));
+    seen.push_str(&text_below(&dir.path().join("state")));
     for marker in [
         "schlund: zone update for example.co.uk: S0202",
         "<password>***</password>",
@@ -914,20 +912,16 @@ fn no_tsig_secret_in_any_answer_log_or_state_file() {
             seen.push_str(&answer.stderr);
         }
         for args in [&["check-config"][..], &["check-config", "--probe"][..]] {
-            let out = Command::new(binary())
-                .args(args)
-                .arg("--config")
-                .arg(cfg)
-                .env_clear()
-                .output()
-                .unwrap();
-            seen.push_str(&String::from_utf8_lossy(&out.stdout));
-            seen.push_str(&String::from_utf8_lossy(&out.stderr));
+            seen.push_str(&printed(
+                Command::new(binary())
+                    .args(args)
+                    .arg("--config")
+                    .arg(cfg)
+                    .env_clear(),
+            ));
         }
     }
-    for entry in walk(&dir.path().join("state")) {
-        seen.push_str(&std::fs::read_to_string(entry).unwrap_or_default());
-    }
+    seen.push_str(&text_below(&dir.path().join("state")));
     for marker in [
         "good 84.17.5.70",
         "nochg 84.17.5.70",
@@ -1219,23 +1213,17 @@ fn no_secret_in_any_fault_scenario() {
             if probe {
                 cmd.arg("--probe");
             }
-            let out = cmd.arg("--config").arg(cfg).env_clear().output().unwrap();
-            seen.push_str(&String::from_utf8_lossy(&out.stdout));
-            seen.push_str(&String::from_utf8_lossy(&out.stderr));
+            seen.push_str(&printed(cmd.arg("--config").arg(cfg).env_clear()));
         }
     }
     gw.set_clock_offset(3600);
-    let out = Command::new(binary())
-        .args(["check-config", "--probe", "--config"])
-        .arg(&probe_ok)
-        .env_clear()
-        .output()
-        .unwrap();
-    seen.push_str(&String::from_utf8_lossy(&out.stdout));
-    seen.push_str(&String::from_utf8_lossy(&out.stderr));
-    for entry in walk(&dir.path().join("state")) {
-        seen.push_str(&std::fs::read_to_string(entry).unwrap_or_default());
-    }
+    seen.push_str(&printed(
+        Command::new(binary())
+            .args(["check-config", "--probe", "--config"])
+            .arg(&probe_ok)
+            .env_clear(),
+    ));
+    seen.push_str(&text_below(&dir.path().join("state")));
 
     // The scenarios ran as meant.
     for marker in [
@@ -1301,19 +1289,4 @@ fn no_secret_in_any_fault_scenario() {
             "TOTP code {code} leaked:\n{seen}"
         );
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(walk(&path));
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }

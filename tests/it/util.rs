@@ -264,3 +264,28 @@ pub fn assert_not_logged(answer: &Answer, needle: &str) {
 pub fn state_text(dir: &Path, host: &str) -> Option<String> {
     std::fs::read_to_string(dir.join("state/hosts").join(host)).ok()
 }
+
+/// The text of every file below `dir` (bytes that are not UTF-8 replaced), for the scans
+/// that no secret reached a file.
+pub fn text_below(dir: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            text.push_str(&text_below(&path));
+        } else {
+            text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    text
+}
+
+/// What a command printed: its standard output, then its standard error.
+pub fn printed(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
